@@ -1,0 +1,132 @@
+"""The build, top to bottom: load and check → plan → render → collect assets → write.
+
+Every phase before `write` works in memory, so any error (content or template) leaves the
+previous output exactly as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .catalog_json import render_catalog_json
+from .errors import ContentError, Problem
+from .load import load_site
+from .model import Site
+from .output import Source, WriteStats, check_out_dir, write_outputs
+from .render import TemplateProblem, file_digest, make_environment, plan_pages, render_pages
+from .themes import Theme, ThemeError, load_theme
+
+
+@dataclass
+class BuildResult:
+    site: Site
+    out_dir: Path
+    pages: int
+    files: int
+    stats: WriteStats
+    warnings: list[Problem]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        total = sum(self.timings.values())
+        return (
+            f"Built {self.pages} pages, {self.files} files in all "
+            f"({self.stats.written} written, {self.stats.unchanged} unchanged, {self.stats.removed} removed) "
+            f"in {total:.2f} s → {self.out_dir}"
+        )
+
+
+def collect_static(theme: Theme, site_dir: Path) -> dict[str, Path]:
+    """Static files by output path. Parents first, then children, then the site's own
+    static/ folder, so that the nearest copy of a file wins."""
+    folders = [t.path / "static" for t in reversed(theme.chain)] + [site_dir / "static"]
+    found: dict[str, Path] = {}
+    for folder in folders:
+        if folder.is_dir():
+            for file in sorted(folder.rglob("*")):
+                if file.is_file() and not file.name.startswith("."):
+                    found[file.relative_to(folder).as_posix()] = file
+    return found
+
+
+def build(
+    site_dir: Path,
+    out_dir: Path | None = None,
+    clean: bool = False,
+    log: Callable[[str], None] = lambda _: None,
+    base_url: str | None = None,
+) -> BuildResult:
+    """Build the shop in `site_dir` into `out_dir` (default: site_dir/public).
+
+    `base_url` replaces site.yml's for this build only: the preview server serves the shop
+    at its own address, where the published URL's path would not resolve.
+    """
+    out_dir = out_dir if out_dir is not None else site_dir / "public"
+    check_out_dir(site_dir, out_dir)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def phase(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = now - clock
+        clock = now
+        log(f"{name}: {timings[name]:.3f} s")
+
+    site, warnings = load_site(site_dir)
+    if base_url is not None:
+        site = replace(site, config=replace(site.config, base_url=base_url))
+    try:
+        theme = load_theme(site.config.theme, site_dir)
+    except ThemeError as exc:  # pragma: no cover - load_site already checked the theme
+        raise ContentError([]) from exc
+    phase("load")
+
+    static = collect_static(theme, site_dir)
+    static_hashes = {rel: file_digest(path.read_bytes()) for rel, path in static.items()}
+    env = make_environment(site, theme, site_dir, static_hashes)
+    pages = plan_pages(site)
+    phase("plan")
+
+    files: dict[str, Source] = {}
+    try:
+        for path, html in render_pages(env, site, pages, [site_dir, theme.path.parent.parent]):
+            files[path] = html
+    except TemplateProblem as exc:
+        raise ContentError([exc.problem]) from None
+    files["catalog.json"] = render_catalog_json(site)
+    phase("render")
+
+    for rel, source in static.items():
+        files[f"static/{rel}"] = source
+    content_dir = site_dir / "content"
+    for image in sorted(_used_images(site), key=lambda i: i.url):
+        files[image.url] = content_dir / image.path
+    phase("assets")
+
+    stats = write_outputs(out_dir, files, clean=clean)
+    phase("write")
+    return BuildResult(site, out_dir, len(pages), len(files), stats, warnings, timings)
+
+
+def _used_images(site: Site) -> set:  # type: ignore[type-arg]
+    found = set()
+    cfg = site.config
+    if cfg.logo:
+        found.add(cfg.logo)
+    for p in site.products:
+        found.update(p.images)
+        found.update(v.image for v in p.variants if v.image)
+    for c in site.collections:
+        if c.image:
+            found.add(c.image)
+    for s in site.stories:
+        if s.cover:
+            found.add(s.cover)
+    for st in site.stores:
+        if st.image:
+            found.add(st.image)
+    return found

@@ -1,0 +1,274 @@
+"""content/catalog/*.yml: products, their variants, and the collection each file declares."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
+
+from .errors import did_you_mean
+from .fields import Obj, SourceFile
+from .markup import MAX_MARKDOWN_CHARS, plain_text, render_markdown
+from .model import Collection, Image, Option, Product, Variant
+from .money import Money
+from .yamlsafe import Path
+
+CATALOG_KEYS = ("collection", "products")
+COLLECTION_KEYS = ("id", "title", "description", "image")
+PRODUCT_KEYS = (
+    "id", "title", "price", "compare_at_price", "sku", "summary", "description", "images",
+    "tags", "collections", "stock", "options", "variants", "published", "featured",
+)  # fmt: skip
+VARIANT_KEYS = ("id", "options", "price", "compare_at_price", "sku", "stock", "image")
+
+ImageFn = Callable[[Obj, str], Image | None]
+ImagesFn = Callable[[Obj, str], list[Image]]
+
+
+@dataclass
+class Ref:
+    """An id that names something in another file, with where it was written."""
+
+    id: str
+    src: SourceFile
+    path: Path
+
+
+@dataclass
+class CatalogFile:
+    src: SourceFile
+    collection: Collection | None
+    products: list[Product] = field(default_factory=list)
+    collection_refs: dict[str, list[Ref]] = field(default_factory=dict)  # product id -> refs
+    id_paths: dict[str, Path] = field(default_factory=dict)  # product id -> path of its id
+
+
+def parse_catalog(src: SourceFile, currency: str, image: ImageFn, images: ImagesFn) -> CatalogFile:
+    root = src.obj(src.doc.data, (), CATALOG_KEYS)
+    if root is None:
+        return CatalogFile(src, None)
+    collection = None
+    if root.has("collection"):
+        coll = src.obj(root.data["collection"], root.at("collection"), COLLECTION_KEYS)
+        if coll is not None:
+            collection = _collection(coll, image)
+    out = CatalogFile(src, collection)
+    entries = root.items("products", required=True)
+    if root.has("products") and not entries and isinstance(root.data["products"], list):
+        src.warn(root.at("products"), "the list is empty")
+    for path, item in entries:
+        obj = src.obj(item, path, PRODUCT_KEYS)
+        if obj is None:
+            continue
+        product = _product(obj, currency, image, images, collection)
+        if product is None:
+            continue
+        out.products.append(product)
+        out.id_paths[product.id] = obj.at("id")
+        out.collection_refs[product.id] = [Ref(cid, src, p) for p, cid in _texts_with_paths(obj, "collections")]
+    return out
+
+
+def _collection(obj: Obj, image: ImageFn) -> Collection | None:
+    cid = obj.slug("id")
+    title = obj.text("title", required=True)
+    description = obj.text("description")
+    html = render_markdown(description) if description else Markup("")
+    img = image(obj, "image")
+    if not (cid and title):
+        return None
+    return Collection(cid, title, html, plain_text(html), img, obj.src.rel)
+
+
+def _texts_with_paths(obj: Obj, key: str) -> list[tuple[Path, str]]:
+    return [(p, v) for p, v in obj.items(key) if isinstance(v, str) and v.strip()]
+
+
+def _product(
+    obj: Obj, currency: str, image: ImageFn, images: ImagesFn, collection: Collection | None
+) -> Product | None:
+    src = obj.src
+    pid = obj.slug("id")
+    title = obj.text("title", required=True)
+    price = obj.price("price", currency, required=True)
+    compare_at = obj.price("compare_at_price", currency)
+    _check_compare_at(obj, price, compare_at)
+    description = obj.text("description")
+    if len(description) > MAX_MARKDOWN_CHARS:
+        src.error(obj.at("description"), "is longer than 1,000,000 characters")
+        description = ""
+    stock = obj.integer("stock", minimum=0)
+    options = _options(obj)
+    variants = _variants(obj, options, price, compare_at, stock, image, currency)
+    tags = obj.texts("tags")
+    for p, v in obj.items("collections"):
+        if not isinstance(v, str) or not v.strip():
+            src.error(p, "must be a collection id")
+    product_images = images(obj, "images")
+    published = obj.boolean("published", True)
+    featured = obj.boolean("featured", False)
+    if not (pid and title) or price is None:
+        return None
+    product = Product(
+        id=pid,
+        title=title,
+        base_price=price,
+        base_compare_at_price=compare_at,
+        sku=obj.text("sku"),
+        summary=obj.text("summary"),
+        description_html=render_markdown(description),
+        images=tuple(product_images),
+        tags=tuple(tags),
+        base_stock=stock,
+        options=options,
+        variants=variants,
+        published=published,
+        featured=featured,
+        source=src.rel,
+    )
+    if collection is not None:
+        product.collections.append(collection)
+    return product
+
+
+def _check_compare_at(obj: Obj, price: Money | None, compare_at: Money | None) -> None:
+    if price is not None and compare_at is not None and price.currency and compare_at <= price:
+        obj.src.error(
+            obj.at("compare_at_price"),
+            "must be greater than price (it is the struck-through 'was' price)",
+        )
+
+
+def _options(obj: Obj) -> tuple[Option, ...]:
+    options = []
+    for name, values in obj.mapping("options").items():
+        path = obj.at("options") + (str(name),)
+        if not isinstance(values, list) or not values:
+            obj.src.error(path, "must be a list of values such as [S, M, L]")
+            continue
+        texts = [str(v).strip() for v in values if isinstance(v, (str, int)) and not isinstance(v, bool)]
+        if len(texts) != len(values):
+            obj.src.error(path, "values must be text")
+            continue
+        if len(set(texts)) != len(texts):
+            obj.src.error(path, "values must not repeat")
+        options.append(Option(str(name), tuple(texts)))
+    return tuple(options)
+
+
+def _variants(
+    obj: Obj,
+    options: tuple[Option, ...],
+    price: Money | None,
+    compare_at: Money | None,
+    stock: int | None,
+    image: ImageFn,
+    currency: str,
+) -> tuple[Variant, ...]:
+    src = obj.src
+    entries = obj.items("variants")
+    if not entries:
+        if not options or price is None:
+            return ()
+        # options without variants: every combination is for sale at the product's price
+        combos = itertools.product(*(o.values for o in options))
+        return tuple(
+            Variant(
+                id="-".join(_slugify(v) for v in combo),
+                title=" / ".join(combo),
+                options=dict(zip((o.name for o in options), combo, strict=True)),
+                price=price,
+                compare_at_price=compare_at,
+                sku="",
+                stock=stock,
+                image=None,
+            )
+            for combo in combos
+        )
+    if not options:
+        src.error(obj.at("variants"), "variants need the product's options (e.g. options: {size: [S, M]})")
+    by_name = {o.name: o for o in options}
+    variants: list[Variant] = []
+    seen_ids: dict[str, int] = {}
+    seen_combos: dict[tuple[str, ...], str] = {}
+    for path, item in entries:
+        vobj = src.obj(item, path, VARIANT_KEYS)
+        if vobj is None:
+            continue
+        vid = vobj.slug("id")
+        if vid in seen_ids:
+            src.error(vobj.at("id"), f"duplicate variant id '{vid}' (first at line {seen_ids[vid]})")
+        elif vid:
+            seen_ids[vid] = src.line(vobj.at("id"))
+        chosen = _variant_options(vobj, by_name)
+        if chosen is not None and options:
+            combo = tuple(chosen[o.name] for o in options)
+            if combo in seen_combos:
+                src.error(vobj.at("options"), f"same options as variant '{seen_combos[combo]}'")
+            seen_combos.setdefault(combo, vid)
+        vprice = vobj.price("price", currency) or price
+        vcompare = vobj.price("compare_at_price", currency) if vobj.has("compare_at_price") else compare_at
+        if vobj.has("compare_at_price"):
+            _check_compare_at(vobj, vprice, vcompare)
+        vstock = vobj.integer("stock", minimum=0, default=stock)
+        vimage = image(vobj, "image")
+        vsku = vobj.text("sku")
+        if vid and chosen is not None and vprice is not None:
+            variants.append(
+                Variant(
+                    id=vid,
+                    title=" / ".join(chosen[o.name] for o in options if o.name in chosen),
+                    options=chosen,
+                    price=vprice,
+                    compare_at_price=vcompare if vcompare is not None and vcompare > vprice else None,
+                    sku=vsku,
+                    stock=vstock,
+                    image=vimage,
+                )
+            )
+    return tuple(variants)
+
+
+def _variant_options(vobj: Obj, by_name: dict[str, Option]) -> dict[str, str] | None:
+    src = vobj.src
+    raw = vobj.data.get("options")
+    if raw is None:
+        src.error(vobj.at("options"), "is required (which of the product's options this variant is)")
+        return None
+    if not isinstance(raw, dict):
+        src.error(vobj.at("options"), "must be a mapping such as {size: M}")
+        return None
+    chosen: dict[str, str] = {}
+    ok = True
+    for name, value in raw.items():
+        path = vobj.at("options") + (str(name),)
+        option = by_name.get(str(name))
+        if option is None:
+            known = ", ".join(by_name) or "none"
+            src.error(
+                path,
+                f"'{name}' is not an option of this product{did_you_mean(str(name), by_name)} (its options: {known})",
+            )
+            ok = False
+            continue
+        text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+        if text not in option.values:
+            src.error(
+                path,
+                f"'{value}' is not one of the product's {name} values: {', '.join(option.values)}",
+            )
+            ok = False
+            continue
+        chosen[option.name] = text
+    missing = [n for n in by_name if n not in raw]
+    if missing and ok:
+        src.error(vobj.at("options"), f"missing a value for: {', '.join(missing)}")
+        ok = False
+    return chosen if ok else None
+
+
+def _slugify(text: str) -> str:
+    out = "".join(c.lower() if c.isalnum() else "-" for c in text)
+    return "-".join(filter(None, out.split("-"))) or "x"

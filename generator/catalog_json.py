@@ -1,0 +1,69 @@
+"""catalog.json: the one machine-readable statement of what is for sale and at what price.
+
+The cart reads it in the browser and the order service prices orders from it, so it carries
+integer minor units only, and a hash of its own contents that an order can record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from .model import Product, Site, Variant
+from .money import Money, minor_digits
+
+
+def _minor(value: Money | None) -> int | None:
+    return None if value is None else value.minor
+
+
+def _variant(v: Variant, base_path: str) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "title": v.title,
+        "options": v.options,
+        "price": v.price.minor,
+        "compare_at_price": _minor(v.compare_at_price),
+        "sku": v.sku,
+        "stock": v.stock,
+        "image": base_path + v.image.url if v.image else None,
+    }
+
+
+def _product(p: Product, base_path: str) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "title": p.title,
+        "url": base_path + p.url,
+        "price": p.price.minor,
+        "compare_at_price": _minor(p.compare_at_price),
+        "sku": p.sku,
+        "stock": p.stock,
+        "sold_out": p.sold_out,
+        "image": base_path + p.image.url if p.image else None,
+        "options": {o.name: list(o.values) for o in p.options},
+        "variants": [_variant(v, base_path) for v in p.variants],
+        "collections": [c.id for c in p.collections],
+    }
+
+
+def render_catalog_json(site: Site) -> bytes:
+    cfg = site.config
+    base_path = cfg.base_path
+    body: dict[str, Any] = {
+        "currency": cfg.currency,
+        "minor_digits": minor_digits(cfg.currency),
+        "language": cfg.language,
+        "base_url": cfg.base_url,
+        "products": [_product(p, base_path) for p in site.products],
+        "shipping": [
+            {"id": m.id, "label": m.label, "price": m.price.minor, "free_over": _minor(m.free_over), "pickup": m.pickup}
+            for m in cfg.shipping
+        ],
+        "stores": [{"id": s.id, "name": s.name, "address": s.address, "pickup": s.pickup} for s in site.stores],
+    }
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    document = {"version": 1, "catalog_hash": f"sha256:{digest}", **body}
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")

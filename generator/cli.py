@@ -1,0 +1,117 @@
+"""The `micromall` command: parses options, calls the library, maps errors to exit codes.
+
+Exit codes: 0 ok, 1 content errors, 2 usage errors. Content problems are printed as
+`path:line: field: message` lines with a count; any other exception is a bug in micromall
+and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .build import build as run_build
+from .errors import ContentError, MicromallError, Problem, Severity, UsageError, count_line
+
+
+def _report(problems: list[Problem]) -> None:
+    for problem in sorted(problems):
+        click.echo(str(problem), err=True)
+
+
+def _site_dir(value: str) -> Path:
+    path = Path(value)
+    if not path.is_dir():
+        raise click.BadParameter(f"{value} is not a folder", param_hint="SITE_DIR")
+    return path
+
+
+def _run(action: object) -> None:
+    try:
+        action()  # type: ignore[operator]
+    except ContentError as exc:
+        _report(exc.problems)
+        click.echo(count_line(exc.problems), err=True)
+        sys.exit(exc.exit_code)
+    except UsageError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except MicromallError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="micromall")
+def main() -> None:
+    """micromall: turn a YAML catalog and Markdown stories into a static shop."""
+
+
+@main.command()
+@click.argument("site_dir", default=".", type=click.Path(file_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: SITE_DIR/public).")
+@click.option("--clean", is_flag=True, help="Also remove files in the output folder that this build did not make.")
+@click.option("--profile", is_flag=True, help="Print the time of each phase.")
+def build(site_dir: str, out_dir: str | None, clean: bool, profile: bool) -> None:
+    """Build the shop in SITE_DIR (default: the current folder)."""
+    site = _site_dir(site_dir)
+    log = (lambda line: click.echo(line, err=True)) if profile else (lambda _: None)
+
+    def action() -> None:
+        result = run_build(site, Path(out_dir) if out_dir else None, clean=clean, log=log)
+        _print_warnings(result.warnings)
+        click.echo(result.summary())
+
+    _run(action)
+
+
+@main.command()
+@click.argument("site_dir", default=".", type=click.Path(file_okay=False))
+def check(site_dir: str) -> None:
+    """Check the content of SITE_DIR without writing anything."""
+    from .load import load_site
+
+    site = _site_dir(site_dir)
+
+    def action() -> None:
+        _, problems = load_site(site)  # raises with every error
+        _print_warnings(problems)
+        click.echo(f"{site}: content is valid ({count_line(problems)}).")
+
+    _run(action)
+
+
+@main.command()
+@click.argument("target", type=click.Path(file_okay=False))
+@click.option("--title", default="My Shop", show_default=True, help="The new shop's name.")
+def new(target: str, title: str) -> None:
+    """Create a small starter shop in TARGET that builds as it is."""
+    from .scaffold import create_site
+
+    path = Path(target)
+
+    def action() -> None:
+        create_site(path, title)
+        click.echo(f"Created a starter shop in {path}. Next: micromall serve {path}")
+
+    _run(action)
+
+
+@main.command()
+@click.argument("site_dir", default=".", type=click.Path(file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: SITE_DIR/public).")
+def serve(site_dir: str, host: str, port: int, out_dir: str | None) -> None:
+    """Build, serve on HOST:PORT and rebuild when the content changes."""
+    from .devserver import serve as run_serve
+
+    site = _site_dir(site_dir)
+    _run(lambda: run_serve(site, Path(out_dir) if out_dir else site / "public", host, port))
+
+
+def _print_warnings(problems: list[Problem]) -> None:
+    _report([p for p in problems if p.severity is Severity.WARNING])

@@ -1,0 +1,282 @@
+"""Load and resolve: every content file read and checked, then cross-linked into one Site.
+
+Each loader collects problems and keeps going, so a shop owner sees every mistake in one run;
+`load_site` raises once, at the end, if any of them is an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from functools import partial
+from pathlib import Path
+
+from .catalog import CatalogFile, parse_catalog
+from .config import parse_config
+from .documents import StoryDraft, check_slug, parse_page, parse_story, split_front_matter
+from .errors import ContentError, Problem, Severity, UsageError, did_you_mean
+from .fields import Obj, SourceFile, field_name
+from .media import ImageProblem, MediaLibrary
+from .model import Collection, Doc, Image, Product, Site, Store, Story, StoryPart
+from .stores import parse_stores
+from .themes import theme_problem
+from .yamlsafe import YamlError, decode, parse_yaml
+
+RELATED_COUNT = 4
+
+
+class Loader:
+    """Reads one site's files; `problems` holds everything found wrong so far."""
+
+    def __init__(self, site_dir: Path) -> None:
+        self.site_dir = site_dir
+        self.problems: list[Problem] = []
+        self.media = MediaLibrary(site_dir)
+        self.unreadable: list[str] = []  # files that could not be parsed at all
+
+    def rel(self, file: Path) -> str:
+        return file.relative_to(self.site_dir).as_posix()
+
+    def read_text(self, file: Path) -> str | None:
+        try:
+            return decode(file.read_bytes())
+        except YamlError as exc:
+            self.problems.append(Problem(self.rel(file), exc.line, "", exc.message))
+        except OSError as exc:
+            self.problems.append(Problem(self.rel(file), 0, "", f"cannot be read: {exc.strerror}"))
+        return None
+
+    def read_yaml(self, file: Path) -> SourceFile | None:
+        text = self.read_text(file)
+        if text is None:
+            return None
+        try:
+            doc = parse_yaml(text)
+        except YamlError as exc:
+            self.problems.append(Problem(self.rel(file), exc.line, field_name(exc.path), exc.message))
+            self.unreadable.append(self.rel(file))
+            return None
+        return SourceFile(self.rel(file), doc, self.problems)
+
+    def image(self, obj: Obj, key: str) -> Image | None:
+        if obj.data.get(key) is None:
+            return None
+        return self._image(obj.src, obj.at(key), obj.data[key])
+
+    def images(self, obj: Obj, key: str) -> list[Image]:
+        found = (self._image(obj.src, path, value) for path, value in obj.items(key))
+        return [img for img in found if img is not None]
+
+    def _image(self, src: SourceFile, path: tuple[str | int, ...], value: object) -> Image | None:
+        try:
+            return self.media.image(value)
+        except ImageProblem as exc:
+            src.error(path, str(exc))
+            return None
+
+    def files(self, folder: str, suffixes: Iterable[str]) -> list[Path]:
+        base = self.site_dir / "content" / folder
+        if not base.is_dir():
+            return []
+        found = [p for p in base.iterdir() if p.suffix in suffixes and p.is_file() and not p.name.startswith(".")]
+        return sorted(found)
+
+
+def load_site(site_dir: Path) -> tuple[Site, list[Problem]]:
+    """Read and check the whole site: the Site and its warnings, or ContentError with everything."""
+    site_yml = site_dir / "site.yml"
+    if not site_yml.is_file():
+        raise UsageError(f"no site.yml in {site_dir}: is this a micromall site? (start one with: micromall new DIR)")
+    loader = Loader(site_dir)
+    site = _load(loader)
+    errors = [p for p in loader.problems if p.severity is Severity.ERROR]
+    if errors or site is None:
+        raise ContentError(loader.problems)
+    return site, sorted(loader.problems)
+
+
+def _load(loader: Loader) -> Site | None:
+    site_dir = loader.site_dir
+    src = loader.read_yaml(site_dir / "site.yml")
+    config, currency = None, ""
+    if src is not None:
+        config, currency = parse_config(src, loader.image, lambda name: theme_problem(name, site_dir))
+
+    catalogs = []
+    for file in loader.files("catalog", (".yml", ".yaml")):
+        csrc = loader.read_yaml(file)
+        if csrc is not None:
+            catalogs.append(parse_catalog(csrc, currency, loader.image, loader.images))
+    if not catalogs and not any(p.path.startswith("content/catalog/") for p in loader.problems):
+        loader.problems.append(
+            Problem("content/catalog", 0, "", "no catalog files: add content/catalog/<name>.yml with products")
+        )
+
+    stories: list[StoryDraft] = []
+    for file in loader.files("stories", (".md",)):
+        rel, text = loader.rel(file), loader.read_text(file)
+        if text is None or not check_slug(rel, file.stem, loader.problems):
+            continue
+        md = split_front_matter(rel, text, loader.problems)
+        if md is not None:
+            draft = parse_story(md, file.stem, loader.image)
+            if draft is not None:
+                stories.append(draft)
+
+    pages: list[Doc] = []
+    for file in loader.files("pages", (".md",)):
+        rel, text = loader.rel(file), loader.read_text(file)
+        if text is None or not check_slug(rel, file.stem, loader.problems):
+            continue
+        md = split_front_matter(rel, text, loader.problems)
+        if md is not None:
+            page = parse_page(md, file.stem)
+            if page is not None:
+                pages.append(page)
+
+    stores: list[Store] = []
+    stores_file = site_dir / "content" / "stores.yml"
+    if stores_file.is_file():
+        ssrc = loader.read_yaml(stores_file)
+        if ssrc is not None:
+            stores = parse_stores(ssrc, loader.image)
+
+    collections, products = _resolve_catalog(catalogs, loader.problems)
+    published = [p for p in products if p.published]
+    # With a catalog file unreadable, "unknown product" would mostly be noise from that one mistake.
+    catalog_complete = not any(rel.startswith("content/catalog/") for rel in loader.unreadable)
+    resolved_stories = _resolve_stories(stories, {p.id: p for p in products}, loader.problems, catalog_complete)
+    _link_related(published)
+    if config is None:
+        return None
+    return Site(
+        config=config,
+        collections=tuple(collections),
+        products=tuple(published),
+        stories=tuple(resolved_stories),
+        pages=tuple(sorted(pages, key=lambda d: (d.order, d.title))),
+        stores=tuple(stores),
+    )
+
+
+def _resolve_catalog(catalogs: list[CatalogFile], problems: list[Problem]) -> tuple[list[Collection], list[Product]]:
+    collections: dict[str, Collection] = {}
+    for cat in catalogs:
+        coll = cat.collection
+        if coll is None:
+            continue
+        if coll.id in collections:
+            first = collections[coll.id].source
+            cat.src.error(("collection", "id"), f"duplicate collection id '{coll.id}' (also in {first})")
+            continue
+        collections[coll.id] = coll
+
+    products: dict[str, Product] = {}
+    where: dict[str, str] = {}
+    for cat in catalogs:
+        for product in cat.products:
+            path = cat.id_paths[product.id]
+            here = f"{cat.src.rel}:{cat.src.line(path)}"
+            if product.id in products:
+                cat.src.error(path, f"duplicate product id '{product.id}' (first defined at {where[product.id]})")
+                continue
+            products[product.id] = product
+            where[product.id] = here
+            for ref in cat.collection_refs[product.id]:
+                coll = collections.get(ref.id)
+                if coll is None:
+                    ref.src.error(ref.path, f"unknown collection '{ref.id}'{did_you_mean(ref.id, collections)}")
+                elif coll not in product.collections:
+                    product.collections.append(coll)
+    for product in products.values():
+        if product.published:
+            for coll in product.collections:
+                coll.products.append(product)
+    return list(collections.values()), list(products.values())
+
+
+def _resolve_stories(
+    drafts: list[StoryDraft], products: dict[str, Product], problems: list[Problem], catalog_complete: bool
+) -> list[Story]:
+    def lookup(pid: str, report: Callable[[str], None]) -> Product | None:
+        product = products.get(pid)
+        if product is None:
+            if catalog_complete:
+                report(f"unknown product '{pid}'{did_you_mean(pid, products)}")
+        elif not product.published:
+            report(f"product '{pid}' is not published")
+            return None
+        return product
+
+    stories = []
+    for draft in drafts:
+        src = draft.src
+        listed: list[Product] = []
+        for pid, path in draft.product_refs:
+            found = lookup(pid, partial(src.error, path))
+            if found is not None and found not in listed:
+                listed.append(found)
+        parts: list[StoryPart] = []
+        for part in draft.parts:
+            if isinstance(part, StoryPart):
+                parts.append(part)
+                continue
+            pid, line = part
+
+            found = lookup(pid, partial(_report_at, problems, src.rel, line))
+            if found is not None:
+                parts.append(StoryPart(product=found))
+        if draft.draft:
+            continue
+        assert isinstance(draft.date, dt.date)
+        story = Story(
+            slug=draft.slug,
+            title=draft.title,
+            date=draft.date,
+            cover=draft.cover,
+            summary=draft.summary,
+            tags=draft.tags,
+            body=tuple(parts),
+            draft=draft.draft,
+            source=src.rel,
+        )
+        story.products.extend(listed)
+        for part in parts:
+            if part.product is not None and part.product not in story.products:
+                story.products.append(part.product)
+        for product in story.products:
+            product.stories.append(story)
+        stories.append(story)
+    stories.sort(key=lambda s: (s.date, s.slug), reverse=True)
+    return stories
+
+
+def _report_at(problems: list[Problem], rel: str, line: int, message: str) -> None:
+    problems.append(Problem(rel, line, "", message))
+
+
+def _link_related(products: list[Product]) -> None:
+    """Up to four products sharing collections (worth 2) or tags (worth 1), best first."""
+    by_collection: dict[str, list[Product]] = defaultdict(list)
+    by_tag: dict[str, list[Product]] = defaultdict(list)
+    order = {p.id: i for i, p in enumerate(products)}
+    for p in products:
+        for c in p.collections:
+            by_collection[c.id].append(p)
+        for t in p.tags:
+            by_tag[t].append(p)
+    for p in products:
+        score: Counter[str] = Counter()
+        pool: dict[str, Product] = {}
+        for c in p.collections:
+            for other in by_collection[c.id][:200]:
+                score[other.id] += 2
+                pool[other.id] = other
+        for t in p.tags:
+            for other in by_tag[t][:200]:
+                score[other.id] += 1
+                pool[other.id] = other
+        score.pop(p.id, None)
+        best = sorted(score, key=lambda pid: (-score[pid], pool[pid].sold_out, order[pid]))
+        p.related.extend(pool[pid] for pid in best[:RELATED_COUNT])

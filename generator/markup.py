@@ -1,0 +1,40 @@
+"""Markdown from content to HTML. Raw HTML in content is not rendered, and links are vetted.
+
+markdown-it-py's "js-default" preset has HTML off and refuses `javascript:`, `vbscript:` and
+most `data:` URLs, so a product description can never carry a script onto the shop's pages.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+MAX_MARKDOWN_CHARS = 1_000_000
+
+
+@lru_cache(maxsize=1)
+def _md() -> MarkdownIt:
+    return MarkdownIt("js-default")
+
+
+def render_markdown(text: str) -> Markup:
+    """Content Markdown as safe HTML; over-long input is refused by the loaders first."""
+    if not text.strip():
+        return Markup("")
+    return Markup(_md().render(text))
+
+
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def plain_text(html: str, limit: int = 160) -> str:
+    """A short plain-text summary of rendered HTML, for meta descriptions."""
+    text = " ".join(_TAGS.sub(" ", html).split())
+    text = Markup(text).unescape()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(",.;:") + "…"

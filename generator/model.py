@@ -1,0 +1,272 @@
+"""The shop as plain objects: what templates, feeds and the order service read. No I/O here.
+
+Objects are frozen; the cross-links that make cycles (a product's collections and stories, a
+collection's products) are lists filled once by `resolve` and never changed after, and are left
+out of `repr` and equality so that printing a product does not walk the whole shop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup
+
+from .money import Money
+
+LOW_STOCK = 5  # "only N left" from this many down
+
+
+@dataclass(frozen=True, eq=False)
+class Image:
+    path: str  # relative to content/, forward slashes
+    url: str  # site-relative output URL
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, eq=False)
+class Option:
+    name: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Variant:
+    id: str
+    title: str
+    options: dict[str, str]
+    price: Money
+    compare_at_price: Money | None
+    sku: str
+    stock: int | None
+    image: Image | None
+
+    @property
+    def sold_out(self) -> bool:
+        return self.stock == 0
+
+    @property
+    def on_sale(self) -> bool:
+        return self.compare_at_price is not None and self.compare_at_price > self.price
+
+
+@dataclass(frozen=True, eq=False)
+class Collection:
+    id: str
+    title: str
+    description_html: Markup
+    summary: str
+    own_image: Image | None
+    source: str  # the catalog file that defines it
+    products: list[Product] = field(default_factory=list, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"collections/{self.id}/"
+
+    @property
+    def image(self) -> Image | None:
+        if self.own_image is not None:
+            return self.own_image
+        return next((p.image for p in self.products if p.image is not None), None)
+
+
+@dataclass(frozen=True, eq=False)
+class Product:
+    id: str
+    title: str
+    base_price: Money
+    base_compare_at_price: Money | None
+    sku: str
+    summary: str
+    description_html: Markup
+    images: tuple[Image, ...]
+    tags: tuple[str, ...]
+    base_stock: int | None
+    options: tuple[Option, ...]
+    variants: tuple[Variant, ...]
+    published: bool
+    featured: bool
+    source: str
+    collections: list[Collection] = field(default_factory=list, repr=False)
+    related: list[Product] = field(default_factory=list, repr=False)
+    stories: list[Story] = field(default_factory=list, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"products/{self.id}/"
+
+    @property
+    def image(self) -> Image | None:
+        return self.images[0] if self.images else None
+
+    @property
+    def has_variants(self) -> bool:
+        return bool(self.variants)
+
+    def _cheapest(self) -> Variant | None:
+        if not self.variants:
+            return None
+        available = [v for v in self.variants if not v.sold_out] or list(self.variants)
+        return min(available, key=lambda v: v.price.minor)
+
+    @property
+    def price(self) -> Money:
+        """The price a buyer sees first: the cheapest variant still in stock."""
+        cheapest = self._cheapest()
+        return cheapest.price if cheapest is not None else self.base_price
+
+    @property
+    def compare_at_price(self) -> Money | None:
+        cheapest = self._cheapest()
+        if cheapest is not None:
+            return cheapest.compare_at_price if cheapest.on_sale else None
+        cap = self.base_compare_at_price
+        return cap if cap is not None and cap > self.base_price else None
+
+    @property
+    def on_sale(self) -> bool:
+        return self.compare_at_price is not None
+
+    @property
+    def price_varies(self) -> bool:
+        return len({v.price.minor for v in self.variants}) > 1
+
+    @property
+    def stock(self) -> int | None:
+        """Units left in all; None when any part of the product is unlimited."""
+        if not self.variants:
+            return self.base_stock
+        stocks = [v.stock for v in self.variants]
+        if any(s is None for s in stocks):
+            return None
+        return sum(s for s in stocks if s is not None)
+
+    @property
+    def sold_out(self) -> bool:
+        return self.stock == 0
+
+    @property
+    def low_stock(self) -> bool:
+        stock = self.stock
+        return stock is not None and 0 < stock <= LOW_STOCK
+
+
+@dataclass(frozen=True, eq=False)
+class StoryPart:
+    """A run of rendered Markdown, or a product card placed by the shortcode."""
+
+    html: Markup = Markup("")
+    product: Product | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Story:
+    slug: str
+    title: str
+    date: dt.date
+    cover: Image | None
+    summary: str
+    tags: tuple[str, ...]
+    body: tuple[StoryPart, ...]
+    draft: bool
+    source: str
+    products: list[Product] = field(default_factory=list, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"stories/{self.slug}/"
+
+
+@dataclass(frozen=True, eq=False)
+class Doc:
+    """A trust page (about, shipping and returns, contact), linked from the footer."""
+
+    slug: str
+    title: str
+    summary: str
+    body_html: Markup
+    order: int
+    source: str
+
+    @property
+    def url(self) -> str:
+        return f"{self.slug}/"
+
+
+@dataclass(frozen=True, eq=False)
+class Store:
+    id: str
+    name: str
+    address: str
+    hours: tuple[str, ...]
+    phone: str
+    map_url: str
+    image: Image | None
+    pickup: bool
+
+
+@dataclass(frozen=True, eq=False)
+class ShippingMethod:
+    id: str
+    label: str
+    price: Money
+    free_over: Money | None
+    pickup: bool
+
+
+@dataclass(frozen=True, eq=False)
+class Contact:
+    email: str = ""
+    phone: str = ""
+    wechat: str = ""
+    whatsapp: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class SiteConfig:
+    """site.yml, checked. Attribute names are the YAML keys."""
+
+    title: str
+    tagline: str
+    base_url: str
+    language: str
+    currency: str
+    theme: str
+    logo: Image | None
+    contact: Contact
+    shipping: tuple[ShippingMethod, ...]
+    checkout: dict[str, Any]
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url, always starting and ending with '/'."""
+        from urllib.parse import urlsplit
+
+        path = urlsplit(self.base_url).path or "/"
+        return path if path.endswith("/") else path + "/"
+
+
+@dataclass(frozen=True, eq=False)
+class Site:
+    """Everything a build needs to know about one shop, resolved and checked."""
+
+    config: SiteConfig
+    collections: tuple[Collection, ...]
+    products: tuple[Product, ...]  # published only
+    stories: tuple[Story, ...]  # published only, newest first
+    pages: tuple[Doc, ...]
+    stores: tuple[Store, ...]
+
+    @property
+    def featured(self) -> list[Product]:
+        return [p for p in self.products if p.featured]
+
+    @property
+    def pickup_stores(self) -> list[Store]:
+        if not any(m.pickup for m in self.config.shipping):
+            return []
+        return [s for s in self.stores if s.pickup]

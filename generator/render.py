@@ -1,0 +1,213 @@
+"""Pages from templates: the Jinja environment, and one context builder per kind of page.
+
+Templates are strict: an undefined name is a build error that names the template and line,
+never an empty string on a live shop page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.ext import i18n
+
+from .errors import Problem
+from .markup import plain_text
+from .model import Site
+from .money import Money, format_money
+from .themes import Theme
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    """What every template gets as `page`."""
+
+    kind: str
+    title: str
+    description: str
+    url: str
+    canonical: str
+    nav: str
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page to render: its template, URL, output path and extra context."""
+
+    template: str
+    meta: PageMeta
+    output: str
+    extra: dict[str, Any]
+
+
+class TemplateProblem(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def output_path(url: str) -> str:
+    """'products/x/' -> 'products/x/index.html'; '' -> 'index.html'; '404.html' stays."""
+    if url == "" or url.endswith("/"):
+        return url + "index.html"
+    return url
+
+
+def make_environment(site: Site, theme: Theme, site_dir: Path, static_hashes: dict[str, str]) -> jinja2.Environment:
+    """A Jinja environment whose loader looks in the site's templates/, then the theme chain."""
+    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(site_dir / "templates"))]
+    loaders += [jinja2.FileSystemLoader(str(t.path / "templates")) for t in theme.chain]
+    prefixed = {t.name: jinja2.FileSystemLoader(str(t.path / "templates")) for t in theme.chain}
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader([jinja2.PrefixLoader(prefixed, delimiter=":"), *loaders]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=[i18n],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    base_path = site.config.base_path
+    language = site.config.language
+
+    def url(path: str) -> str:
+        return base_path + path.lstrip("/")
+
+    def static(path: str) -> str:
+        path = path.lstrip("/")
+        digest = static_hashes.get(path)
+        suffix = f"?v={digest}" if digest else ""
+        return f"{base_path}static/{path}{suffix}"
+
+    def money(value: Money) -> str:
+        return format_money(value, language)
+
+    env.globals.update(url=url, static=static)
+    env.filters["money"] = money
+    return env
+
+
+def absolute(site: Site, url: str) -> str:
+    return site.config.base_url + url
+
+
+def plan_pages(site: Site) -> list[PageSpec]:
+    """Every HTML page of the shop, in a stable order."""
+    cfg = site.config
+    default_description = cfg.tagline or cfg.title
+
+    def spec(template: str, kind: str, url: str, title: str, description: str, nav: str, **extra: Any) -> PageSpec:
+        meta = PageMeta(kind, title, description or default_description, url, absolute(site, url), nav)
+        return PageSpec(template, meta, output_path(url), extra)
+
+    pages = [
+        spec("index.html", "home", "", cfg.title, cfg.tagline, "home"),
+        spec("products.html", "products", "products/", "All products", f"Everything from {cfg.title}.", "categories",
+             products=list(site.products)),
+        spec("collections.html", "collections", "collections/", "Categories",
+             f"Browse {cfg.title} by category.", "categories"),
+        spec("stories.html", "stories", "stories/", "Stories", f"Stories from {cfg.title}.", "stories"),
+        spec("stores.html", "stores", "stores/", "Stores", f"Visit {cfg.title} in person.", ""),
+        spec("cart.html", "cart", "cart/", "Cart", f"Your cart at {cfg.title}.", "cart"),
+    ]  # fmt: skip
+    pickup = site.pickup_stores
+    for product in site.products:
+        pages.append(spec("product.html", "product", product.url, product.title,
+                          product.summary or plain_text(product.description_html), "categories",
+                          product=product, pickup_stores=pickup))  # fmt: skip
+    for coll in site.collections:
+        pages.append(spec("collection.html", "collection", coll.url, coll.title, coll.summary, "categories",
+                          collection=coll))  # fmt: skip
+    for story in site.stories:
+        description = story.summary or plain_text("".join(part.html for part in story.body))
+        pages.append(spec("story.html", "story", story.url, story.title, description, "stories", story=story))
+    for doc in site.pages:
+        pages.append(spec("doc.html", "doc", doc.url, doc.title, doc.summary or plain_text(doc.body_html), "", doc=doc))
+    not_found = spec("404.html", "404", "404.html", "Page not found", "This page does not exist.", "")
+    pages.append(not_found)
+    return pages
+
+
+def render_pages(
+    env: jinja2.Environment, site: Site, pages: list[PageSpec], roots: list[Path]
+) -> Iterator[tuple[str, bytes]]:
+    """Render each page; a template mistake raises TemplateProblem naming the template and line."""
+    cache: dict[str, jinja2.Template] = {}
+    site_view = _SiteView(site)
+    for page in pages:
+        template = cache.get(page.template)
+        if template is None:
+            template = cache[page.template] = _get_template(env, page.template, roots)
+        context = {"site": site_view, "page": page.meta, **page.extra}
+        try:
+            html = template.render(context)
+        except jinja2.TemplateError as exc:
+            raise TemplateProblem(_template_problem(exc, page.template, roots)) from exc
+        yield page.output, html.encode("utf-8")
+
+
+def _get_template(env: jinja2.Environment, name: str, roots: list[Path]) -> jinja2.Template:
+    try:
+        return env.get_template(name)
+    except jinja2.TemplateError as exc:
+        raise TemplateProblem(_template_problem(exc, name, roots)) from exc
+
+
+def _template_problem(exc: jinja2.TemplateError, name: str, roots: list[Path]) -> Problem:
+    """Where in the templates the error is: the innermost template frame of the traceback."""
+    filename, line = getattr(exc, "filename", None), getattr(exc, "lineno", None)
+    if filename is None:
+        tb = exc.__traceback__
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            if code.co_filename.endswith(".html") or "templates" in code.co_filename:
+                filename, line = code.co_filename, tb.tb_lineno
+            tb = tb.tb_next
+    shown = _shown_path(filename, roots) if filename else f"templates/{name}"
+    message = exc.message or type(exc).__name__
+    if isinstance(exc, jinja2.UndefinedError):
+        message = "undefined: " + re.sub(r"'generator\.\w+\.(\w+) object'", r"'\1'", message)
+    return Problem(shown, line or 0, "", f"{message} (rendering {name})")
+
+
+def _shown_path(filename: str, roots: list[Path]) -> str:
+    """The template's path relative to the first of `roots` that holds it."""
+    path = Path(filename)
+    for base in roots:
+        try:
+            return path.resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            continue
+    return path.name
+
+
+class _SiteView:
+    """`site` in templates: the configuration's fields and the shop's lists side by side."""
+
+    def __init__(self, site: Site) -> None:
+        self._site = site
+        cfg = site.config
+        self.title = cfg.title
+        self.tagline = cfg.tagline
+        self.base_url = cfg.base_url
+        self.language = cfg.language
+        self.currency = cfg.currency
+        self.logo = cfg.logo
+        self.contact = cfg.contact
+        self.shipping = cfg.shipping
+        self.collections = site.collections
+        self.products = site.products
+        self.featured = site.featured
+        self.stories = site.stories
+        self.pages = site.pages
+        self.stores = site.stores
+
+
+def file_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:10]
