@@ -51,6 +51,10 @@ class Variant:
     def on_sale(self) -> bool:
         return self.compare_at_price is not None and self.compare_at_price > self.price
 
+    @property
+    def low_stock(self) -> bool:
+        return self.stock is not None and 0 < self.stock <= LOW_STOCK
+
 
 @dataclass(frozen=True, eq=False)
 class Collection:
@@ -111,6 +115,12 @@ class Product:
             return None
         available = [v for v in self.variants if not v.sold_out] or list(self.variants)
         return min(available, key=lambda v: v.price.minor)
+
+    @property
+    def default_variant(self) -> Variant | None:
+        """The variant chosen when the page opens: the cheapest still in stock, None if all sold out."""
+        cheapest = self._cheapest()
+        return cheapest if cheapest is not None and not cheapest.sold_out else None
 
     @property
     def price(self) -> Money:

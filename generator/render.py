@@ -6,6 +6,7 @@ never an empty string on a live shop page.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterator
@@ -14,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from babel.dates import format_date
 from jinja2.ext import i18n
 
 from .errors import Problem
 from .markup import plain_text
 from .model import Site
-from .money import Money, format_money
+from .money import Money, babel_locale, format_money
 from .themes import Theme
 
 
@@ -88,8 +90,14 @@ def make_environment(site: Site, theme: Theme, site_dir: Path, static_hashes: di
     def money(value: Money) -> str:
         return format_money(value, language)
 
-    env.globals.update(url=url, static=static)
-    env.filters["money"] = money
+    def absolute_url(path: str) -> str:
+        return site.config.base_url + path.lstrip("/")
+
+    def date(value: dt.date) -> str:
+        return str(format_date(value, "long", locale=babel_locale(language)))
+
+    env.globals.update(url=url, static=static, absolute_url=absolute_url)
+    env.filters.update(money=money, date=date)
     return env
 
 

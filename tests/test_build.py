@@ -109,12 +109,16 @@ def test_catalog_json_is_the_machine_readable_truth(built: Path) -> None:
     black = products["black"]
     assert black["sold_out"] is True
     assert {v["id"]: v["price"] for v in black["variants"]} == {"small": 1990, "large": 3500}
-    assert data["shipping"][0] == {"id": "standard", "label": "Standard", "price": 1000, "free_over": 9900, "pickup": False}
+    assert data["shipping"][0] == {
+        "id": "standard",
+        "label": "Standard",
+        "price": 1000,
+        "free_over": 9900,
+        "pickup": False,
+    }
 
 
-def test_a_failed_build_leaves_the_previous_output_untouched(
-    make_site: Callable[..., Path], tmp_path: Path
-) -> None:
+def test_a_failed_build_leaves_the_previous_output_untouched(make_site: Callable[..., Path], tmp_path: Path) -> None:
     site = make_site()
     out = tmp_path / "out"
     build(site, out)

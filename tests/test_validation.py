@@ -86,7 +86,9 @@ CASES: dict[str, tuple[dict[str, str | None], list[str]]] = {
         ],
     ),
     "unknown product in a story": (
-        {"content/stories/harvest.md": "---\ntitle: T\ndate: 2026-01-01\nproducts: [gren]\n---\nText\n\n{{ product nope }}\n"},
+        {
+            "content/stories/harvest.md": "---\ntitle: T\ndate: 2026-01-01\nproducts: [gren]\n---\nText\n\n{{ product nope }}\n"
+        },
         [
             "content/stories/harvest.md:4: products[0]: unknown product 'gren' (did you mean 'green'?)",
             "content/stories/harvest.md:8: unknown product 'nope'",
@@ -198,9 +200,7 @@ def test_all_problems_are_reported_in_one_run(make_site: Callable[..., Path], cl
 def test_alias_bomb_is_refused_quickly(make_site: Callable[..., Path], cli: Callable[..., Result]) -> None:
     import time
 
-    layers = "".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join(["*" + chr(97 + i)] * 9) + "]\n" for i in range(8)
-    )
+    layers = "".join(f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join(["*" + chr(97 + i)] * 9) + "]\n" for i in range(8))
     bomb = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + layers
     site = make_site({"content/catalog/tea.yml": bomb})
     started = time.perf_counter()
