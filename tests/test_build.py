@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-
 from conftest import MINI_SITE
+from linkcheck import broken_links
+
 from generator.build import build
 from generator.errors import ContentError
-from linkcheck import broken_links
 
 
 @pytest.fixture

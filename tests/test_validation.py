@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-
 from conftest import MINI_SITE
 
 SITE_YML = MINI_SITE["site.yml"]
@@ -87,7 +86,9 @@ CASES: dict[str, tuple[dict[str, str | None], list[str]]] = {
     ),
     "unknown product in a story": (
         {
-            "content/stories/harvest.md": "---\ntitle: T\ndate: 2026-01-01\nproducts: [gren]\n---\nText\n\n{{ product nope }}\n"
+            "content/stories/harvest.md": (
+                "---\ntitle: T\ndate: 2026-01-01\nproducts: [gren]\n---\nText\n\n{{ product nope }}\n"
+            )
         },
         [
             "content/stories/harvest.md:4: products[0]: unknown product 'gren' (did you mean 'green'?)",
