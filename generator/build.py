@@ -93,7 +93,7 @@ def build(
 
     files: dict[str, Source] = {}
     try:
-        for path, html in render_pages(env, site, pages, [site_dir, theme.path.parent.parent]):
+        for path, html in render_pages(env, site, pages, [site_dir, *(t.path.parent.parent for t in theme.chain)]):
             files[path] = html
     except TemplateProblem as exc:
         raise ContentError([exc.problem]) from None
@@ -104,7 +104,7 @@ def build(
         files[f"static/{rel}"] = source
     content_dir = site_dir / "content"
     for image in sorted(_used_images(site), key=lambda i: i.url):
-        files[image.url] = content_dir / image.path
+        files[f"media/{image.path}"] = content_dir / image.path
     phase("assets")
 
     stats = write_outputs(out_dir, files, clean=clean)

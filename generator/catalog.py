@@ -173,10 +173,11 @@ def _variants(
         if not options or price is None:
             return ()
         # options without variants: every combination is for sale at the product's price
-        combos = itertools.product(*(o.values for o in options))
+        combos = list(itertools.product(*(o.values for o in options)))
+        ids = _combo_ids(combos)
         return tuple(
             Variant(
-                id="-".join(_slugify(v) for v in combo),
+                id=vid,
                 title=" / ".join(combo),
                 options=dict(zip((o.name for o in options), combo, strict=True)),
                 price=price,
@@ -185,7 +186,7 @@ def _variants(
                 stock=stock,
                 image=None,
             )
-            for combo in combos
+            for vid, combo in zip(ids, combos, strict=True)
         )
     if not options:
         src.error(obj.at("variants"), "variants need the product's options (e.g. options: {size: [S, M]})")
@@ -269,6 +270,16 @@ def _variant_options(vobj: Obj, by_name: dict[str, Option]) -> dict[str, str] | 
     return chosen if ok else None
 
 
+def _combo_ids(combos: list[tuple[str, ...]]) -> list[str]:
+    """Ids for generated variants: a slug of the values ('m-red'), or 'v1', 'v2'... when the
+    values make no usable or no unique slug (Chinese values, 'S' beside 's')."""
+    parts = [[_slugify(v) for v in combo] for combo in combos]
+    slugs = ["-".join(p) for p in parts]
+    if all(all(p) for p in parts) and len(set(slugs)) == len(slugs):
+        return slugs
+    return [f"v{i + 1}" for i in range(len(combos))]
+
+
 def _slugify(text: str) -> str:
-    out = "".join(c.lower() if c.isalnum() else "-" for c in text)
-    return "-".join(filter(None, out.split("-"))) or "x"
+    out = "".join(c.lower() if c.isascii() and c.isalnum() else "-" for c in text)
+    return "-".join(filter(None, out.split("-")))

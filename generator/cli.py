@@ -104,13 +104,13 @@ def new(target: str, title: str) -> None:
 @click.argument("site_dir", default=".", type=click.Path(file_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: SITE_DIR/public).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: a temporary one).")
 def serve(site_dir: str, host: str, port: int, out_dir: str | None) -> None:
     """Build, serve on HOST:PORT and rebuild when the content changes."""
     from .devserver import serve as run_serve
 
     site = _site_dir(site_dir)
-    _run(lambda: run_serve(site, Path(out_dir) if out_dir else site / "public", host, port))
+    _run(lambda: run_serve(site, Path(out_dir) if out_dir else None, host, port))
 
 
 def _print_warnings(problems: list[Problem]) -> None:

@@ -6,6 +6,7 @@ printed and the last good build keeps being served.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import click
@@ -14,8 +15,15 @@ from .build import build
 from .errors import ContentError, count_line
 
 
-def serve(site_dir: Path, out_dir: Path, host: str, port: int) -> None:
+def serve(site_dir: Path, out_dir: Path | None, host: str, port: int) -> None:
+    """Serve a preview build; without `out_dir` it goes to a temporary folder, removed at exit,
+    so that preview URLs (http://127.0.0.1:8000/) never end up in the published public/."""
     from livereload import Server
+
+    if out_dir is None:
+        with tempfile.TemporaryDirectory(prefix="micromall-preview-") as tmp:
+            serve(site_dir, Path(tmp) / "public", host, port)
+        return
 
     preview_url = f"http://{host}:{port}/"
     result = build(site_dir, out_dir, base_url=preview_url)

@@ -21,7 +21,7 @@ MAX_FRONT_MATTER_CHARS = 1_000_000
 RESERVED_SLUGS = frozenset({"products", "collections", "stories", "stores", "cart", "static", "media", "404"})
 
 #: The one shortcode: a line holding only `{{ product some-id }}`. Content is never template code.
-SHORTCODE = re.compile(r"^[ \t]*\{\{\s*(\S+)\s+(.*?)\s*\}\}[ \t]*$")
+SHORTCODE = re.compile(r"^ {0,3}\{\{\s*(\S+)\s+(.*?)\s*\}\}[ \t]*$")  # 4 spaces would be code
 _SLUG_FILE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path, PurePosixPath
+from urllib.parse import quote
 
 from PIL import Image as PILImage
 
@@ -66,7 +67,7 @@ class MediaLibrary:
         if not real.is_file():
             raise ImageProblem(f"not a file: content/{posix}")
         width, height = _measure(real, f"content/{posix}")
-        return Image(path=str(posix), url=f"media/{posix}", width=width, height=height)
+        return Image(path=str(posix), url=f"media/{quote(str(posix))}", width=width, height=height)
 
 
 def _measure(file: Path, shown: str) -> tuple[int, int]:

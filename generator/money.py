@@ -6,12 +6,15 @@ are checked against the currency's minor units (2 for CNY, 0 for JPY) and stored
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
 from babel.core import Locale
 from babel.numbers import format_currency, get_currency_precision, list_currencies
+
+_PRICE_TEXT = re.compile(r"^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
 
 
 @lru_cache(maxsize=1)
@@ -53,10 +56,9 @@ def parse_price(value: object, currency: str) -> Money:
         raise ValueError("must be a number such as 128 or 19.90")
     if isinstance(value, str):
         text = value.strip()
-        try:
-            value = Decimal(text)
-        except ArithmeticError:
-            raise ValueError(f"'{text}' is not a price; write a number such as 128 or 19.90") from None
+        if not _PRICE_TEXT.match(text):
+            raise ValueError(f"'{text}' is not a price; write a number such as 128 or 19.90")
+        value = Decimal(text)
     amount = Decimal(value)
     if not amount.is_finite():
         raise ValueError("must be a number such as 128 or 19.90")

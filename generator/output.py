@@ -28,13 +28,18 @@ class WriteStats:
     removed: int = 0
 
 
+#: Folders of a site that an output folder must never be, nor be inside.
+SOURCE_FOLDERS = ("content", "templates", "static", "themes")
+
+
 def check_out_dir(site_dir: Path, out_dir: Path) -> None:
-    """Refuse an output folder that holds the site itself: cleaning it would delete the content."""
+    """Refuse an output folder that holds the site or its sources: cleaning it would delete them."""
     site, out = site_dir.resolve(), out_dir.resolve()
     if site == out or site.is_relative_to(out):
         raise UsageError(f"the output folder {out_dir} contains the site itself; choose another --out")
-    if out.is_relative_to(site / "content"):
-        raise UsageError(f"the output folder {out_dir} is inside content/; choose another --out")
+    for name in SOURCE_FOLDERS:
+        if out.is_relative_to(site / name):
+            raise UsageError(f"the output folder {out_dir} is inside the site's {name}/ folder; choose another --out")
 
 
 def _same(target: Path, data: bytes) -> bool:
@@ -62,7 +67,8 @@ def _write_atomic(target: Path, data: bytes) -> None:
 def write_outputs(out_dir: Path, files: dict[str, Source], clean: bool = False) -> WriteStats:
     """Bring out_dir in line with `files`; stale files from our last build are removed.
 
-    With `clean`, every file not produced by this build is removed, ours or not.
+    With `clean`, every file not produced by this build is removed, ours or not, except
+    hidden ones (a `.git` folder of a deploy branch, `.well-known`, `.nojekyll`).
     """
     stats = WriteStats()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -77,7 +83,8 @@ def write_outputs(out_dir: Path, files: dict[str, Source], clean: bool = False) 
 
     manifest = out_dir / MANIFEST
     if clean:
-        stale = {p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file() or p.is_symlink()}
+        found = (p.relative_to(out_dir) for p in out_dir.rglob("*") if p.is_file() or p.is_symlink())
+        stale = {rel.as_posix() for rel in found if not any(part.startswith(".") for part in rel.parts)}
     else:
         try:
             stale = set(json.loads(manifest.read_text("utf-8")))

@@ -84,8 +84,9 @@ def make_environment(site: Site, theme: Theme, site_dir: Path, static_hashes: di
     def static(path: str) -> str:
         path = path.lstrip("/")
         digest = static_hashes.get(path)
-        suffix = f"?v={digest}" if digest else ""
-        return f"{base_path}static/{path}{suffix}"
+        if digest is None:
+            raise jinja2.TemplateRuntimeError(f"static file not found: {path} (looked in the theme and site static/)")
+        return f"{base_path}static/{path}?v={digest}"
 
     def money(value: Money) -> str:
         return format_money(value, language)
@@ -145,17 +146,21 @@ def plan_pages(site: Site) -> list[PageSpec]:
 def render_pages(
     env: jinja2.Environment, site: Site, pages: list[PageSpec], roots: list[Path]
 ) -> Iterator[tuple[str, bytes]]:
-    """Render each page; a template mistake raises TemplateProblem naming the template and line."""
+    """Render each page; a template mistake raises TemplateProblem naming the template and line.
+
+    Any exception inside a template is the theme's mistake (a filter given None, a bad format
+    string), so it is reported like a template error rather than as a micromall traceback.
+    """
     cache: dict[str, jinja2.Template] = {}
-    site_view = _SiteView(site)
+    site_context = SiteContext(site)
     for page in pages:
         template = cache.get(page.template)
         if template is None:
             template = cache[page.template] = _get_template(env, page.template, roots)
-        context = {"site": site_view, "page": page.meta, **page.extra}
+        context = {"site": site_context, "page": page.meta, **page.extra}
         try:
             html = template.render(context)
-        except jinja2.TemplateError as exc:
+        except Exception as exc:
             raise TemplateProblem(_template_problem(exc, page.template, roots)) from exc
         yield page.output, html.encode("utf-8")
 
@@ -163,24 +168,31 @@ def render_pages(
 def _get_template(env: jinja2.Environment, name: str, roots: list[Path]) -> jinja2.Template:
     try:
         return env.get_template(name)
-    except jinja2.TemplateError as exc:
+    except (jinja2.TemplateError, RecursionError) as exc:
         raise TemplateProblem(_template_problem(exc, name, roots)) from exc
 
 
-def _template_problem(exc: jinja2.TemplateError, name: str, roots: list[Path]) -> Problem:
+def _template_problem(exc: BaseException, name: str, roots: list[Path]) -> Problem:
     """Where in the templates the error is: the innermost template frame of the traceback."""
     filename, line = getattr(exc, "filename", None), getattr(exc, "lineno", None)
     if filename is None:
         tb = exc.__traceback__
         while tb is not None:
             code = tb.tb_frame.f_code
-            if code.co_filename.endswith(".html") or "templates" in code.co_filename:
+            if "templates" in Path(code.co_filename).parts:
                 filename, line = code.co_filename, tb.tb_lineno
             tb = tb.tb_next
     shown = _shown_path(filename, roots) if filename else f"templates/{name}"
-    message = exc.message or type(exc).__name__
-    if isinstance(exc, jinja2.UndefinedError):
-        message = "undefined: " + re.sub(r"'generator\.\w+\.(\w+) object'", r"'\1'", message)
+    if isinstance(exc, jinja2.TemplateNotFound):
+        message = f"template not found: {exc.name}"
+    elif isinstance(exc, jinja2.UndefinedError):
+        message = "undefined: " + re.sub(r"'generator\.\w+\.(\w+) object'", r"'\1'", exc.message or "")
+    elif isinstance(exc, jinja2.TemplateError):
+        message = exc.message or type(exc).__name__
+    elif isinstance(exc, RecursionError):
+        message = "templates include or extend each other without end"
+    else:
+        message = f"{type(exc).__name__}: {exc}"
     return Problem(shown, line or 0, "", f"{message} (rendering {name})")
 
 
@@ -195,7 +207,7 @@ def _shown_path(filename: str, roots: list[Path]) -> str:
     return path.name
 
 
-class _SiteView:
+class SiteContext:
     """`site` in templates: the configuration's fields and the shop's lists side by side."""
 
     def __init__(self, site: Site) -> None:

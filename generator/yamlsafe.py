@@ -10,6 +10,7 @@ validation can say `file:line: field: message` without parsing the file again.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -36,6 +37,8 @@ _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
+_PLAIN_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
+_PLAIN_DECIMAL = re.compile(r"^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)$")
 
 
 class YamlError(Exception):
@@ -69,6 +72,7 @@ class _Builder:
         self.loader = loader
         self.lines: dict[Path, int] = {}
         self.seen: set[int] = set()
+        self.merged: dict[int, int] = {}  # mapping node -> how many of its pairs came from merges
         self.alias_budget = MAX_ALIASED_NODES
 
     def build(self, node: yaml.Node, path: Path, aliased: bool = False) -> Any:
@@ -96,25 +100,34 @@ class _Builder:
     def _mapping(self, node: yaml.MappingNode, path: Path, aliased: bool) -> dict[Any, Any]:
         if node.tag != _MAP:
             raise YamlError(node.start_mark.line + 1, _tag_error(node.tag))
-        try:
-            self.loader.flatten_mapping(node)  # resolves `<<: *defaults` merges
-        except yaml.constructor.ConstructorError as exc:
-            raise YamlError(node.start_mark.line + 1, str(exc.problem)) from None
+        if id(node) not in self.merged:
+            before = len(node.value)
+            merges = sum(1 for k, _ in node.value if k.tag == _MERGE)
+            try:
+                self.loader.flatten_mapping(node)  # resolves `<<: *defaults` merges, put first
+            except yaml.constructor.ConstructorError as exc:
+                raise YamlError(node.start_mark.line + 1, str(exc.problem)) from None
+            self.merged[id(node)] = len(node.value) - (before - merges)
+        merged = self.merged[id(node)]
         out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
+        explicit: set[Any] = set()
+        for index, (key_node, value_node) in enumerate(node.value):
             if not isinstance(key_node, yaml.ScalarNode):
                 raise YamlError(key_node.start_mark.line + 1, "a key must be a plain value")
             key = self._scalar(key_node)
             if isinstance(key, (bool, type(None))):
                 # `on:`/`no:`/`~:` keys silently become True/False/None in YAML 1.1
                 key = key_node.value
-            if key in out:
-                first = self.lines.get(path + (key,), 0)
-                raise YamlError(
-                    key_node.start_mark.line + 1,
-                    f"duplicate key '{key}' (first at line {first})",
-                    path + (key,),
-                )
+            # keys written here may override merged ones, but not each other
+            if index >= merged:
+                if key in explicit:
+                    first = self.lines.get(path + (key,), 0)
+                    raise YamlError(
+                        key_node.start_mark.line + 1,
+                        f"duplicate key '{key}' (first at line {first})",
+                        path + (key,),
+                    )
+                explicit.add(key)
             self.lines[path + (key,)] = key_node.start_mark.line + 1
             out[key] = self.build(value_node, path + (key,), aliased)
         return out
@@ -123,13 +136,20 @@ class _Builder:
         line = node.start_mark.line + 1
         tag = node.tag
         if tag == _FLOAT:
-            text = str(node.value).replace("_", "")
+            text = str(node.value)
             if text.lower().lstrip("+-") in {".inf", ".nan"}:
                 raise YamlError(line, f"'{node.value}' is not a usable number")
+            if not _PLAIN_DECIMAL.match(text):
+                return text  # 1e3, 1:30.5, 1_000.5: left as written, so a price check can say so
             try:
                 return Decimal(text)
             except InvalidOperation:
                 raise YamlError(line, f"'{node.value}' is not a number") from None
+        if tag == _INT and not _PLAIN_INT.match(node.value):
+            # YAML 1.1 reads 0123 as octal 83 and 12:30 as 750: keep what was written
+            return str(node.value)
+        if tag == _BOOL and node.value.lower() not in ("true", "false"):
+            return str(node.value)  # yes/no/on/off stay words (NO is Norway, not False)
         if tag in (_STR, _INT, _BOOL, _NULL):
             return self.loader.construct_object(node, deep=True)
         if tag == _TIMESTAMP:

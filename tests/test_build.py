@@ -218,3 +218,44 @@ def test_markdown_cannot_inject_script(make_site: Callable[..., Path], tmp_path:
     assert "<script>alert" not in html
     assert "javascript:alert" not in html.replace("[x](javascript:alert(3))", "")
     assert "<img src=x" not in html
+
+
+def test_a_filter_misused_in_a_template_is_a_located_error(make_site: Callable[..., Path], tmp_path: Path) -> None:
+    template = "{% extends 'default:doc.html' %}\n{% block content %}\n{{ none|money }}\n{% endblock %}\n"
+    site = make_site({"templates/doc.html": template})
+    with pytest.raises(ContentError) as err:
+        build(site, tmp_path / "out")
+    (problem,) = err.value.problems
+    assert str(problem).startswith("templates/doc.html:3: AttributeError:")
+
+
+def test_a_missing_static_file_or_template_is_an_error(make_site: Callable[..., Path], tmp_path: Path) -> None:
+    site = make_site({"templates/doc.html": "<link href=\"{{ static('css/nope.css') }}\">\n"})
+    with pytest.raises(ContentError) as err:
+        build(site, tmp_path / "out")
+    assert "templates/doc.html:1: static file not found: css/nope.css" in str(err.value.problems[0])
+    site = make_site({"templates/doc.html": "{% include 'partials/nope.html' %}\n"})
+    with pytest.raises(ContentError) as err:
+        build(site, tmp_path / "out")
+    assert "template not found: partials/nope.html" in str(err.value.problems[0])
+
+
+def test_clean_keeps_hidden_files_of_a_deploy_folder(make_site: Callable[..., Path], tmp_path: Path) -> None:
+    site = make_site()
+    out = tmp_path / "out"
+    (out / ".git").mkdir(parents=True)
+    (out / ".git" / "HEAD").write_text("ref: refs/heads/gh-pages\n")
+    (out / "old.html").write_text("stale")
+    build(site, out, clean=True)
+    assert (out / ".git" / "HEAD").exists()
+    assert not (out / "old.html").exists()
+
+
+@pytest.mark.parametrize("inside", ["content/out", "templates", "static/x", "themes"])
+def test_output_inside_the_sources_is_refused(
+    inside: str, make_site: Callable[..., Path], cli: Callable[..., Result]
+) -> None:
+    site = make_site()
+    result = cli("build", str(site), "--out", str(site / inside))
+    assert result.exit_code == 2
+    assert "choose another --out" in result.stderr

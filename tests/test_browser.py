@@ -1,0 +1,152 @@
+"""A buyer's first minutes in the demo shop, in a real browser at phone and desktop widths."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS, static_server
+from conftest import REPO
+from playwright.sync_api import Browser, Page
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
+]
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def shop_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from generator.build import build
+
+    out = tmp_path_factory.mktemp("browser") / "public"
+    with static_server(out.parent) as base:
+        # Build for the address we serve it on, as `micromall serve` does.
+        build(REPO, out, base_url=base + "public/")
+        yield base + "public/"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=PHONE, device_scale_factor=1)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
+def test_phone_home_shows_products_and_tab_bar(phone: Page, shop_url: str) -> None:
+    page = phone
+    page.goto(shop_url)
+    tabs = page.locator("nav.bottom-nav")
+    assert tabs.is_visible()
+    assert tabs.locator("a").all_inner_texts() == ["Home", "Categories", "Cart", "Stories"]
+    first_card = page.locator(".product-card").first
+    assert first_card.is_visible()
+    # no horizontal scrolling on a phone
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_from_home_to_a_product_and_choose_a_variant(phone: Page, shop_url: str) -> None:
+    page = phone
+    page.goto(shop_url + "products/")
+    # a product with a variant picker whose variants have different prices
+    links = page.locator(".product-card a").evaluate_all("els => els.map(e => e.href)")
+    for href in links:
+        page.goto(href)
+        inputs = page.locator("[data-variant-picker] input:not([disabled])")
+        if inputs.count() >= 2:
+            break
+    else:
+        pytest.fail("the demo has no product with two variants in stock")
+    price = page.locator("[data-price-display]")
+    labels = page.locator("[data-variant-picker] label")
+    before = price.inner_text()
+    prices = [re.sub(r"\s+", " ", t) for t in labels.all_inner_texts()]
+    target = next(
+        (i for i in range(inputs.count()) if inputs.nth(i).get_attribute("value") != _checked(page)),
+        None,
+    )
+    assert target is not None
+    value = inputs.nth(target).get_attribute("value")
+    page.locator(f"label[for='variant-{value}']").click()
+    button = page.locator("[data-add-to-cart]")
+    assert button.get_attribute("data-variant") == value
+    label_text = page.locator(f"label[for='variant-{value}'] .variant__price").inner_text()
+    assert label_text.split()[0] in price.inner_text()
+    assert prices and before
+
+
+def _checked(page: Page) -> str:
+    return str(page.locator("[data-variant-picker] input:checked").get_attribute("value"))
+
+
+def test_desktop_hides_the_tab_bar_and_shows_the_top_nav(browser: Browser, shop_url: str) -> None:
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.goto(shop_url)
+    assert not page.locator("nav.bottom-nav").is_visible()
+    assert page.locator(".top-nav").is_visible()
+    context.close()
+
+
+def test_browsing_works_without_javascript(browser: Browser, shop_url: str) -> None:
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(shop_url + "collections/")
+    page.locator(".bottom-nav a", has_text="Stories").click()
+    assert page.url.endswith("/stories/")
+    page.locator("main a[href*='/stories/']").first.click()
+    assert page.locator("main h1").inner_text()
+    context.close()
+
+
+def test_images_have_alt_text_and_sizes(phone: Page, shop_url: str) -> None:
+    page = phone
+    for path in ["", "products/", "stories/", "stores/"]:
+        page.goto(shop_url + path)
+        missing = page.evaluate(
+            "[...document.images].filter(i => !i.hasAttribute('alt') || !i.getAttribute('width')).map(i => i.src)"
+        )
+        assert missing == [], (path, missing)
+        broken = page.evaluate(
+            "Promise.all([...document.images].map(i => i.decode().then(() => null, () => i.src)))"
+            ".then(r => r.filter(Boolean))"
+        )
+        assert broken == [], (path, broken)
+
+
+def test_chinese_text_renders(browser: Browser, tmp_path: Path) -> None:
+    from conftest import MINI_SITE, write_site
+
+    from generator.build import build
+
+    site_yml = MINI_SITE["site.yml"]
+    assert site_yml is not None
+    site = write_site(tmp_path / "zh", {**MINI_SITE, "site.yml": site_yml.replace("Mini Tea", "西湖小茶铺")})
+    out = tmp_path / "zh-out"
+    with static_server(out.parent) as base:
+        build(site, out, base_url=base + "zh-out/")
+        context = browser.new_context(viewport=PHONE)
+        page = context.new_page()
+        page.goto(base + "zh-out/")
+        assert "西湖小茶铺" in page.locator("header").inner_text()
+        context.close()
