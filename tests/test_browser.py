@@ -48,6 +48,7 @@ def phone(browser: Browser) -> Iterator[Page]:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     yield page
     context.close()
     assert errors == [], errors
@@ -127,6 +128,9 @@ def test_images_have_alt_text_and_sizes(phone: Page, shop_url: str) -> None:
             "[...document.images].filter(i => !i.hasAttribute('alt') || !i.getAttribute('width')).map(i => i.src)"
         )
         assert missing == [], (path, missing)
+        # lazy images below the fold load only when scrolled to: load them all, then look
+        page.evaluate("[...document.images].forEach(i => { i.loading = 'eager'; })")
+        page.wait_for_load_state("load")
         broken = page.evaluate(
             "Promise.all([...document.images].map(i => i.decode().then(() => null, () => i.src)))"
             ".then(r => r.filter(Boolean))"
