@@ -198,11 +198,7 @@ def _variants(
         vobj = src.obj(item, path, VARIANT_KEYS)
         if vobj is None:
             continue
-        vid = vobj.slug("id")
-        if vid in seen_ids:
-            src.error(vobj.at("id"), f"duplicate variant id '{vid}' (first at line {seen_ids[vid]})")
-        elif vid:
-            seen_ids[vid] = src.line(vobj.at("id"))
+        vid = vobj.unique_slug("id", seen_ids, "variant")
         chosen = _variant_options(vobj, by_name)
         if chosen is not None and options:
             combo = tuple(chosen[o.name] for o in options)

@@ -79,7 +79,8 @@ def check(site_dir: str) -> None:
     def action() -> None:
         _, problems = load_site(site)  # raises with every error
         _print_warnings(problems)
-        click.echo(f"{site}: content is valid ({count_line(problems)}).")
+        warnings = f" ({count_line(problems).split(', ')[-1]})" if problems else ""
+        click.echo(f"{site}: content is valid{warnings}.")
 
     _run(action)
 

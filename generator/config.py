@@ -78,10 +78,7 @@ def parse_config(
         method = src.obj(item, path, SHIPPING_KEYS)
         if method is None:
             continue
-        method_id = method.slug("id")
-        if method_id in seen:
-            src.error(method.at("id"), f"duplicate shipping method '{method_id}' (first at line {seen[method_id]})")
-        seen.setdefault(method_id, src.line(method.at("id")))
+        method_id = method.unique_slug("id", seen, "shipping method")
         label = method.text("label", required=True)
         price = method.price("price", currency, required=True)
         free_over = method.price("free_over", currency)

@@ -121,6 +121,15 @@ class Obj:
             )
         return value
 
+    def unique_slug(self, key: str, seen: dict[str, int], what: str) -> str:
+        """A required slug id that must not repeat among its siblings; `seen` maps id -> line."""
+        value = self.slug(key)
+        if value in seen:
+            self.src.error(self.at(key), f"duplicate {what} id '{value}' (first at line {seen[value]})")
+        elif value:
+            seen[value] = self.src.line(self.at(key))
+        return value
+
     def boolean(self, key: str, default: bool) -> bool:
         value = self.data.get(key)
         if value is None:

@@ -11,14 +11,15 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from .catalog import CatalogFile, parse_catalog
 from .config import parse_config
-from .documents import StoryDraft, check_slug, parse_page, parse_story, split_front_matter
+from .documents import MarkdownFile, StoryDraft, check_slug, parse_page, parse_story, split_front_matter
 from .errors import ContentError, Problem, Severity, UsageError, did_you_mean
 from .fields import Obj, SourceFile, field_name
 from .media import ImageProblem, MediaLibrary
-from .model import Collection, Doc, Image, Product, Site, Store, Story, StoryPart
+from .model import Collection, Image, Product, Site, Store, Story, StoryPart
 from .stores import parse_stores
 from .themes import theme_problem
 from .yamlsafe import YamlError, decode, parse_yaml
@@ -113,27 +114,8 @@ def _load(loader: Loader) -> Site | None:
             Problem("content/catalog", 0, "", "no catalog files: add content/catalog/<name>.yml with products")
         )
 
-    stories: list[StoryDraft] = []
-    for file in loader.files("stories", (".md",)):
-        rel, text = loader.rel(file), loader.read_text(file)
-        if text is None or not check_slug(rel, file.stem, loader.problems):
-            continue
-        md = split_front_matter(rel, text, loader.problems)
-        if md is not None:
-            draft = parse_story(md, file.stem, loader.image)
-            if draft is not None:
-                stories.append(draft)
-
-    pages: list[Doc] = []
-    for file in loader.files("pages", (".md",)):
-        rel, text = loader.rel(file), loader.read_text(file)
-        if text is None or not check_slug(rel, file.stem, loader.problems):
-            continue
-        md = split_front_matter(rel, text, loader.problems)
-        if md is not None:
-            page = parse_page(md, file.stem)
-            if page is not None:
-                pages.append(page)
+    stories = _markdown_files(loader, "stories", lambda md, slug: parse_story(md, slug, loader.image))
+    pages = _markdown_files(loader, "pages", parse_page)
 
     stores: list[Store] = []
     stores_file = site_dir / "content" / "stores.yml"
@@ -158,6 +140,23 @@ def _load(loader: Loader) -> Site | None:
         pages=tuple(sorted(pages, key=lambda d: (d.order, d.title))),
         stores=tuple(stores),
     )
+
+
+T = TypeVar("T")
+
+
+def _markdown_files(loader: Loader, folder: str, parse: Callable[[MarkdownFile, str], T | None]) -> list[T]:
+    """Parse every content/<folder>/*.md; the file stem is the slug that becomes the URL."""
+    found: list[T] = []
+    for file in loader.files(folder, (".md",)):
+        rel, text = loader.rel(file), loader.read_text(file)
+        if text is None or not check_slug(rel, file.stem, loader.problems):
+            continue
+        md = split_front_matter(rel, text, loader.problems)
+        item = parse(md, file.stem) if md is not None else None
+        if item is not None:
+            found.append(item)
+    return found
 
 
 def _resolve_catalog(catalogs: list[CatalogFile], problems: list[Problem]) -> tuple[list[Collection], list[Product]]:

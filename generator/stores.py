@@ -27,11 +27,7 @@ def parse_stores(src: SourceFile, image: Callable[[Obj, str], Image | None]) -> 
         obj = src.obj(item, path, STORE_KEYS)
         if obj is None:
             continue
-        sid = obj.slug("id")
-        if sid in seen:
-            src.error(obj.at("id"), f"duplicate store id '{sid}' (first at line {seen[sid]})")
-        elif sid:
-            seen[sid] = src.line(obj.at("id"))
+        sid = obj.unique_slug("id", seen, "store")
         name = obj.text("name", required=True)
         address = obj.text("address", required=True)
         obj.check("map_url", _check_url)
