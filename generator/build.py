@@ -117,6 +117,8 @@ def _used_images(site: Site) -> set:  # type: ignore[type-arg]
     cfg = site.config
     if cfg.logo:
         found.add(cfg.logo)
+    if cfg.checkout.payment_qr:
+        found.add(cfg.checkout.payment_qr)
     for p in site.products:
         found.update(p.images)
         found.update(v.image for v in p.variants if v.image)

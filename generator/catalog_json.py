@@ -52,6 +52,7 @@ def render_catalog_json(site: Site) -> bytes:
     cfg = site.config
     base_path = cfg.base_path
     body: dict[str, Any] = {
+        "title": cfg.title,
         "currency": cfg.currency,
         "minor_digits": minor_digits(cfg.currency),
         "language": cfg.language,
@@ -61,7 +62,15 @@ def render_catalog_json(site: Site) -> bytes:
             {"id": m.id, "label": m.label, "price": m.price.minor, "free_over": _minor(m.free_over), "pickup": m.pickup}
             for m in cfg.shipping
         ],
-        "stores": [{"id": s.id, "name": s.name, "address": s.address, "pickup": s.pickup} for s in site.stores],
+        "stores": [
+            {"id": s.id, "name": s.name, "address": s.address, "hours": list(s.hours), "pickup": s.pickup}
+            for s in site.stores
+        ],
+        "checkout": {
+            "handler": cfg.checkout.handler,
+            "endpoint": cfg.checkout.endpoint,
+            "payment_instructions": cfg.checkout.payment_instructions,
+        },
     }
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from .errors import did_you_mean
 from .fields import Obj, SourceFile
-from .model import Contact, Image, ShippingMethod, SiteConfig
+from .markup import render_markdown
+from .model import Checkout, Contact, Image, ShippingMethod, SiteConfig
 from .money import is_currency
 
 LANGUAGES = ("en", "zh-CN")
@@ -16,6 +18,9 @@ SITE_KEYS = (
 )  # fmt: skip
 CONTACT_KEYS = ("email", "phone", "wechat", "whatsapp", "address")
 SHIPPING_KEYS = ("id", "label", "price", "free_over", "pickup")
+CHECKOUT_KEYS = ("handler", "endpoint", "channels", "payment_instructions", "payment_qr")
+HANDLERS = ("message", "http")
+CHANNELS = ("email", "whatsapp", "wechat")
 
 
 def check_base_url(value: object) -> str | None:
@@ -28,6 +33,44 @@ def check_base_url(value: object) -> str | None:
     if parts.query or parts.fragment:
         return f"must not have a query or fragment, got '{value}'"
     return None
+
+
+def _checkout(src: SourceFile, root: Obj, contact: Contact, image: Callable[[Obj, str], Image | None]) -> Checkout:
+    if not root.has("checkout"):
+        return Checkout(channels=_default_channels(contact))
+    obj = src.obj(root.data["checkout"], root.at("checkout"), CHECKOUT_KEYS)
+    if obj is None:
+        return Checkout(channels=_default_channels(contact))
+    handler = obj.text("handler", default="message")
+    if handler not in HANDLERS:
+        src.error(
+            obj.at("handler"), f"unknown handler '{handler}'{did_you_mean(handler, HANDLERS)} (use message or http)"
+        )
+        handler = "message"
+    endpoint = obj.text("endpoint", default="/api/orders")
+    if not (endpoint.startswith("/") or endpoint.startswith(("https://", "http://"))):
+        src.error(
+            obj.at("endpoint"), f"must be a path such as /api/orders or an absolute http(s) URL, got '{endpoint}'"
+        )
+    channels = obj.texts("channels") if obj.has("channels") else list(_default_channels(contact))
+    for i, channel in enumerate(channels):
+        if channel not in CHANNELS:
+            src.error(obj.at("channels") + (i,), f"unknown channel '{channel}' (use email, whatsapp or wechat)")
+        elif not getattr(contact, channel):
+            src.error(obj.at("channels") + (i,), f"needs contact.{channel} in site.yml")
+    instructions = obj.text("payment_instructions")
+    return Checkout(
+        handler=handler,
+        endpoint=endpoint,
+        channels=tuple(c for c in channels if c in CHANNELS),
+        payment_instructions=instructions,
+        payment_instructions_html=render_markdown(instructions),
+        payment_qr=image(obj, "payment_qr"),
+    )
+
+
+def _default_channels(contact: Contact) -> tuple[str, ...]:
+    return tuple(c for c in CHANNELS if getattr(contact, c))
 
 
 def parse_config(
@@ -88,7 +131,7 @@ def parse_config(
         if method_id and label and price is not None:
             shipping.append(ShippingMethod(method_id, label, price, free_over, method.boolean("pickup", False)))
 
-    checkout = root.mapping("checkout")
+    checkout = _checkout(src, root, contact, image)
     logo = image(root, "logo")
     if not (title and base_url and currency) or check_base_url(base_url):
         return None, currency
@@ -102,6 +145,6 @@ def parse_config(
         logo=logo,
         contact=contact,
         shipping=tuple(shipping),
-        checkout=dict(checkout),
+        checkout=checkout,
     )
     return config, currency

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
 from markupsafe import Markup
 
@@ -237,6 +236,18 @@ class Contact:
 
 
 @dataclass(frozen=True, eq=False)
+class Checkout:
+    """How orders are placed: `message` (the buyer sends the order) or `http` (an order service)."""
+
+    handler: str = "message"
+    endpoint: str = "/api/orders"
+    channels: tuple[str, ...] = ()
+    payment_instructions: str = ""  # the Markdown source, also sent as plain text by the service
+    payment_instructions_html: Markup = Markup("")
+    payment_qr: Image | None = None
+
+
+@dataclass(frozen=True, eq=False)
 class SiteConfig:
     """site.yml, checked. Attribute names are the YAML keys."""
 
@@ -249,7 +260,7 @@ class SiteConfig:
     logo: Image | None
     contact: Contact
     shipping: tuple[ShippingMethod, ...]
-    checkout: dict[str, Any]
+    checkout: Checkout
 
     @property
     def base_path(self) -> str:

@@ -124,6 +124,8 @@ def plan_pages(site: Site) -> list[PageSpec]:
         spec("stories.html", "stories", "stories/", "Stories", f"Stories from {cfg.title}.", "stories"),
         spec("stores.html", "stores", "stores/", "Stores", f"Visit {cfg.title} in person.", ""),
         spec("cart.html", "cart", "cart/", "Cart", f"Your cart at {cfg.title}.", "cart"),
+        spec("checkout.html", "checkout", "checkout/", "Checkout", f"Place your order at {cfg.title}.", "cart"),
+        spec("order.html", "order", "order/", "Your order", f"Your order at {cfg.title}.", "cart"),
     ]  # fmt: skip
     pickup = site.pickup_stores
     for product in site.products:
@@ -221,6 +223,7 @@ class SiteContext:
         self.logo = cfg.logo
         self.contact = cfg.contact
         self.shipping = cfg.shipping
+        self.checkout = cfg.checkout
         self.collections = site.collections
         self.products = site.products
         self.featured = site.featured

@@ -1,0 +1,185 @@
+"""The order service's own settings: a YAML file beside the site (never in the built output)
+plus environment variables for secrets. Nothing here is ever written into the shop's pages."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..errors import Problem, did_you_mean
+from ..fields import Obj, SourceFile
+from ..money import parse_price
+from ..yamlsafe import YamlError, decode, parse_yaml
+from .pricing import Coupon
+
+CONFIG_KEYS = (
+    "catalog", "database", "allowed_origins", "admin_token", "handler", "reference_prefix",
+    "coupons", "notify", "trusted_proxies",
+)  # fmt: skip
+COUPON_KEYS = ("code", "percent_off", "amount_off", "min_spend", "expires", "max_uses", "once_per_customer")
+NOTIFY_KEYS = ("type", "url", "secret", "host", "port", "username", "password", "sender", "to", "starttls", "timeout")
+NOTIFY_TYPES = ("log", "webhook", "email")
+
+
+class ConfigError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class NotifierConfig:
+    type: str
+    options: dict[str, Any]
+    name: str
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    catalog: Path
+    database: str  # a SQLite file path, or a postgresql:// URL
+    allowed_origins: tuple[str, ...] = ()
+    admin_token: str = ""
+    handler: str = "manual"
+    reference_prefix: str = "MM"
+    coupons: dict[str, Coupon] = field(default_factory=dict)
+    notify: tuple[NotifierConfig, ...] = (NotifierConfig("log", {}, "log"),)
+    trusted_proxies: tuple[str, ...] = ()
+    max_body: int = 64 * 1024
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database.startswith(("postgresql://", "postgres://"))
+
+    def secrets(self) -> list[str]:
+        """Every secret value, so that tests can prove none of them reaches the built site."""
+        found = [self.admin_token] if self.admin_token else []
+        for n in self.notify:
+            found += [str(n.options[k]) for k in ("secret", "password") if n.options.get(k)]
+        return found
+
+
+def _resolve_env(value: object, src: SourceFile, path: tuple[str | int, ...]) -> object:
+    """'env:NAME' reads the secret from the environment, so the file itself can be shared."""
+    if isinstance(value, str) and value.startswith("env:"):
+        name = value[4:]
+        if name not in os.environ:
+            src.error(path, f"environment variable {name} is not set")
+            return ""
+        return os.environ[name]
+    return value
+
+
+def load_service_config(file: Path | None, site_dir: Path, overrides: dict[str, Any] | None = None) -> ServiceConfig:
+    """Read the service config (all optional); relative paths are relative to the site folder."""
+    problems: list[Problem] = []
+    data: dict[str, Any] = {}
+    src = None
+    if file is not None:
+        rel = file.name
+        try:
+            doc = parse_yaml(decode(file.read_bytes()))
+        except FileNotFoundError:
+            raise ConfigError([Problem(rel, 0, "", "file not found")]) from None
+        except YamlError as exc:
+            raise ConfigError([Problem(rel, exc.line, "", exc.message)]) from None
+        src = SourceFile(rel, doc, problems)
+        root = src.obj(doc.data if doc.data is not None else {}, (), CONFIG_KEYS)
+        if root is not None:
+            data = {k: _resolve_env(v, src, (k,)) for k, v in root.data.items()}
+            root.data = data
+    data.update({k: v for k, v in (overrides or {}).items() if v is not None})
+
+    catalog = Path(str(data.get("catalog", "public/catalog.json")))
+    database = str(data.get("database", "orders.sqlite3"))
+    if not database.startswith(("postgresql://", "postgres://")):
+        database = str(site_dir / database) if not Path(database).is_absolute() else database
+    coupons: dict[str, Coupon] = {}
+    notifiers: list[NotifierConfig] = []
+    if src is not None and root is not None:
+        coupons = _coupons(src, root)
+        notifiers = _notifiers(src, root)
+    origins = data.get("allowed_origins") or []
+    if problems:
+        raise ConfigError(problems)
+    return ServiceConfig(
+        catalog=catalog if catalog.is_absolute() else site_dir / catalog,
+        database=database,
+        allowed_origins=tuple(str(o).rstrip("/") for o in origins),
+        admin_token=str(data.get("admin_token") or os.environ.get("MICROMALL_ADMIN_TOKEN", "")),
+        handler=str(data.get("handler", "manual")),
+        reference_prefix=str(data.get("reference_prefix", "MM")),
+        coupons=coupons,
+        notify=tuple(notifiers) if notifiers or (src and "notify" in data) else (NotifierConfig("log", {}, "log"),),
+        trusted_proxies=tuple(str(p) for p in data.get("trusted_proxies") or ()),
+    )
+
+
+def _coupons(src: SourceFile, root: Obj) -> dict[str, Coupon]:
+    out: dict[str, Coupon] = {}
+    for path, item in root.items("coupons"):
+        obj = src.obj(item, path, COUPON_KEYS)
+        if obj is None:
+            continue
+        code = obj.text("code", required=True).upper()
+        percent = obj.integer("percent_off", minimum=1)
+        if percent is not None and percent > 100:
+            src.error(obj.at("percent_off"), "must be from 1 to 100")
+        amount = obj.data.get("amount_off")
+        if (percent is None) == (amount is None):
+            src.error(path, "give exactly one of percent_off or amount_off")
+        coupon = Coupon(
+            code=code,
+            percent_off=percent,
+            amount_off=_amount(obj, "amount_off"),
+            min_spend=_amount(obj, "min_spend") or Decimal(0),
+            expires=obj.date("expires"),
+            max_uses=obj.integer("max_uses", minimum=1),
+            once_per_customer=obj.boolean("once_per_customer", False),
+        )
+        if code in out:
+            src.error(obj.at("code"), f"duplicate coupon code '{code}'")
+        out[code] = coupon
+    return out
+
+
+def _amount(obj: Obj, key: str) -> Decimal | None:
+    """Coupon amounts are written like prices (19.90), in the shop's currency."""
+    value = obj.data.get(key)
+    if value is None:
+        return None
+    try:
+        parse_price(value, "")  # checks it is a plain, non-negative number
+    except ValueError as exc:
+        obj.src.error(obj.at(key), str(exc))
+        return None
+    return Decimal(str(value))
+
+
+def _notifiers(src: SourceFile, root: Obj) -> list[NotifierConfig]:
+    out = []
+    for i, (path, item) in enumerate(root.items("notify")):
+        obj = src.obj(item, path, NOTIFY_KEYS)
+        if obj is None:
+            continue
+        kind = obj.text("type", required=True)
+        if kind not in NOTIFY_TYPES:
+            src.error(obj.at("type"), f"unknown notifier '{kind}'{did_you_mean(kind, NOTIFY_TYPES)}")
+            continue
+        options = {k: _resolve_env(v, src, (*path, k)) for k, v in obj.data.items() if k != "type"}
+        if kind == "webhook":
+            url = str(options.get("url", ""))
+            if urlsplit(url).scheme not in ("http", "https"):
+                src.error(obj.at("url"), "must be an http(s) URL")
+            if not options.get("secret"):
+                src.error(obj.at("secret"), "is required: the receiver checks the signature with it")
+        if kind == "email":
+            for key in ("host", "sender", "to"):
+                if not options.get(key):
+                    src.error(obj.at(key), "is required")
+        out.append(NotifierConfig(kind, options, f"{kind}-{i}"))
+    return out

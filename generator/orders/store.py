@@ -1,0 +1,503 @@
+"""Orders, stock, coupons, idempotency keys and the notification outbox in one SQL database.
+
+One implementation serves SQLite and PostgreSQL: the SQL is portable and the differences
+(placeholders, how a write transaction starts, which errors mean "busy, retry") live in a
+small `Dialect`. Every write happens in one transaction that starts by taking the write lock
+(SQLite `BEGIN IMMEDIATE`) or row locks (PostgreSQL conditional updates), so stock can only
+go down while there is stock, and an order, its stock, its coupon use and its outbox rows
+are stored together or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .catalog import Catalog
+from .pricing import OrderError, PricedOrder
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS stock (
+        key TEXT PRIMARY KEY, available INTEGER, catalog_stock INTEGER,
+        CHECK (available IS NULL OR available >= 0))""",
+    """CREATE TABLE IF NOT EXISTS orders (
+        reference TEXT PRIMARY KEY, token_hash TEXT NOT NULL, status TEXT NOT NULL,
+        currency TEXT NOT NULL, subtotal BIGINT NOT NULL, discount BIGINT NOT NULL,
+        shipping_cost BIGINT NOT NULL, total BIGINT NOT NULL, shipping_id TEXT NOT NULL,
+        store_id TEXT, pickup_code TEXT, coupon TEXT, catalog_hash TEXT NOT NULL,
+        handler TEXT NOT NULL, idempotency_key TEXT NOT NULL UNIQUE, customer TEXT NOT NULL,
+        note TEXT NOT NULL, document TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS order_items (
+        reference TEXT NOT NULL, line INTEGER NOT NULL, sku_key TEXT NOT NULL, product TEXT NOT NULL,
+        variant TEXT, title TEXT NOT NULL, quantity INTEGER NOT NULL, unit_price BIGINT NOT NULL,
+        line_total BIGINT NOT NULL, PRIMARY KEY (reference, line))""",
+    """CREATE TABLE IF NOT EXISTS idempotency (
+        key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, status INTEGER NOT NULL,
+        body TEXT NOT NULL, created_at TEXT NOT NULL)""",
+    "CREATE TABLE IF NOT EXISTS coupon_uses (code TEXT PRIMARY KEY, used INTEGER NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS coupon_customers (
+        code TEXT NOT NULL, customer TEXT NOT NULL, reference TEXT NOT NULL, PRIMARY KEY (code, customer))""",
+    """CREATE TABLE IF NOT EXISTS outbox (
+        id TEXT PRIMARY KEY, reference TEXT NOT NULL, notifier TEXT NOT NULL, event TEXT NOT NULL,
+        payload TEXT NOT NULL, attempts INTEGER NOT NULL, next_at DOUBLE PRECISION NOT NULL,
+        done_at DOUBLE PRECISION, last_error TEXT)""",
+    "CREATE TABLE IF NOT EXISTS payment_events (id TEXT PRIMARY KEY, handler TEXT NOT NULL, received_at TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS orders_created ON orders (created_at)",
+    "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (done_at, next_at)",
+]
+
+#: Which status may follow which. Cancelling gives the stock back.
+TRANSITIONS = {
+    "pending_payment": {"paid", "cancelled"},
+    "paid": {"shipped", "completed", "cancelled"},
+    "shipped": {"completed"},
+    "completed": set(),
+    "cancelled": set(),
+}
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
+
+
+class Busy(Exception):
+    """The database is locked or unreachable for now: the client should retry (503)."""
+
+
+class Dialect(Protocol):
+    placeholder: str
+
+    def connect(self) -> Any: ...
+    def begin_write(self, conn: Any) -> None: ...
+    def is_busy(self, exc: BaseException) -> bool: ...
+    def is_retryable(self, exc: BaseException) -> bool: ...
+    def is_unique_violation(self, exc: BaseException) -> bool: ...
+
+
+@dataclass(frozen=True)
+class StoredOrder:
+    reference: str
+    status: str
+    total: int
+    document: dict[str, Any]
+    customer: dict[str, Any]
+    note: str
+    created_at: str
+    items: list[dict[str, Any]]
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class OrderStore:
+    """The one place that reads and writes the order database."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+
+    # -- connections and transactions ------------------------------------------------------
+
+    def _conn(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = self.dialect.connect()
+            except Exception as exc:
+                if self.dialect.is_busy(exc):
+                    raise Busy(str(exc)) from None
+                raise
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.dialect.placeholder == "?" else sql.replace("?", self.dialect.placeholder)
+
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._conn().execute(self._sql(sql), tuple(params))
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[None]:
+        """A write transaction; busy databases become Busy, and anything else rolls back."""
+        conn = self._conn()
+        try:
+            self.dialect.begin_write(conn)
+        except Exception as exc:
+            self._drop_if_broken(exc)
+            if self.dialect.is_busy(exc):
+                raise Busy(str(exc)) from None
+            raise
+        try:
+            yield
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                conn.execute("ROLLBACK")
+            self._drop_if_broken(exc)
+            if isinstance(exc, Exception) and self.dialect.is_busy(exc):
+                raise Busy(str(exc)) from None
+            raise
+
+    def _drop_if_broken(self, exc: BaseException) -> None:
+        if self.dialect.is_busy(exc):
+            conn = getattr(self._local, "conn", None)
+            self._local.conn = None
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    conn.close()
+
+    def retrying(self, fn: Any, attempts: int = 3) -> Any:
+        """Run a write again after a serialization failure or deadlock (PostgreSQL), then give up."""
+        for attempt in range(attempts):
+            try:
+                return fn()
+            except Exception as exc:
+                if not self.dialect.is_retryable(exc) or attempt == attempts - 1:
+                    if self.dialect.is_retryable(exc):
+                        raise Busy(str(exc)) from None
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                with contextlib.suppress(Exception):
+                    conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    # -- schema and stock ------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        with self.write():
+            for statement in SCHEMA:
+                self._exec(statement)
+
+    def sync_stock(self, catalog: Catalog) -> None:
+        """Seed stock from the catalog; a rebuilt catalog moves live stock by its change.
+
+        The database is the live truth. When the catalog's number for an item changes from
+        old to new, the live number moves by (new - old): raising stock from 10 to 30 in the
+        YAML adds 20 units to whatever is left. An item becoming unlimited (no stock) or
+        limited again takes the catalog's number as it is.
+        """
+        with self.write():
+            rows = {r[0]: (r[1], r[2]) for r in self._exec("SELECT key, available, catalog_stock FROM stock")}
+            for key, item in catalog.sellables.items():
+                new = item.stock
+                if key not in rows:
+                    self._exec("INSERT INTO stock (key, available, catalog_stock) VALUES (?, ?, ?)", (key, new, new))
+                    continue
+                available, old = rows[key]
+                if old == new:
+                    continue
+                unknown = new is None or old is None or available is None
+                live = new if unknown else max(0, available + (new - old))
+                self._exec("UPDATE stock SET available = ?, catalog_stock = ? WHERE key = ?", (live, new, key))
+
+    def stock(self) -> dict[str, int | None]:
+        return {r[0]: r[1] for r in self._exec("SELECT key, available FROM stock")}
+
+    # -- placing an order ------------------------------------------------------------------
+
+    def replay(self, key: str, request_hash: str) -> tuple[int, dict[str, Any]] | None:
+        row = self._exec("SELECT request_hash, status, body FROM idempotency WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        if row[0] != request_hash:
+            raise OrderError(
+                422, "idempotency_conflict", "This Idempotency-Key was used for a different order; use a new key."
+            )
+        return int(row[1]), json.loads(row[2])
+
+    def place(
+        self,
+        order: PricedOrder,
+        key: str,
+        request_hash: str,
+        handler: str,
+        document: dict[str, Any],
+        notifiers: Sequence[str],
+        prefix: str,
+    ) -> tuple[int, dict[str, Any]]:
+        """Store the order with its stock, coupon use and outbox rows; or refuse with OrderError.
+
+        Returns (status, body) for the response. A key seen before returns the first response.
+        """
+
+        def attempt() -> tuple[int, dict[str, Any]]:
+            with self.write():
+                seen = self.replay(key, request_hash)
+                if seen is not None:
+                    return seen
+                self._take_stock(order)
+                reference = self._new_reference(prefix)
+                if order.coupon is not None:
+                    self._use_coupon(order, reference)
+                token = secrets.token_urlsafe(24)
+                created = now_iso()
+                pickup_code = f"{secrets.randbelow(10_000):04d}" if order.shipping.pickup else None
+                body = {
+                    **document,
+                    "reference": reference,
+                    "status": "pending_payment",
+                    "pickup_code": pickup_code,
+                    "created_at": created,
+                }
+                self._insert_order(order, reference, token, body, key, handler, created, pickup_code)
+                for name in notifiers:
+                    self._exec(
+                        "INSERT INTO outbox (id, reference, notifier, event, payload, attempts, next_at)"
+                        " VALUES (?, ?, ?, ?, ?, 0, ?)",
+                        (uuid.uuid4().hex, reference, name, "order.created", json.dumps(body), time.time()),
+                    )
+                response = {**body, "token": token}
+                # The token is the buyer's alone: the stored replay answers only this exact request.
+                self._exec(
+                    "INSERT INTO idempotency (key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?)",
+                    (key, request_hash, 201, json.dumps(response), created),
+                )
+                return 201, response
+
+        try:
+            result: tuple[int, dict[str, Any]] = self.retrying(attempt)
+            return result
+        except Exception as exc:
+            if self.dialect.is_unique_violation(exc):
+                # the same key committed by a concurrent request between our check and insert
+                seen = self.replay(key, request_hash)
+                if seen is not None:
+                    return seen
+                raise OrderError(409, "coupon_exhausted", "This coupon has already been used.") from None
+            raise
+
+    def _take_stock(self, order: PricedOrder) -> None:
+        short = []
+        for sku, qty in order.stock_needed.items():
+            cur = self._exec(
+                "UPDATE stock SET available = available - ? WHERE key = ? AND available IS NOT NULL AND available >= ?",
+                (qty, sku, qty),
+            )
+            if cur.rowcount == 1:
+                continue
+            row = self._exec("SELECT available FROM stock WHERE key = ?", (sku,)).fetchone()
+            if row is None or row[0] is not None:
+                short.append((sku, 0 if row is None else int(row[0])))
+        if short:
+            items = []
+            for sku, available in short:
+                product, _, variant = sku.partition("/")
+                items.append({"product": product, "variant": variant or None, "available": available})
+            names = ", ".join(sku for sku, _ in short)
+            raise OrderError(409, "out_of_stock", f"Not enough stock for: {names}", items=items)
+
+    def _use_coupon(self, order: PricedOrder, reference: str) -> None:
+        coupon = order.coupon
+        assert coupon is not None
+        self._exec("INSERT INTO coupon_uses (code, used) VALUES (?, 0) ON CONFLICT (code) DO NOTHING", (coupon.code,))
+        if coupon.max_uses is not None:
+            cur = self._exec(
+                "UPDATE coupon_uses SET used = used + 1 WHERE code = ? AND used < ?", (coupon.code, coupon.max_uses)
+            )
+        else:
+            cur = self._exec("UPDATE coupon_uses SET used = used + 1 WHERE code = ?", (coupon.code,))
+        if cur.rowcount != 1:
+            raise OrderError(409, "coupon_exhausted", f"coupon: '{coupon.code}' has been used up", field="coupon")
+        if coupon.once_per_customer:
+            who = order.customer.email.strip().lower()
+            row = self._exec(
+                "SELECT 1 FROM coupon_customers WHERE code = ? AND customer = ?", (coupon.code, who)
+            ).fetchone()
+            if row is not None:
+                raise OrderError(
+                    409,
+                    "coupon_exhausted",
+                    f"coupon: '{coupon.code}' was already used by this customer",
+                    field="coupon",
+                )
+            self._exec(
+                "INSERT INTO coupon_customers (code, customer, reference) VALUES (?, ?, ?)",
+                (coupon.code, who, reference),
+            )
+
+    def _new_reference(self, prefix: str) -> str:
+        while True:
+            ref = prefix + "-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+            if self._exec("SELECT 1 FROM orders WHERE reference = ?", (ref,)).fetchone() is None:
+                return ref
+
+    def _insert_order(
+        self,
+        order: PricedOrder,
+        reference: str,
+        token: str,
+        body: dict[str, Any],
+        key: str,
+        handler: str,
+        created: str,
+        pickup_code: str | None,
+    ) -> None:
+        c = order.customer
+        customer = {"name": c.name, "phone": c.phone, "email": c.email, "address": c.address}
+        self._exec(
+            "INSERT INTO orders (reference, token_hash, status, currency, subtotal, discount, shipping_cost, total,"
+            " shipping_id, store_id, pickup_code, coupon, catalog_hash, handler, idempotency_key, customer, note,"
+            " document, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                reference, token_hash(token), "pending_payment", order.currency, order.subtotal, order.discount,
+                order.shipping_cost, order.total, order.shipping.id, order.store.id if order.store else None,
+                pickup_code, order.coupon.code if order.coupon else None, order.catalog_hash, handler, key,
+                json.dumps(customer), order.note, json.dumps(body), created, created,
+            ),
+        )  # fmt: skip
+        for i, line in enumerate(order.lines):
+            s = line.sellable
+            self._exec(
+                "INSERT INTO order_items (reference, line, sku_key, product, variant, title, quantity, unit_price,"
+                " line_total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (reference, i, s.key, s.product, s.variant, s.title, line.quantity, s.price, line.total),
+            )
+
+    # -- reading and changing orders -------------------------------------------------------
+
+    def get(self, reference: str) -> StoredOrder | None:
+        row = self._exec(
+            "SELECT reference, status, total, document, customer, note, created_at FROM orders WHERE reference = ?",
+            (reference,),
+        ).fetchone()
+        if row is None:
+            return None
+        items = [
+            {"product": r[0], "variant": r[1], "title": r[2], "quantity": r[3], "unit_price": r[4], "line_total": r[5]}
+            for r in self._exec(
+                "SELECT product, variant, title, quantity, unit_price, line_total FROM order_items"
+                " WHERE reference = ? ORDER BY line",
+                (reference,),
+            )
+        ]
+        document = {**json.loads(row[3]), "status": row[1]}
+        return StoredOrder(row[0], row[1], int(row[2]), document, json.loads(row[4]), row[5], row[6], items)
+
+    def check_token(self, reference: str, token: str) -> bool:
+        import hmac
+
+        row = self._exec("SELECT token_hash FROM orders WHERE reference = ?", (reference,)).fetchone()
+        expected = row[0] if row else token_hash("no such order")
+        return hmac.compare_digest(expected, token_hash(token)) and row is not None
+
+    def orders(
+        self, status: str | None = None, since: str | None = None, until: str | None = None
+    ) -> list[StoredOrder]:
+        sql = "SELECT reference FROM orders WHERE 1 = 1"
+        params: list[Any] = []
+        if status:
+            sql += " AND status = ?"
+            params.append(status)
+        if since:
+            sql += " AND created_at >= ?"
+            params.append(since)
+        if until:
+            sql += " AND created_at < ?"
+            params.append(until)
+        refs = [r[0] for r in self._exec(sql + " ORDER BY created_at, reference", params)]
+        return [o for o in (self.get(r) for r in refs) if o is not None]
+
+    def set_status(self, reference: str, status: str) -> StoredOrder:
+        """Move an order on; only the transitions in TRANSITIONS, and cancelling restocks."""
+
+        def attempt() -> None:
+            with self.write():
+                row = self._exec("SELECT status FROM orders WHERE reference = ?", (reference,)).fetchone()
+                if row is None:
+                    raise OrderError(404, "not_found", f"no order {reference}")
+                current = row[0]
+                if status not in TRANSITIONS.get(current, set()):
+                    allowed = ", ".join(sorted(TRANSITIONS.get(current, set()))) or "none"
+                    raise OrderError(409, "invalid_transition", f"{reference} is {current}; it can become: {allowed}")
+                self._exec(
+                    "UPDATE orders SET status = ?, updated_at = ? WHERE reference = ?", (status, now_iso(), reference)
+                )
+                if status == "cancelled":
+                    for sku, qty in self._exec(
+                        "SELECT sku_key, quantity FROM order_items WHERE reference = ?", (reference,)
+                    ).fetchall():
+                        self._exec(
+                            "UPDATE stock SET available = available + ? WHERE key = ? AND available IS NOT NULL",
+                            (qty, sku),
+                        )
+                self._exec(
+                    "INSERT INTO outbox (id, reference, notifier, event, payload, attempts, next_at)"
+                    " SELECT ?, ?, notifier, ?, ?, 0, ? FROM (SELECT DISTINCT notifier FROM outbox"
+                    " WHERE reference = ?) n",
+                    (uuid.uuid4().hex, reference, f"order.{status}", json.dumps({"reference": reference,
+                     "status": status}), time.time(), reference),
+                )  # fmt: skip
+
+        self.retrying(attempt)
+        found = self.get(reference)
+        assert found is not None
+        return found
+
+    def record_event(self, event_id: str, handler: str) -> bool:
+        """Remember a payment event; False when it was seen before (a replay is a no-op)."""
+        try:
+            with self.write():
+                if self._exec("SELECT 1 FROM payment_events WHERE id = ?", (event_id,)).fetchone():
+                    return False
+                self._exec(
+                    "INSERT INTO payment_events (id, handler, received_at) VALUES (?, ?, ?)",
+                    (event_id, handler, now_iso()),
+                )
+                return True
+        except Exception as exc:
+            if self.dialect.is_unique_violation(exc):
+                return False
+            raise
+
+    # -- the outbox ------------------------------------------------------------------------
+
+    def claim_due(self, limit: int = 20, lease: float = 60.0) -> list[tuple[str, str, str, str, int]]:
+        """Due notifications, leased for `lease` seconds so that another worker skips them."""
+        now = time.time()
+        with self.write():
+            rows = self._exec(
+                "SELECT id, notifier, event, payload, attempts FROM outbox WHERE done_at IS NULL AND next_at <= ?"
+                " ORDER BY next_at LIMIT ?",
+                (now, limit),
+            ).fetchall()
+            for row in rows:
+                self._exec("UPDATE outbox SET next_at = ? WHERE id = ?", (now + lease, row[0]))
+        return [(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]
+
+    def delivered(self, outbox_id: str) -> None:
+        with self.write():
+            self._exec("UPDATE outbox SET done_at = ?, attempts = attempts + 1 WHERE id = ?", (time.time(), outbox_id))
+
+    def failed(self, outbox_id: str, attempts: int, error: str) -> None:
+        delay = min(3600.0, 2.0 ** min(attempts, 12))
+        with self.write():
+            self._exec(
+                "UPDATE outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?",
+                (attempts + 1, time.time() + delay, error[:500], outbox_id),
+            )
+
+    def outbox(self) -> list[dict[str, Any]]:
+        rows = self._exec("SELECT id, reference, notifier, event, attempts, done_at, last_error FROM outbox").fetchall()
+        keys = ("id", "reference", "notifier", "event", "attempts", "done_at", "last_error")
+        return [dict(zip(keys, r, strict=True)) for r in rows]

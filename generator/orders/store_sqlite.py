@@ -1,0 +1,40 @@
+"""SQLite, the default: one file, WAL, and synchronous=FULL so an acknowledged order survives
+a power cut. Writers start with BEGIN IMMEDIATE, so a transaction never has to upgrade its
+lock (the SQLITE_BUSY trap); a writer that waits past the busy timeout becomes a 503."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+BUSY_TIMEOUT_S = 5.0
+
+
+class SqliteDialect:
+    placeholder = "?"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def connect(self) -> Any:
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    def begin_write(self, conn: Any) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+
+    def is_busy(self, exc: BaseException) -> bool:
+        text = str(exc).lower()
+        return isinstance(exc, sqlite3.OperationalError) and any(
+            word in text for word in ("locked", "busy", "disk is full", "disk i/o", "unable to open")
+        )
+
+    def is_retryable(self, exc: BaseException) -> bool:
+        return False  # SQLite serialises writers; there is nothing to retry inside a request
+
+    def is_unique_violation(self, exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
