@@ -1,6 +1,9 @@
-/* micromall default theme: progressive enhancement only. Every page works without this file.
+/* micromall default theme: progressive enhancement. Browsing works without this file.
    - Gallery: a thumbnail shows its image in the main picture instead of opening the file.
-   - Variant picker: choosing a variant shows its price, stock note and picture. */
+   - Variant picker: choosing a variant shows its price, stock note and picture.
+   - Cart: add to cart (product pages and cards), quantity steppers, the item count in the
+     navigation, kept in sync across tabs. The cart is localStorage "micromall:cart:<base path>";
+     cart.js (cart, checkout and order pages) uses the functions exported as window.micromall. */
 (function () {
   "use strict";
 
@@ -85,7 +88,174 @@
     if (checked && !checked.defaultChecked) apply(checked, true);
   }
 
+  /* ---- Cart ------------------------------------------------------------ */
+  var config = {};
+  try {
+    config = JSON.parse(document.getElementById("micromall-config").textContent);
+  } catch (e) { /* a theme without the config: the cart still counts, under "/" */ }
+  var text = config.t || {};
+  var CART_KEY = "micromall:cart:" + (config.base || "/");
+
+  function validItem(item) {
+    return item && typeof item.product === "string" && (item.variant === null || typeof item.variant === "string") &&
+      item.quantity === Math.floor(item.quantity) && item.quantity >= 1 && item.quantity <= 99;
+  }
+
+  function loadCart() {
+    var cart = null;
+    try {
+      cart = JSON.parse(localStorage.getItem(CART_KEY));
+    } catch (e) { /* storage blocked, or not JSON: an empty cart */ }
+    if (!cart || !Array.isArray(cart.items)) cart = { items: [], shipping: null, store: null };
+    cart.items = cart.items.filter(validItem);
+    return cart;
+  }
+
+  // Throws when the browser refuses storage; the count is shown either way.
+  function saveCart(cart) {
+    showCount(cart);
+    localStorage.setItem(CART_KEY, JSON.stringify(cart));
+  }
+
+  function showCount(cart) {
+    var n = 0;
+    for (var i = 0; i < cart.items.length; i++) n += cart.items[i].quantity;
+    var badges = document.querySelectorAll("[data-cart-count]");
+    for (var j = 0; j < badges.length; j++) {
+      badges[j].textContent = n > 99 ? "99+" : String(n);
+      badges[j].hidden = n === 0;
+    }
+  }
+
+  var toastBox = null;
+  var toastTimer = 0;
+
+  // A short message at the bottom of the screen, read out by screen readers. `link`: [href, text].
+  function toast(message, link) {
+    if (!toastBox) return;
+    clearTimeout(toastTimer);
+    toastBox.textContent = message;
+    if (link) {
+      var a = document.createElement("a");
+      a.href = link[0];
+      a.textContent = link[1];
+      toastBox.appendChild(document.createTextNode(" "));
+      toastBox.appendChild(a);
+    }
+    toastBox.classList.add("is-shown");
+    toastTimer = setTimeout(function hide() {
+      if (toastBox.contains(document.activeElement) || toastBox.matches(":hover")) {
+        toastTimer = setTimeout(hide, 2000);
+      } else {
+        toastBox.classList.remove("is-shown");
+      }
+    }, 5000);
+  }
+
+  function clampQuantity(input) {
+    var n = parseInt(input.value, 10);
+    var max = parseInt(input.getAttribute("max"), 10) || 99;
+    n = isNaN(n) || n < 1 ? 1 : Math.min(n, max);
+    if (input.value !== String(n)) input.value = n;
+    return n;
+  }
+
+  function fmt(template, values) {
+    return String(template || "").replace(/\{(\w+)\}/g, function (m, key) {
+      return key in values ? values[key] : m;
+    });
+  }
+
+  function addToCart(button) {
+    var box = button.closest("[data-buy-box]");
+    var quantityInput = box ? box.querySelector("[data-quantity]") : null;
+    var quantity = quantityInput ? clampQuantity(quantityInput) : 1;
+    var variant = button.getAttribute("data-variant") || null;
+    var title = button.getAttribute("data-title") || "";
+    var price = parseInt(button.getAttribute("data-price"), 10);
+    if (variant && box) {
+      var radios = box.querySelectorAll("input[name=variant]");
+      for (var i = 0; i < radios.length; i++) {
+        if (radios[i].value !== variant) continue;
+        price = parseInt(radios[i].getAttribute("data-price"), 10);
+        title += " · " + radios[i].getAttribute("data-title");
+      }
+    }
+    var cart = loadCart();
+    var line = null;
+    for (var j = 0; j < cart.items.length; j++) {
+      if (cart.items[j].product === button.getAttribute("data-product") && cart.items[j].variant === variant) {
+        line = cart.items[j];
+      }
+    }
+    if (line) {
+      line.quantity = Math.min(99, line.quantity + quantity);
+    } else {
+      line = { product: button.getAttribute("data-product"), variant: variant, quantity: quantity, added: new Date().toISOString() };
+      cart.items.push(line);
+    }
+    // what the buyer saw on this page; the cart page tells them if catalog.json says otherwise
+    line.price = price;
+    line.title = title;
+    try {
+      saveCart(cart);
+    } catch (e) {
+      toast(text.noStorage);
+      return;
+    }
+    toast(fmt(text.addedItem, { title: title, n: quantity }), [config.cart, text.viewCart]);
+    if (!button.hasAttribute("data-label")) button.setAttribute("data-label", button.innerHTML);
+    button.classList.add("is-added");
+    button.textContent = text.added;
+    clearTimeout(button.micromallTimer);
+    button.micromallTimer = setTimeout(function () {
+      button.innerHTML = button.getAttribute("data-label");
+      button.classList.remove("is-added");
+    }, 2000);
+  }
+
+  function initCart() {
+    showCount(loadCart());
+    if (document.querySelector("[data-add-to-cart]")) {
+      toastBox = document.createElement("div");
+      toastBox.className = "toast";
+      toastBox.setAttribute("role", "status");
+      document.body.appendChild(toastBox);
+    }
+    document.addEventListener("click", function (event) {
+      var target = event.target.closest ? event.target : null;
+      if (!target) return;
+      var button = target.closest("[data-add-to-cart]");
+      if (button && !button.disabled) {
+        addToCart(button);
+        return;
+      }
+      var step = target.closest("[data-stepper] [data-step]");
+      var input = step ? step.closest("[data-stepper]").querySelector("input") : null;
+      if (input && !input.disabled) {
+        var before = input.value;
+        input.value = (parseInt(input.value, 10) || 0) + parseInt(step.getAttribute("data-step"), 10);
+        if (clampQuantity(input) !== parseInt(before, 10)) {
+          input.dispatchEvent(new Event("change", { bubbles: true }));
+        }
+      }
+    });
+    document.addEventListener("change", function (event) {
+      if (event.target.matches && event.target.matches("[data-stepper] input")) clampQuantity(event.target);
+    }, true);
+    // another tab changed the cart, or the page came back from the back/forward cache
+    window.addEventListener("storage", function (event) {
+      if (event.key === CART_KEY || event.key === null) showCount(loadCart());
+    });
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) showCount(loadCart());
+    });
+  }
+
+  window.micromall = { config: config, key: CART_KEY, loadCart: loadCart, saveCart: saveCart, toast: toast, fmt: fmt };
+
   function init() {
+    initCart();
     var galleries = document.querySelectorAll("[data-gallery]");
     for (var i = 0; i < galleries.length; i++) initGallery(galleries[i]);
     var pickers = document.querySelectorAll("[data-variant-picker]");
