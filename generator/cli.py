@@ -114,5 +114,14 @@ def serve(site_dir: str, host: str, port: int, out_dir: str | None) -> None:
     _run(lambda: run_serve(site, Path(out_dir) if out_dir else None, host, port))
 
 
+def _register_orders() -> None:
+    from .orders.cli import orders
+
+    main.add_command(orders)
+
+
+_register_orders()
+
+
 def _print_warnings(problems: list[Problem]) -> None:
     _report([p for p in problems if p.severity is Severity.WARNING])

@@ -45,7 +45,7 @@ class OrderService:
     def __init__(self, config: ServiceConfig, store: OrderStore | None = None, handler: CheckoutHandler | None = None):
         self.config = config
         self.store = store or make_store(config)
-        self.handler = handler or load_handler(config.handler)
+        self.handler = handler or load_handler(config.handler, config.handler_options)
         self._catalog_lock = threading.Lock()
         self._catalog_stamp: tuple[float, int] | None = None
         self._catalog: Catalog | None = None

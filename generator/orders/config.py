@@ -18,7 +18,7 @@ from .pricing import Coupon
 
 CONFIG_KEYS = (
     "catalog", "database", "allowed_origins", "admin_token", "handler", "reference_prefix",
-    "coupons", "notify", "trusted_proxies",
+    "coupons", "notify", "trusted_proxies", "handler_options",
 )  # fmt: skip
 COUPON_KEYS = ("code", "percent_off", "amount_off", "min_spend", "expires", "max_uses", "once_per_customer")
 NOTIFY_KEYS = ("type", "url", "secret", "host", "port", "username", "password", "sender", "to", "starttls", "timeout")
@@ -45,6 +45,7 @@ class ServiceConfig:
     allowed_origins: tuple[str, ...] = ()
     admin_token: str = ""
     handler: str = "manual"
+    handler_options: dict[str, Any] = field(default_factory=dict)
     reference_prefix: str = "MM"
     coupons: dict[str, Coupon] = field(default_factory=dict)
     notify: tuple[NotifierConfig, ...] = (NotifierConfig("log", {}, "log"),)
@@ -58,6 +59,7 @@ class ServiceConfig:
     def secrets(self) -> list[str]:
         """Every secret value, so that tests can prove none of them reaches the built site."""
         found = [self.admin_token] if self.admin_token else []
+        found += [str(v) for k, v in self.handler_options.items() if "secret" in k or "key" in k]
         for n in self.notify:
             found += [str(n.options[k]) for k in ("secret", "password") if n.options.get(k)]
         return found
@@ -112,11 +114,25 @@ def load_service_config(file: Path | None, site_dir: Path, overrides: dict[str, 
         allowed_origins=tuple(str(o).rstrip("/") for o in origins),
         admin_token=str(data.get("admin_token") or os.environ.get("MICROMALL_ADMIN_TOKEN", "")),
         handler=str(data.get("handler", "manual")),
+        handler_options=_handler_options(src, data.get("handler_options")),
         reference_prefix=str(data.get("reference_prefix", "MM")),
         coupons=coupons,
         notify=tuple(notifiers) if notifiers or (src and "notify" in data) else (NotifierConfig("log", {}, "log"),),
         trusted_proxies=tuple(str(p) for p in data.get("trusted_proxies") or ()),
     )
+
+
+def _handler_options(src: SourceFile | None, value: object) -> dict[str, Any]:
+    """Options for the checkout handler (e.g. stripe's keys); 'env:NAME' values read the environment."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        if src is not None:
+            src.error(("handler_options",), "must be a mapping of option names to values")
+        return {}
+    if src is None:
+        return dict(value)
+    return {str(k): _resolve_env(v, src, ("handler_options", str(k))) for k, v in value.items()}
 
 
 def _coupons(src: SourceFile, root: Obj) -> dict[str, Coupon]:

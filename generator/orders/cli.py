@@ -1,0 +1,233 @@
+"""`micromall orders ...`: run the order service, and the seller's tools on its database."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..money import Money, format_money
+from .catalog import CatalogError
+from .config import ConfigError, ServiceConfig, load_service_config
+from .pricing import OrderError
+from .store import TRANSITIONS, Busy, OrderStore, StoredOrder
+
+STATUSES = sorted(TRANSITIONS)
+
+
+def _config(site_dir: str, config: str | None, database: str | None, catalog: str | None) -> ServiceConfig:
+    site = Path(site_dir)
+    file = Path(config) if config else (site / "orders.yml" if (site / "orders.yml").is_file() else None)
+    try:
+        return load_service_config(file, site, {"database": database, "catalog": catalog})
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+
+
+def common(fn: Any) -> Any:
+    fn = click.option("--catalog", help="The built catalog.json (default: SITE_DIR/public/catalog.json).")(fn)
+    fn = click.option("--database", help="A SQLite file or a postgresql:// URL (default: SITE_DIR/orders.sqlite3).")(fn)
+    fn = click.option(
+        "--config", type=click.Path(dir_okay=False), help="Service settings (default: SITE_DIR/orders.yml)."
+    )(fn)
+    return click.argument("site_dir", default=".", type=click.Path(file_okay=False))(fn)
+
+
+def _store(cfg: ServiceConfig) -> OrderStore:
+    from .app import make_store
+
+    store = make_store(cfg)
+    try:
+        store.migrate()
+    except Busy as exc:
+        raise click.ClickException(f"the order database cannot be opened: {exc}") from None
+    return store
+
+
+@click.group()
+def orders() -> None:
+    """Run the order service and look after orders."""
+
+
+@orders.command()
+@common
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+def serve(site_dir: str, config: str | None, database: str | None, catalog: str | None, host: str, port: int,
+          threads: int) -> None:  # fmt: skip
+    """Serve the order API (POST /api/orders, ...) with waitress."""
+    import logging
+
+    import waitress
+
+    from .app import OrderService, make_app
+    from .notify import OutboxWorker, make_notifiers
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    cfg = _config(site_dir, config, database, catalog)
+    try:
+        service = OrderService(cfg)
+    except CatalogError as exc:
+        raise click.ClickException(str(exc)) from None
+    worker = OutboxWorker(service.store, make_notifiers(cfg.notify))
+    worker.start()
+    click.echo(f"Order service for {service.catalog().title or 'the shop'} on http://{host}:{port}/api/ "
+               f"({'PostgreSQL' if cfg.is_postgres else 'SQLite'}); Ctrl+C stops.")  # fmt: skip
+    try:
+        waitress.serve(make_app(cfg, service), host=host, port=port, threads=threads, backlog=1024,
+                       ident="micromall", _quiet=True)  # fmt: skip
+    finally:
+        worker.stop()
+
+
+def _line(order: StoredOrder) -> str:
+    doc = order.document
+    total = format_money(Money(order.total, doc["currency"]), "en")
+    count = sum(i["quantity"] for i in order.items)
+    where = doc["store"]["name"] if doc.get("store") else doc["shipping"]["label"]
+    return f"{order.reference}  {order.created_at}  {order.status:<15} {total:>12}  {count} item(s)  {where}"
+
+
+@orders.command(name="list")
+@common
+@click.option("--status", type=click.Choice(STATUSES))
+@click.option("--since", help="From this date (YYYY-MM-DD).")
+@click.option("--until", help="Before this date (YYYY-MM-DD).")
+def list_orders(site_dir: str, config: str | None, database: str | None, catalog: str | None, status: str | None,
+                since: str | None, until: str | None) -> None:  # fmt: skip
+    """List orders, oldest first."""
+    store = _store(_config(site_dir, config, database, catalog))
+    found = store.orders(status=status, since=since, until=until)
+    for order in found:
+        click.echo(_line(order))
+    click.echo(f"{len(found)} order(s)")
+
+
+@orders.command()
+@common
+@click.argument("reference")
+def show(site_dir: str, config: str | None, database: str | None, catalog: str | None, reference: str) -> None:
+    """Show one order with the customer's details."""
+    store = _store(_config(site_dir, config, database, catalog))
+    order = store.get(reference)
+    if order is None:
+        raise click.ClickException(f"no order {reference}")
+    doc = order.document
+    cur = doc["currency"]
+
+    def m(v: int) -> str:
+        return format_money(Money(v, cur), "en")
+
+    click.echo(f"Order {order.reference}: {order.status}, placed {order.created_at}")
+    for item in order.items:
+        click.echo(f"  {item['quantity']} x {item['title']}  {m(item['unit_price'])}  = {m(item['line_total'])}")
+    click.echo(f"  subtotal {m(doc['subtotal'])}, discount {m(doc['discount'])}, shipping {m(doc['shipping_cost'])}")
+    click.echo(f"  total {m(doc['total'])}")
+    click.echo(f"Delivery: {doc['shipping']['label']}" + (f" at {doc['store']['name']}" if doc.get("store") else ""))
+    if doc.get("pickup_code"):
+        click.echo(f"Pickup code: {doc['pickup_code']}")
+    for key, value in order.customer.items():
+        if value:
+            click.echo(f"{key.capitalize()}: {value}")
+    if order.note:
+        click.echo(f"Note: {order.note}")
+
+
+@orders.command()
+@common
+@click.option("--csv", "as_csv", is_flag=True, required=True, help="Write CSV: one row per line item.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file instead of standard output.")
+@click.option("--status", type=click.Choice(STATUSES))
+def export(site_dir: str, config: str | None, database: str | None, catalog: str | None, as_csv: bool,
+           out: str | None, status: str | None) -> None:  # fmt: skip
+    """Export orders as CSV, one row per line item (opens in a spreadsheet)."""
+    store = _store(_config(site_dir, config, database, catalog))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["reference", "created_at", "status", "product", "variant", "title", "quantity", "unit_price",
+                     "line_total", "order_total", "currency", "shipping", "store", "name", "phone", "email",
+                     "address", "note"])  # fmt: skip
+    for order in store.orders(status=status):
+        doc = order.document
+        digits = 10 ** _digits(doc["currency"])
+        for item in order.items:
+            writer.writerow([
+                order.reference, order.created_at, order.status, item["product"], item["variant"] or "",
+                item["title"], item["quantity"], _decimal(item["unit_price"], digits),
+                _decimal(item["line_total"], digits), _decimal(order.total, digits), doc["currency"],
+                doc["shipping"]["id"], (doc.get("store") or {}).get("id", ""), order.customer.get("name", ""),
+                order.customer.get("phone", ""), order.customer.get("email", ""), order.customer.get("address", ""),
+                order.note,
+            ])  # fmt: skip
+    data = "\ufeff" + buffer.getvalue()  # the BOM makes spreadsheet programs read UTF-8 (Chinese names)
+    if out:
+        Path(out).write_text(data, encoding="utf-8", newline="")
+    else:
+        click.echo(data, nl=False)
+
+
+def _digits(currency: str) -> int:
+    from ..money import minor_digits
+
+    return minor_digits(currency)
+
+
+def _decimal(minor: int, factor: int) -> str:
+    from decimal import Decimal
+
+    return str(Decimal(minor) / factor) if factor > 1 else str(minor)
+
+
+@orders.command(name="set-status")
+@common
+@click.argument("reference")
+@click.argument("status", type=click.Choice(["paid", "shipped", "completed", "cancelled"]))
+def set_status(site_dir: str, config: str | None, database: str | None, catalog: str | None, reference: str,
+               status: str) -> None:  # fmt: skip
+    """Move an order on (cancelling gives its stock back)."""
+    store = _store(_config(site_dir, config, database, catalog))
+    try:
+        order = store.set_status(reference, status)
+    except OrderError as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(1)
+    click.echo(f"{order.reference} is now {order.status}")
+
+
+@orders.command()
+@common
+def report(site_dir: str, config: str | None, database: str | None, catalog: str | None) -> None:
+    """Totals per day and per product (cancelled orders left out)."""
+    store = _store(_config(site_dir, config, database, catalog))
+    per_day: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    per_product: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    currency = ""
+    for order in store.orders():
+        if order.status == "cancelled":
+            continue
+        currency = order.document["currency"]
+        day = per_day[order.created_at[:10]]
+        day[0] += 1
+        day[1] += order.total
+        for item in order.items:
+            row = per_product[item["title"]]
+            row[0] += item["quantity"]
+            row[1] += item["line_total"]
+
+    def m(v: int) -> str:
+        return format_money(Money(v, currency), "en") if currency else str(v)
+
+    click.echo("Per day:")
+    for day_name, (count, total) in sorted(per_day.items()):
+        click.echo(f"  {day_name}  {count:>4} order(s)  {m(total):>14}")
+    click.echo("Per product:")
+    for title, (qty, total) in sorted(per_product.items(), key=lambda kv: -kv[1][1]):
+        click.echo(f"  {title:<40} {qty:>5} sold  {m(total):>14}")

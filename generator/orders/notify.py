@@ -1,0 +1,162 @@
+"""Telling the seller: notifier plug-ins fed by the durable outbox, never by the request.
+
+An accepted order writes one outbox row per notifier in its own transaction. A worker thread
+delivers due rows, marks them done, and retries failures with exponential backoff, so a
+seller's webhook that is down or slow neither slows checkout nor loses a notification. A
+delivery carries the outbox id, so a receiver can drop the rare repeat after a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import smtplib
+import threading
+import time
+import urllib.request
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+from .config import NotifierConfig
+from .store import OrderStore
+
+log = logging.getLogger("micromall.orders.notify")
+
+
+class Notifier(Protocol):
+    name: str
+
+    def deliver(self, event_id: str, event: str, order: dict[str, Any], customer: dict[str, Any]) -> None:
+        """Deliver one event or raise; raising schedules a retry."""
+        ...
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The webhook signature: HMAC-SHA256 over 'timestamp.body', hex, as `t=...,v1=...`."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify(secret: str, header: str, body: bytes, now: float, tolerance: int = 300) -> bool:
+    """Check a signature header as a receiver should: any v1 may match, within the time window."""
+    parts = [p.split("=", 1) for p in header.split(",") if "=" in p]
+    stamps = [v for k, v in parts if k == "t"]
+    if len(stamps) != 1 or not stamps[0].isdigit():
+        return False
+    timestamp = int(stamps[0])
+    if abs(now - timestamp) > tolerance:
+        return False
+    expected = sign(secret, timestamp, body).split("v1=", 1)[1]
+    return any(hmac.compare_digest(expected, v) for k, v in parts if k == "v1")
+
+
+class LogNotifier:
+    """Writes one line per event to the service log: reference, event, total. No contact details."""
+
+    def __init__(self, name: str, **_: Any) -> None:
+        self.name = name
+
+    def deliver(self, event_id: str, event: str, order: dict[str, Any], customer: dict[str, Any]) -> None:
+        log.info("%s %s total=%s %s", event, order.get("reference"), order.get("total"), order.get("currency"))
+
+
+class WebhookNotifier:
+    """POSTs the event as signed JSON to the seller's URL."""
+
+    def __init__(self, name: str, url: str, secret: str, timeout: float = 5.0, **_: Any) -> None:
+        self.name, self.url, self.secret, self.timeout = name, url, secret, float(timeout)
+
+    def deliver(self, event_id: str, event: str, order: dict[str, Any], customer: dict[str, Any]) -> None:
+        body = json.dumps({"id": event_id, "event": event, "order": order, "customer": customer}).encode()
+        request = urllib.request.Request(self.url, data=body, method="POST")
+        request.add_header("Content-Type", "application/json")
+        request.add_header("X-Micromall-Event-Id", event_id)
+        request.add_header("X-Micromall-Signature", sign(self.secret, int(time.time()), body))
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            if not 200 <= response.status < 300:
+                raise OSError(f"webhook answered {response.status}")
+
+
+class EmailNotifier:
+    """Sends the seller an email per event over SMTP."""
+
+    def __init__(
+        self, name: str, host: str, sender: str, to: str, port: int = 25, username: str = "", password: str = "",
+        starttls: bool = False, timeout: float = 10.0, **_: Any,
+    ) -> None:  # fmt: skip
+        self.name, self.host, self.port, self.sender, self.to = name, host, int(port), sender, to
+        self.username, self.password, self.starttls, self.timeout = username, password, starttls, float(timeout)
+
+    def deliver(self, event_id: str, event: str, order: dict[str, Any], customer: dict[str, Any]) -> None:
+        message = EmailMessage()
+        message["From"], message["To"] = self.sender, self.to
+        message["Subject"] = f"{event.replace('order.', 'Order ')}: {order.get('reference')}"
+        message["Message-ID"] = f"<{event_id}@micromall>"
+        lines = [f"Order {order.get('reference')} ({event})", ""]
+        for item in order.get("items", []):
+            lines.append(f"{item['quantity']} x {item['title']} = {item['line_total']} (minor units)")
+        lines += ["", f"Total: {order.get('total')} {order.get('currency')}", ""]
+        lines += [f"{k}: {v}" for k, v in customer.items() if v]
+        message.set_content("\n".join(lines))
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.starttls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password)
+            smtp.send_message(message)
+
+
+KINDS: dict[str, Any] = {"log": LogNotifier, "webhook": WebhookNotifier, "email": EmailNotifier}
+
+
+def make_notifiers(configs: tuple[NotifierConfig, ...]) -> dict[str, Notifier]:
+    return {c.name: KINDS[c.type](name=c.name, **c.options) for c in configs}
+
+
+def deliver_due(store: OrderStore, notifiers: dict[str, Notifier]) -> int:
+    """Deliver what is due once; returns how many were delivered."""
+    done = 0
+    for outbox_id, name, event, payload, attempts in store.claim_due():
+        notifier = notifiers.get(name)
+        if notifier is None:
+            store.failed(outbox_id, attempts, f"no notifier named {name} is configured")
+            continue
+        order = json.loads(payload)
+        found = store.get(order.get("reference", ""))
+        customer = found.customer if found else {}
+        if found is not None and event == "order.created":
+            order = found.document
+        try:
+            notifier.deliver(outbox_id, event, order, customer)
+        except Exception as exc:  # any failure of a seller's endpoint is retried later
+            log.warning("notification %s via %s failed (attempt %d): %s", outbox_id, name, attempts + 1,
+                        type(exc).__name__)  # fmt: skip
+            store.failed(outbox_id, attempts, f"{type(exc).__name__}: {exc}")
+            continue
+        store.delivered(outbox_id)
+        done += 1
+    return done
+
+
+class OutboxWorker(threading.Thread):
+    """Delivers notifications in the background until `stop()`."""
+
+    def __init__(self, store: OrderStore, notifiers: dict[str, Notifier], interval: float = 0.5) -> None:
+        super().__init__(name="micromall-outbox", daemon=True)
+        self.store, self.notifiers, self.interval = store, notifiers, interval
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                delivered = deliver_due(self.store, self.notifiers)
+            except Exception:
+                log.exception("outbox worker error; retrying")
+                delivered = 0
+            if not delivered:
+                self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
