@@ -1,25 +1,27 @@
 """`micromall serve`: build, serve the output, rebuild and reload the browser on changes.
 
 The live-reload library stays behind this module. Content problems found while serving are
-printed and the last good build keeps being served.
+printed and the last good build keeps being served. When the shop takes orders over HTTP
+(`checkout: {handler: http}`), the order service is mounted under /api on the same origin,
+with its own throw-away database, so the whole flow works locally with one command.
 """
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 
 from .build import build
 from .errors import ContentError, count_line
+from .model import Site
 
 
 def serve(site_dir: Path, out_dir: Path | None, host: str, port: int) -> None:
     """Serve a preview build; without `out_dir` it goes to a temporary folder, removed at exit,
     so that preview URLs (http://127.0.0.1:8000/) never end up in the published public/."""
-    from livereload import Server
-
     if out_dir is None:
         with tempfile.TemporaryDirectory(prefix="micromall-preview-") as tmp:
             serve(site_dir, Path(tmp) / "public", host, port)
@@ -37,14 +39,50 @@ def serve(site_dir: Path, out_dir: Path | None, host: str, port: int) -> None:
                 click.echo(str(problem), err=True)
             click.echo(count_line(exc.problems) + " (still serving the last good build)", err=True)
 
-    server = Server()
+    api = _order_api(result.site, site_dir, out_dir)
+    server = _make_server(api)
     watched = [site_dir / "site.yml", site_dir / "content", site_dir / "templates", site_dir / "static"]
     watched += [t.path for t in _theme_chain(site_dir)]
     for path in watched:
         if path.exists():
             server.watch(str(path), rebuild, delay=0.2)
     click.echo(f"Serving the shop on {preview_url} (Ctrl+C stops); edits rebuild it.")
-    server.serve(root=str(out_dir), host=host, port=port, open_url_delay=None, restart_delay=0)
+    if api is not None:
+        click.echo(f"Orders go to the preview order service at {preview_url}api/ (a throw-away database).")
+    server.serve(root=str(out_dir), host=host, port=port, open_url_delay=None, restart_delay=0, debug=False)
+
+
+def _order_api(site: Site, site_dir: Path, out_dir: Path) -> Any:
+    """The order service's WSGI app for the preview, or None when the shop does not use one."""
+    checkout = site.config.checkout
+    if checkout.handler != "http" or not checkout.endpoint.startswith("/api/"):
+        return None
+    from .orders.app import make_app
+    from .orders.config import load_service_config
+
+    config_file = site_dir / "orders.yml"
+    config = load_service_config(
+        config_file if config_file.is_file() else None,
+        site_dir,
+        {"catalog": str(out_dir / "catalog.json"), "database": str(out_dir.parent / "preview-orders.sqlite3")},
+    )
+    return make_app(config)
+
+
+def _make_server(api: Any) -> Any:
+    """A livereload server that also routes /api/ to the order service when there is one."""
+    from livereload import Server
+    from tornado import web
+    from tornado.wsgi import WSGIContainer
+
+    class PreviewServer(Server):  # type: ignore[misc]
+        def get_web_handlers(self, script: bytes) -> list[Any]:
+            handlers: list[Any] = super().get_web_handlers(script)
+            if api is not None:
+                handlers.insert(0, (r"/api/.*", web.FallbackHandler, {"fallback": WSGIContainer(api)}))
+            return handlers
+
+    return PreviewServer()
 
 
 def _theme_chain(site_dir: Path) -> list:  # type: ignore[type-arg]
