@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -24,33 +25,39 @@ def order_server(site_dir: Path, catalog: Path, database: str, threads: int = 8)
     """Start the service; yield its port; stop it (by its pid) when the block ends."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "generator", "orders", "serve", str(site_dir), "--catalog", str(catalog),
-         "--database", database, "--port", str(port), "--threads", str(threads)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/api/health")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                err = proc.stderr.read().decode() if proc.stderr else ""
-                raise RuntimeError(f"order service did not start: {err[-2000:]}")
-            time.sleep(0.05)
-        yield port
-    finally:
-        proc.terminate()
+    # The service logs a line per order: a file, not a pipe nobody reads, or it would block.
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "generator", "orders", "serve", str(site_dir), "--catalog", str(catalog),
+             "--database", database, "--port", str(port), "--threads", str(threads)],
+            stdout=subprocess.DEVNULL, stderr=log, env=env,
+        )  # fmt: skip
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+            _wait_until_up(proc, port, log)
+            yield port
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+def _wait_until_up(proc: subprocess.Popen[bytes], port: int, log: Any) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/health")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            log.seek(0)
+            raise RuntimeError(f"order service did not start: {log.read().decode()[-2000:]}")
+        time.sleep(0.05)
 
 
 def post_order(port: int, body: dict[str, Any], key: str) -> tuple[int, dict[str, Any]]:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from .catalog import Catalog, load_catalog
 from .config import ServiceConfig
-from .handlers import CheckoutHandler, load_handler
+from .handlers import CheckoutHandler, PaymentUnavailable, load_handler
 from .pricing import OrderError, PricedOrder, price_order
 from .store import Busy, OrderStore
 from .store_postgres import PostgresDialect
@@ -77,7 +77,7 @@ class OrderService:
         request_hash = hashlib.sha256(raw).hexdigest()
         seen = self.store.replay(key, request_hash)
         if seen is not None:
-            return seen
+            return self._pay_stored(*seen)
         catalog = self.catalog()
         order = price_order(body, catalog, self.config.coupons, dt.datetime.now(dt.UTC).date())
         document = self._document(order, catalog)
@@ -87,7 +87,43 @@ class OrderService:
         )  # fmt: skip
         if status == 201:
             log.info("order %s accepted: total %s %s", response["reference"], order.total, order.currency)
-        return status, response
+        return self._pay_stored(status, response)
+
+    def _pay_stored(self, status: int, response: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """For a `needs_reference` handler, set up the payment of a stored order that has none yet.
+
+        Also on a replay, so a request that failed half-way is finished by its retry. When the
+        payment cannot be set up, the order is cancelled (its stock goes back), its key and coupon
+        are released for the buyer's retry, and the answer is 503 payment_unavailable.
+        """
+        if status != 201 or response.get("payment") is not None or not getattr(self.handler, "needs_reference", False):
+            return status, response
+        reference = response["reference"]
+        stored = self.store.get(reference)
+        if stored is None or stored.status not in ("pending_payment", "cancelled"):
+            return status, response
+        try:
+            if stored.status == "cancelled":
+                raise PaymentUnavailable("cancelled before its payment was set up")
+            payment = self.handler.payment({k: v for k, v in response.items() if k != "token"}, self.catalog())
+            if not self.store.set_payment(reference, payment):
+                raise PaymentUnavailable("cancelled while its payment was set up")
+        except Busy:
+            raise  # 503 retry: the buyer's retry finds the stored order and finishes it
+        except Exception as exc:
+            if not isinstance(exc, PaymentUnavailable):
+                log.exception("checkout handler %s failed for %s", self.handler.name, reference)
+            log.warning("payment for %s unavailable (%s); order cancelled", reference, exc)
+            if stored.status == "pending_payment":
+                try:
+                    self.store.set_status(reference, "cancelled")
+                except OrderError as moved:
+                    if moved.code != "invalid_transition":
+                        raise
+            self.store.release_request(reference)
+            message = "Payment cannot be set up just now; please try again in a moment."
+            raise OrderError(503, "payment_unavailable", message) from None
+        return status, {**response, "payment": payment}
 
     def _document(self, order: PricedOrder, catalog: Catalog) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -115,7 +151,9 @@ class OrderService:
         if order.store is not None:
             s = order.store
             doc["store"] = {"id": s.id, "name": s.name, "address": s.address, "hours": list(s.hours)}
-        doc["payment"] = self.handler.payment(doc, catalog)
+        # a needs_reference handler is asked once the order is stored (_pay_stored)
+        needs_reference = getattr(self.handler, "needs_reference", False)
+        doc["payment"] = None if needs_reference else self.handler.payment(doc, catalog)
         return doc
 
     def order_view(self, reference: str, token: str) -> tuple[int, dict[str, Any]]:
@@ -228,7 +266,8 @@ def make_app(config: ServiceConfig, service: OrderService | None = None) -> Call
         try:
             status, response = svc.create_order(body, key, raw)
         except OrderError as exc:
-            return _json(start, exc.status, exc.document(), cors)
+            retry_after = [("Retry-After", "5")] if exc.status == 503 else []
+            return _json(start, exc.status, exc.document(), cors + retry_after)
         return _json(start, status, response, cors)
 
     return app

@@ -15,6 +15,10 @@ from .catalog import Catalog
 
 
 class CheckoutHandler(Protocol):
+    """A handler whose class sets `needs_reference = True` (stripe) is asked for `payment` only
+    once the order is stored, with the stored document (reference, created_at); raising
+    PaymentUnavailable there cancels the order (its stock goes back) and the buyer may retry."""
+
     name: str
 
     def payment(self, order: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
@@ -42,10 +46,21 @@ class HandlerError(Exception):
     pass
 
 
+class PaymentUnavailable(Exception):
+    """The payment provider cannot be reached or refused to set up the payment."""
+
+
 def load_handler(spec: str, options: dict[str, Any] | None = None) -> CheckoutHandler:
     """'manual', an entry point name, or 'package.module:ClassName'."""
     if spec == "manual":
         return ManualHandler()
+    if spec == "stripe":
+        from .stripe import StripeHandler
+
+        try:
+            return StripeHandler(**(options or {}))
+        except TypeError as exc:
+            raise HandlerError(f"checkout handler 'stripe': {exc}") from None
     factory: Any = None
     if ":" in spec:
         module_name, _, attr = spec.partition(":")

@@ -454,6 +454,70 @@ class OrderStore:
         assert found is not None
         return found
 
+    def set_payment(self, reference: str, payment: dict[str, Any]) -> bool:
+        """Attach a handler's payment details (e.g. a Stripe session) to an order awaiting payment.
+
+        The stored answer to the order's Idempotency-Key gets them too, so a retried request
+        returns the same redirect URL. False (and nothing changed) when the order has moved on.
+        """
+
+        def attempt() -> bool:
+            with self.write():
+                row = self._exec(
+                    "SELECT document, idempotency_key, status FROM orders WHERE reference = ?", (reference,)
+                ).fetchone()
+                if row is None:
+                    raise OrderError(404, "not_found", f"no order {reference}")
+                if row[2] != "pending_payment":
+                    return False
+                document = {**json.loads(row[0]), "payment": payment}
+                self._exec(
+                    "UPDATE orders SET document = ?, updated_at = ? WHERE reference = ?",
+                    (json.dumps(document), now_iso(), reference),
+                )
+                seen = self._exec("SELECT body FROM idempotency WHERE key = ?", (row[1],)).fetchone()
+                if seen is not None:
+                    body = json.loads(seen[0])
+                    if body.get("reference") == reference:
+                        body["payment"] = payment
+                        self._exec("UPDATE idempotency SET body = ? WHERE key = ?", (json.dumps(body), row[1]))
+                return True
+
+        attached: bool = self.retrying(attempt)
+        return attached
+
+    def release_request(self, reference: str) -> None:
+        """Free what a cancelled order held for its request: its Idempotency-Key and coupon use.
+
+        For an order cancelled because its payment could not be set up: the buyer was told to
+        try again, and the retry (with the same key, and the same coupon) places it anew. The
+        order keeps its key renamed with a space, which no client key can contain. Repeating
+        this changes nothing.
+        """
+
+        def attempt() -> None:
+            with self.write():
+                row = self._exec(
+                    "SELECT status, idempotency_key, coupon FROM orders WHERE reference = ?", (reference,)
+                ).fetchone()
+                if row is None:
+                    raise OrderError(404, "not_found", f"no order {reference}")
+                status, key, coupon = row
+                if status != "cancelled":
+                    raise OrderError(409, "invalid_transition", f"{reference} is {status}, not cancelled")
+                if key.startswith("released "):
+                    return
+                self._exec("DELETE FROM idempotency WHERE key = ?", (key,))
+                self._exec(
+                    "UPDATE orders SET idempotency_key = ?, updated_at = ? WHERE reference = ?",
+                    (f"released {reference} {key}", now_iso(), reference),
+                )
+                if coupon is not None:
+                    self._exec("UPDATE coupon_uses SET used = used - 1 WHERE code = ? AND used > 0", (coupon,))
+                    self._exec("DELETE FROM coupon_customers WHERE code = ? AND reference = ?", (coupon, reference))
+
+        self.retrying(attempt)
+
     def record_event(self, event_id: str, handler: str) -> bool:
         """Remember a payment event; False when it was seen before (a replay is a no-op)."""
         try:

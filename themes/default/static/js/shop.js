@@ -66,6 +66,11 @@
       if (button) {
         button.setAttribute("data-variant", input.value);
       }
+      var quantity = scope.querySelector("[data-quantity]");
+      if (quantity) {
+        quantity.max = Math.min(99, parseInt(input.getAttribute("data-stock"), 10) || 99);
+        clampQuantity(quantity);
+      }
       if (!withImage || !gallery) return;
       if (input.hasAttribute("data-image")) {
         showImage(gallery, input.getAttribute("data-image"),
