@@ -1,0 +1,193 @@
+"""The whole order path in a real browser: the demo shop and its order service, one command."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from conftest import REPO
+from playwright.sync_api import Browser, Page
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def serve_site(site: Path, out: Path) -> Iterator[str]:
+    """`micromall serve` in a subprocess (static shop + /api), stopped by its pid afterwards."""
+    port = free_port()
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "generator", "serve", str(site), "--port", str(port), "--out", str(out)],
+            stdout=log, stderr=log, env={**os.environ, "PYTHONPATH": str(REPO)},
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    urllib.request.urlopen(url, timeout=2).close()
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        log.seek(0)
+                        raise RuntimeError(log.read().decode()[-3000:]) from None
+                    time.sleep(0.1)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    out = tmp_path_factory.mktemp("checkout") / "public"
+    for url in serve_site(REPO, out):
+        yield url, out.parent / "preview-orders.sqlite3"
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert errors == []
+
+
+def catalog(out_url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(out_url + "catalog.json") as response:
+        data: dict[str, Any] = json.load(response)
+    return data
+
+
+def add_from_product_page(page: Page, url: str, variant: str | None = None, quantity: int = 1) -> None:
+    page.goto(url)
+    if variant:
+        page.locator(f"label[for='variant-{variant}']").click()
+    if quantity != 1:
+        page.locator("[data-buy-box] [data-quantity]").fill(str(quantity))
+    page.locator("[data-buy-box] [data-add-to-cart]").click()
+
+
+def test_order_two_products_for_store_pickup(page: Page, demo: tuple[str, Path]) -> None:
+    url, db = demo
+    data = catalog(url)
+    products = {p["id"]: p for p in data["products"]}
+    tin = products["longjing-2026"]
+    variant = next(v for v in tin["variants"] if v["id"] != tin["variants"][0]["id"] and v["stock"])
+    plain = next(p for p in data["products"] if not p["variants"] and p["stock"] and not p["sold_out"])
+
+    add_from_product_page(page, url + f"products/{tin['id']}/", variant=variant["id"])
+    add_from_product_page(page, url + f"products/{plain['id']}/")
+    assert page.locator("[data-cart-count]").first.inner_text().strip() == "2"
+
+    page.goto(url + "cart/")
+    line = page.locator(f"[data-cart-line][data-product='{plain['id']}']")
+    line.locator('[data-step="1"]').click()  # quantity 2
+    assert line.locator("[data-line-quantity]").input_value() == "2"
+    pickup = next(m for m in data["shipping"] if m["pickup"])
+    page.locator(f"input[name=shipping][value='{pickup['id']}']").check()
+    store = next(s for s in data["stores"] if s["pickup"])
+    if page.locator("select[name=store]").is_visible():
+        page.locator("select[name=store]").select_option(store["id"])
+    expected = variant["price"] + 2 * plain["price"]
+    page.locator("[data-checkout-link]").click()
+
+    page.wait_for_url(re.compile(r"/checkout/"))
+    form = page.locator("#checkout-form")
+    form.locator("[name=name]").fill("Li Wei")
+    form.locator("[name=phone]").fill("+86 138 0000 0000")
+    form.locator("[name=email]").fill("li@example.com")
+    if form.locator("select[name=store]").is_visible():
+        form.locator("select[name=store]").select_option(store["id"])
+    form.locator("[type=submit]").click()
+
+    page.wait_for_url(re.compile(r"/order/\?ref="), timeout=15_000)
+    reference = page.locator("[data-order-reference]").inner_text().strip()
+    assert re.fullmatch(r"MM-[A-Z0-9]{6}", reference)
+    assert re.fullmatch(r"\d{4}", page.locator("[data-pickup-code]").inner_text().strip())
+    assert store["name"] in page.locator("main").inner_text()
+
+    with sqlite3.connect(db) as conn:
+        total, shipping, store_id = conn.execute(
+            "SELECT total, shipping_id, store_id FROM orders WHERE reference = ?", (reference,)
+        ).fetchone()
+        items = conn.execute(
+            "SELECT sku_key, quantity, unit_price FROM order_items WHERE reference = ? ORDER BY line", (reference,)
+        ).fetchall()
+        stock = dict(conn.execute("SELECT key, available FROM stock").fetchall())
+    assert total == expected and shipping == pickup["id"] and store_id == store["id"]
+    assert sorted(items) == sorted([(f"{tin['id']}/{variant['id']}", 1, variant["price"]),
+                                    (plain["id"], 2, plain["price"])])  # fmt: skip
+    assert stock[f"{tin['id']}/{variant['id']}"] == variant["stock"] - 1
+    assert stock[plain["id"]] == plain["stock"] - 2
+    page.goto(url + "cart/")
+    assert page.locator("[data-cart-line]").count() == 0
+
+
+@pytest.fixture(scope="module")
+def message_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import shutil
+
+    root = tmp_path_factory.mktemp("message")
+    site = root / "site"
+    site.mkdir()
+    shutil.copytree(REPO / "content", site / "content")
+    text = (REPO / "site.yml").read_text("utf-8")
+    (site / "site.yml").write_text(text.replace("handler: http", "handler: message"), "utf-8")
+    yield from serve_site(site, root / "public")
+
+
+def test_message_handler_composes_the_order(page: Page, message_shop: str) -> None:
+    url = message_shop
+    data = catalog(url)
+    plain = [p for p in data["products"] if not p["variants"] and p["stock"] and not p["sold_out"]][:2]
+    add_from_product_page(page, url + f"products/{plain[0]['id']}/", quantity=3)
+    add_from_product_page(page, url + f"products/{plain[1]['id']}/")
+    page.goto(url + "cart/")
+    standard = data["shipping"][0]
+    page.locator(f"input[name=shipping][value='{standard['id']}']").check()
+    page.locator("[data-checkout-link]").click()
+    form = page.locator("#checkout-form")
+    form.locator("[name=name]").fill("Ann")
+    form.locator("[name=phone]").fill("+44 20 7946 0000")
+    form.locator("[name=email]").fill("ann@example.com")
+    form.locator("[name=address]").fill("1 High Street, London")
+    form.locator("[type=submit]").click()
+    message = page.locator("[data-order-message]").input_value()
+    assert f"3 × {plain[0]['title']}" in message or f"3 x {plain[0]['title']}" in message, message
+    assert plain[1]["title"] in message
+    subtotal = 3 * plain[0]["price"] + plain[1]["price"]
+    free = standard["free_over"] is not None and subtotal >= standard["free_over"]
+    total = subtotal + (0 if free else standard["price"])
+    shown = f"{total // 100:,}.{total % 100:02d}"
+    assert shown in message, (shown, message)
+    assert "1 High Street, London" in message
+    mail = page.locator("[data-send=email]").get_attribute("href") or ""
+    assert mail.startswith("mailto:hello@example.com?") and "subject=" in mail
