@@ -10,6 +10,7 @@ import hashlib
 import json
 from typing import Any
 
+from .markup import markdown_text
 from .model import Product, Site, Variant
 from .money import Money, minor_digits
 
@@ -69,7 +70,7 @@ def render_catalog_json(site: Site) -> bytes:
         "checkout": {
             "handler": cfg.checkout.handler,
             "endpoint": cfg.checkout.endpoint,
-            "payment_instructions": cfg.checkout.payment_instructions,
+            "payment_instructions": markdown_text(cfg.checkout.payment_instructions),
         },
     }
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

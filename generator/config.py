@@ -135,6 +135,8 @@ def parse_config(
     logo = image(root, "logo")
     if not (title and base_url and currency) or check_base_url(base_url):
         return None, currency
+    if checkout.handler == "http" and not root.has("shipping"):
+        src.error(root.at("checkout"), "taking orders over http needs at least one shipping method (shipping:)")
     config = SiteConfig(
         title=title,
         tagline=root.text("tagline"),

@@ -38,3 +38,14 @@ def plain_text(html: str, limit: int = 160) -> str:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0]
     return cut.rstrip(",.;:") + "…"
+
+
+_BLOCK_END = re.compile(r"</(p|li|h[1-6]|tr|blockquote|pre)>|<br\s*/?>", re.I)
+
+
+def markdown_text(source: str) -> str:
+    """Markdown as plain text (paragraphs kept), for messages and APIs that show no HTML."""
+    html = _BLOCK_END.sub("\n", str(render_markdown(source)))
+    text = Markup(_TAGS.sub("", html)).unescape()
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    return "\n".join(line for line in lines if line).strip()
