@@ -191,3 +191,29 @@ def test_message_handler_composes_the_order(page: Page, message_shop: str) -> No
     assert "1 High Street, London" in message
     mail = page.locator("[data-send=email]").get_attribute("href") or ""
     assert mail.startswith("mailto:hello@example.com?") and "subject=" in mail
+
+
+def test_the_cart_tells_the_buyer_about_a_changed_price_and_a_removed_product(
+    page: Page, demo: tuple[str, Path]
+) -> None:
+    url, _ = demo
+    data = catalog(url)
+    plain = next(p for p in data["products"] if not p["variants"] and p["stock"] and not p["sold_out"])
+    add_from_product_page(page, url + f"products/{plain['id']}/")
+    # What the buyer saw when adding: another price, and a product that is gone since.
+    page.evaluate(
+        """([price]) => {
+            const key = Object.keys(localStorage).find(k => k.startsWith("micromall:cart:"));
+            const cart = JSON.parse(localStorage.getItem(key));
+            cart.items[0].price = price;
+            cart.items.push({product: "discontinued-tea", variant: null, quantity: 1, price: 100, title: "Old Tea"});
+            localStorage.setItem(key, JSON.stringify(cart));
+        }""",
+        [plain["price"] - 100],
+    )
+    page.goto(url + "cart/")
+    notices = " ".join(page.locator("[data-notice]").all_inner_texts())
+    assert plain["title"] in notices and "Old Tea" in notices
+    assert page.locator("[data-cart-line]").count() == 1, "the removed product left the cart"
+    page.reload()
+    assert page.locator("[data-notice]").count() == 0, "each change is told once"

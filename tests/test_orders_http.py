@@ -350,3 +350,56 @@ def test_a_rebuilt_catalog_moves_live_stock_by_its_change(app: Any, service: Ord
             p["stock"] = 80
     catalog_path.write_text(json.dumps(data) + " ")
     assert call(app, "GET", "/api/stock").json["stock"]["tea"] == 49 + 30
+
+
+def test_a_locked_database_answers_503_and_a_retry_succeeds(
+    catalog_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from generator.orders import store_sqlite
+
+    monkeypatch.setattr(store_sqlite, "BUSY_TIMEOUT_S", 0.2)
+    db = str(tmp_path / "locked.sqlite3")
+    svc = OrderService(ServiceConfig(catalog=catalog_path, database=db))
+    app = make_app(svc.config, svc)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    res = post_json(app, "/api/orders", order_body())
+    assert res.status == 503 and res.json["error"]["code"] == "retry" and res.headers["Retry-After"] == "2"
+    assert b"Traceback" not in res.body and b"locked" not in res.body
+    other.execute("ROLLBACK")
+    other.close()
+    retry = post_json(app, "/api/orders", order_body())
+    assert retry.status == 201
+    assert len(svc.store.orders()) == 1
+    svc.store.close()
+
+
+class RecordingHandler:
+    """A third-party checkout handler, loaded by its module:Class path."""
+
+    name = "recording"
+
+    def __init__(self, greeting: str = "hi") -> None:
+        self.greeting = greeting
+
+    def payment(self, order: dict[str, Any], catalog: Any) -> dict[str, Any]:
+        return {"handler": self.name, "instructions": self.greeting, "redirect_url": None}
+
+    def webhook(self, headers: dict[str, str], body: bytes, service: Any) -> tuple[int, dict[str, Any]]:
+        return 200, {"received": True}
+
+
+def test_a_handler_from_a_module_path(catalog_path: Path, tmp_path: Path) -> None:
+    config = ServiceConfig(
+        catalog=catalog_path, database=str(tmp_path / "h.sqlite3"),
+        handler="test_orders_http:RecordingHandler", handler_options={"greeting": "Pay at the door"},
+    )  # fmt: skip
+    svc = OrderService(config)
+    app = make_app(config, svc)
+    res = post_json(app, "/api/orders", order_body())
+    assert res.json["payment"] == {"handler": "recording", "instructions": "Pay at the door", "redirect_url": None}
+    assert call(app, "POST", "/api/payments/recording/webhook", b"{}").json == {"received": True}
+    assert call(app, "POST", "/api/payments/other/webhook", b"{}").status == 404
+    svc.store.close()
