@@ -20,11 +20,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from conftest import write_site  # noqa: E402
 from order_server import order_server, post_order, run_together  # noqa: E402
+from orders_fixtures import write_catalog  # noqa: E402
 
-from generator.catalog_json import render_catalog_json  # noqa: E402
-from generator.load import load_site  # noqa: E402
 from generator.orders.app import make_store  # noqa: E402
 from generator.orders.config import ServiceConfig  # noqa: E402
 from generator.orders.devdb import postgres_bindir, throwaway_postgres  # noqa: E402
@@ -78,10 +76,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        site = write_site(root / "site", SITE)
-        loaded, _ = load_site(site)
-        catalog = root / "catalog.json"
-        catalog.write_bytes(render_catalog_json(loaded))
+        site = root / "site"
+        catalog = write_catalog(site, SITE)
         rows = []
         backends = [("SQLite (WAL, synchronous=FULL)", lambda i: str(root / f"orders-{i}.sqlite3"))]
         pg = throwaway_postgres(fsync=True) if postgres_bindir() else None

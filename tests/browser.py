@@ -13,6 +13,10 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
+
+import pytest
+from playwright.sync_api import Browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,6 +37,34 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_serving(url: str, proc: subprocess.Popen[bytes], log: IO[bytes] | None = None) -> None:
+    """Poll `url` until it answers; fail with the server's log if it exits or takes over 30 s."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                text = ""
+                if log is not None:
+                    log.seek(0)
+                    text = log.read().decode(errors="replace")[-3000:]
+                raise RuntimeError(f"the test server at {url} did not start\n{text}") from None
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the session; each test opens its own context."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
 @contextlib.contextmanager
 def static_server(root: Path) -> Iterator[str]:
     """Serve `root` on a free loopback port for the duration of the block; yields the base URL."""
@@ -44,15 +76,7 @@ def static_server(root: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the test server did not start") from None
-                time.sleep(0.05)
+        wait_until_serving(url, proc)
         yield url
     finally:
         proc.terminate()

@@ -8,8 +8,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import write_site
 
+from generator.catalog_json import render_catalog_json
+from generator.load import load_site
 from generator.orders.devdb import postgres_bindir, throwaway_postgres
+
+
+def write_catalog(site: Path, files: dict[str, str | None]) -> Path:
+    """Write a small shop into `site` and its catalog.json into site/public, without themes:
+    the order service needs only the catalog."""
+    write_site(site, files)
+    loaded, _ = load_site(site)
+    path = site / "public" / "catalog.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(render_catalog_json(loaded))
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, static_server
+from browser import CHROMIUM, static_server
 from conftest import REPO
 from playwright.sync_api import Browser, Page
 
@@ -29,16 +29,6 @@ def shop_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         # Build for the address we serve it on, as `micromall serve` does.
         build(REPO, out, base_url=base + "public/")
         yield base + "public/"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

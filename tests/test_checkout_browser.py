@@ -9,14 +9,13 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from browser import CHROMIUM, free_port, wait_until_serving
 from conftest import REPO
 from playwright.sync_api import Browser, Page
 
@@ -24,16 +23,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def serve_site(site: Path, out: Path) -> Iterator[str]:
@@ -46,16 +35,7 @@ def serve_site(site: Path, out: Path) -> Iterator[str]:
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}/"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(url, timeout=2).close()
-                    break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        log.seek(0)
-                        raise RuntimeError(log.read().decode()[-3000:]) from None
-                    time.sleep(0.1)
+            wait_until_serving(url, proc, log)
             yield url
         finally:
             proc.terminate()

@@ -8,11 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import Result
-from conftest import write_site
+from orders_fixtures import write_catalog
 from wsgi_client import post_json
 
-from generator.catalog_json import render_catalog_json
-from generator.load import load_site
 from generator.orders.app import OrderService, make_app
 from generator.orders.config import ServiceConfig
 
@@ -24,10 +22,8 @@ SITE = {
 
 
 def place_orders(site: Path, count: int) -> list[str]:
-    loaded, _ = load_site(site)
-    (site / "public").mkdir()
-    (site / "public" / "catalog.json").write_bytes(render_catalog_json(loaded))
-    svc = OrderService(ServiceConfig(catalog=site / "public/catalog.json", database=str(site / "orders.sqlite3")))
+    catalog = write_catalog(site, SITE)
+    svc = OrderService(ServiceConfig(catalog=catalog, database=str(site / "orders.sqlite3")))
     app = make_app(svc.config, svc)
     refs = []
     for i in range(count):
@@ -48,7 +44,7 @@ def place_orders(site: Path, count: int) -> list[str]:
 
 
 def test_list_show_export_status_report(tmp_path: Path, cli: Callable[..., Result]) -> None:
-    site = write_site(tmp_path / "site", SITE)
+    site = tmp_path / "site"
     first, second = place_orders(site, 2)
     listed = cli("orders", "list", str(site))
     assert listed.exit_code == 0, listed.output
@@ -75,7 +71,7 @@ def test_list_show_export_status_report(tmp_path: Path, cli: Callable[..., Resul
 
 
 def test_an_unknown_reference(tmp_path: Path, cli: Callable[..., Result]) -> None:
-    site = write_site(tmp_path / "site", SITE)
+    site = tmp_path / "site"
     place_orders(site, 1)
     result = cli("orders", "show", str(site), "MM-NOPE00")
     assert result.exit_code == 1 and "no order MM-NOPE00" in result.stderr

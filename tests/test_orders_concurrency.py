@@ -7,12 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_site
 from order_server import order_server, post_order, run_together
-from orders_fixtures import database, postgres_server, postgres_url  # noqa: F401
+from orders_fixtures import write_catalog
 
-from generator.catalog_json import render_catalog_json
-from generator.load import load_site
 from generator.orders.app import make_store
 from generator.orders.config import ServiceConfig
 
@@ -35,11 +32,8 @@ BODY = {
 
 @pytest.fixture
 def shop(tmp_path: Path) -> tuple[Path, Path]:
-    site = write_site(tmp_path / "site", SITE)
-    loaded, _ = load_site(site)
-    catalog = tmp_path / "catalog.json"
-    catalog.write_bytes(render_catalog_json(loaded))
-    return site, catalog
+    site = tmp_path / "site"
+    return site, write_catalog(site, SITE)
 
 
 def check_invariants(catalog: Path, db: str, accepted: int) -> None:
@@ -53,7 +47,7 @@ def check_invariants(catalog: Path, db: str, accepted: int) -> None:
         store.close()
 
 
-def test_200_orders_for_50_units_from_20_threads(shop: tuple[Path, Path], database: str) -> None:  # noqa: F811
+def test_200_orders_for_50_units_from_20_threads(shop: tuple[Path, Path], database: str) -> None:
     site, catalog = shop
     with order_server(site, catalog, database) as port:
         results: list[Any] = run_together(200, 20, lambda i: post_order(port, BODY, f"key-{i}"))
@@ -65,7 +59,7 @@ def test_200_orders_for_50_units_from_20_threads(shop: tuple[Path, Path], databa
     check_invariants(catalog, database, 50)
 
 
-def test_two_service_processes_share_one_postgresql(shop: tuple[Path, Path], postgres_url: str) -> None:  # noqa: F811
+def test_two_service_processes_share_one_postgresql(shop: tuple[Path, Path], postgres_url: str) -> None:
     site, catalog = shop
     with order_server(site, catalog, postgres_url) as a, order_server(site, catalog, postgres_url) as b:
         ports = (a, b)

@@ -10,12 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_site
-from orders_fixtures import database, postgres_server, postgres_url  # noqa: F401
+from orders_fixtures import write_catalog
 from wsgi_client import call, post_json
 
-from generator.catalog_json import render_catalog_json
-from generator.load import load_site
 from generator.orders.app import OrderService, make_app
 from generator.orders.config import ServiceConfig
 from generator.orders.pricing import Coupon
@@ -76,16 +73,11 @@ def order_body(**changes: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def catalog_path(tmp_path: Path) -> Path:
-    site = write_site(tmp_path / "shop", SHOP)
-    loaded, _ = load_site(site)
-    path = tmp_path / "public" / "catalog.json"
-    path.parent.mkdir()
-    path.write_bytes(render_catalog_json(loaded))
-    return path
+    return write_catalog(tmp_path / "shop", SHOP)
 
 
 @pytest.fixture
-def make_service(catalog_path: Path, database: str) -> Callable[..., OrderService]:  # noqa: F811
+def make_service(catalog_path: Path, database: str) -> Callable[..., OrderService]:
     made: list[OrderService] = []
 
     def make(**options: Any) -> OrderService:

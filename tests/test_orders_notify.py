@@ -11,11 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_site
+from orders_fixtures import write_catalog
 from wsgi_client import post_json
 
-from generator.catalog_json import render_catalog_json
-from generator.load import load_site
 from generator.orders.app import OrderService, make_app
 from generator.orders.config import NotifierConfig, ServiceConfig
 from generator.orders.notify import deliver_due, make_notifiers, sign, verify
@@ -92,10 +90,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 def make_service(tmp_path: Path, notify: tuple[NotifierConfig, ...]) -> OrderService:
-    site = write_site(tmp_path / "site", SITE)
-    loaded, _ = load_site(site)
-    catalog = tmp_path / "catalog.json"
-    catalog.write_bytes(render_catalog_json(loaded))
+    catalog = write_catalog(tmp_path / "site", SITE)
     return OrderService(ServiceConfig(catalog=catalog, database=str(tmp_path / "o.sqlite3"), notify=notify))
 
 

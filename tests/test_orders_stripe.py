@@ -23,12 +23,9 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from conftest import write_site
-from orders_fixtures import database, postgres_server, postgres_url  # noqa: F401
+from orders_fixtures import write_catalog
 from wsgi_client import Response, call, post_json
 
-from generator.catalog_json import render_catalog_json
-from generator.load import load_site
 from generator.orders.app import OrderService, make_app
 from generator.orders.config import ServiceConfig
 from generator.orders.handlers import HandlerError, load_handler
@@ -182,15 +179,11 @@ def local_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def catalog_path(tmp_path: Path) -> Path:
-    loaded, _ = load_site(write_site(tmp_path / "shop", SHOP))
-    path = tmp_path / "public" / "catalog.json"
-    path.parent.mkdir()
-    path.write_bytes(render_catalog_json(loaded))
-    return path
+    return write_catalog(tmp_path / "shop", SHOP)
 
 
 @pytest.fixture
-def make_service(catalog_path: Path, database: str, fake_stripe: FakeStripe) -> Iterator[Callable[..., OrderService]]:  # noqa: F811
+def make_service(catalog_path: Path, database: str, fake_stripe: FakeStripe) -> Iterator[Callable[..., OrderService]]:
     made: list[OrderService] = []
 
     def make(**options: Any) -> OrderService:
@@ -554,7 +547,7 @@ def test_events_that_do_not_concern_a_payable_order_are_ignored(app: Any, servic
     assert deliver(app, by_metadata).json["result"] == "paid"
 
 
-def test_the_manual_handler_takes_no_stripe_events(catalog_path: Path, database: str) -> None:  # noqa: F811
+def test_the_manual_handler_takes_no_stripe_events(catalog_path: Path, database: str) -> None:
     svc = OrderService(ServiceConfig(catalog=catalog_path, database=database))
     try:
         assert deliver(make_app(svc.config, svc), {"id": "evt_1"}).status == 404
