@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import write_site
 
 from generator.catalog_json import render_catalog_json
 from generator.load import load_site
+from generator.orders.app import OrderService
+from generator.orders.config import ServiceConfig
 from generator.orders.devdb import postgres_bindir, throwaway_postgres
 
 
@@ -58,3 +61,18 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "orders.sqlite3")
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def service_factory(database: str) -> Iterator[Callable[..., OrderService]]:
+    """service_factory(catalog, **settings): an OrderService on this test's database, closed after."""
+    made: list[OrderService] = []
+
+    def make(catalog: Path, **settings: Any) -> OrderService:
+        svc = OrderService(ServiceConfig(catalog=catalog, database=database, **settings))
+        made.append(svc)
+        return svc
+
+    yield make
+    for svc in made:
+        svc.store.close()

@@ -77,18 +77,8 @@ def catalog_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_service(catalog_path: Path, database: str) -> Callable[..., OrderService]:
-    made: list[OrderService] = []
-
-    def make(**options: Any) -> OrderService:
-        config = ServiceConfig(catalog=catalog_path, database=database, **options)
-        svc = OrderService(config)
-        made.append(svc)
-        return svc
-
-    yield make  # type: ignore[misc]
-    for svc in made:
-        svc.store.close()
+def make_service(catalog_path: Path, service_factory: Callable[..., OrderService]) -> Callable[..., OrderService]:
+    return lambda **settings: service_factory(catalog_path, **settings)
 
 
 @pytest.fixture

@@ -183,23 +183,17 @@ def catalog_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_service(catalog_path: Path, database: str, fake_stripe: FakeStripe) -> Iterator[Callable[..., OrderService]]:
-    made: list[OrderService] = []
-
+def make_service(
+    catalog_path: Path, service_factory: Callable[..., OrderService], fake_stripe: FakeStripe
+) -> Callable[..., OrderService]:
     def make(**options: Any) -> OrderService:
         handler_options = {
             "secret_key": SECRET_KEY, "webhook_secret": WEBHOOK_SECRET, "success_url": SUCCESS_URL,
             "cancel_url": CANCEL_URL, "api_base": fake_stripe.url, "timeout": 0.5, "backoff": 0.01, **options,
         }  # fmt: skip
-        config = ServiceConfig(catalog=catalog_path, database=database, handler="stripe",
-                               handler_options=handler_options, coupons=COUPONS)  # fmt: skip
-        svc = OrderService(config)
-        made.append(svc)
-        return svc
+        return service_factory(catalog_path, handler="stripe", handler_options=handler_options, coupons=COUPONS)
 
-    yield make
-    for svc in made:
-        svc.store.close()
+    return make
 
 
 @pytest.fixture
