@@ -49,7 +49,8 @@ def serve(site_dir: Path, out_dir: Path | None, host: str, port: int) -> None:
     click.echo(f"Serving the shop on {preview_url} (Ctrl+C stops); edits rebuild it.")
     if api is not None:
         click.echo(f"Orders go to the preview order service at {preview_url}api/ (a throw-away database).")
-    server.serve(root=str(out_dir), host=host, port=port, open_url_delay=None, restart_delay=0, debug=False)
+    # restart_delay="forever": no reload of every open page when the server starts (livereload's default)
+    server.serve(root=str(out_dir), host=host, port=port, open_url_delay=None, restart_delay="forever", debug=False)
 
 
 def _order_api(site: Site, site_dir: Path, out_dir: Path) -> Any:

@@ -52,6 +52,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 390, "height": 844})
+    # The preview's live reload could reload a page between a test's steps; these tests are
+    # about the shop, so its script is not loaded.
+    context.route("**/livereload*", lambda route: route.abort())
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
