@@ -175,3 +175,14 @@ def test_the_log_never_holds_contact_details(tmp_path: Path, caplog: pytest.LogC
     for secret in ("li@example.com", "138 0000", "Li Wei", "1 Road"):
         assert secret not in text
     svc.store.close()
+
+
+def test_status_changes_notify_every_notifier(tmp_path: Path, receiver: Receiver) -> None:
+    hook = NotifierConfig("webhook", {"url": receiver.url, "secret": SECRET, "timeout": 2}, "seller-hook")
+    svc = make_service(tmp_path, (NotifierConfig("log", {}, "log"), hook))
+    ref = post_json(make_app(svc.config, svc), "/api/orders", BODY).json["reference"]
+    svc.store.set_status(ref, "paid")
+    notifiers = make_notifiers(svc.config.notify)
+    assert deliver_due(svc.store, notifiers) == 4  # created + paid, to each of the two notifiers
+    assert [e["event"] for e in receiver.events] == ["order.created", "order.paid"]
+    svc.store.close()

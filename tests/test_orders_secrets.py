@@ -63,3 +63,10 @@ def test_a_missing_environment_secret_is_a_clear_error(tmp_path: Path, monkeypat
     with pytest.raises(ConfigError) as err:
         load_service_config(tmp_path / "orders.yml", tmp_path)
     assert str(err.value.problems[0]) == "orders.yml:1: admin_token: environment variable TEST_ADMIN_TOKEN is not set"
+
+
+def test_a_reference_prefix_must_be_url_safe(tmp_path: Path) -> None:
+    (tmp_path / "orders.yml").write_text("reference_prefix: my shop\n", "utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_service_config(tmp_path / "orders.yml", tmp_path)
+    assert "must be 1 to 10 capital letters or digits" in str(err.value)

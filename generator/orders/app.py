@@ -191,9 +191,9 @@ def make_app(config: ServiceConfig, service: OrderService | None = None) -> Call
         path = environ.get("PATH_INFO", "/")
         origin = environ.get("HTTP_ORIGIN", "")
         cors: list[tuple[str, str]] = []
-        if origin and origin in svc.allowed_origins():
-            cors = [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
         try:
+            if origin and origin in svc.allowed_origins():
+                cors = [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
             result: Iterable[bytes] = route(environ, start, method, path, cors)
             return result
         except Busy:

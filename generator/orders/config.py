@@ -4,6 +4,7 @@ plus environment variables for secrets. Nothing here is ever written into the sh
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -106,6 +107,7 @@ def load_service_config(file: Path | None, site_dir: Path, overrides: dict[str, 
         coupons = _coupons(src, root)
         notifiers = _notifiers(src, root)
     origins = data.get("allowed_origins") or []
+    prefix = _prefix(src, data.get("reference_prefix", "MM"))
     if problems:
         raise ConfigError(problems)
     return ServiceConfig(
@@ -115,11 +117,21 @@ def load_service_config(file: Path | None, site_dir: Path, overrides: dict[str, 
         admin_token=str(data.get("admin_token") or os.environ.get("MICROMALL_ADMIN_TOKEN", "")),
         handler=str(data.get("handler", "manual")),
         handler_options=_handler_options(src, data.get("handler_options")),
-        reference_prefix=str(data.get("reference_prefix", "MM")),
+        reference_prefix=prefix,
         coupons=coupons,
         notify=tuple(notifiers) if notifiers or (src and "notify" in data) else (NotifierConfig("log", {}, "log"),),
         trusted_proxies=tuple(str(p) for p in data.get("trusted_proxies") or ()),
     )
+
+
+def _prefix(src: SourceFile | None, value: object) -> str:
+    """Order references are PREFIX-XXXXXX: a short, URL-safe prefix."""
+    text = str(value)
+    if not re.fullmatch(r"[A-Z0-9]{1,10}", text):
+        if src is not None:
+            src.error(("reference_prefix",), f"must be 1 to 10 capital letters or digits, got '{text}'")
+        return "MM"
+    return text
 
 
 def _handler_options(src: SourceFile | None, value: object) -> dict[str, Any]:

@@ -93,7 +93,8 @@ class StoredOrder:
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    """UTC with microseconds: orders placed in the same second still list in the order they came."""
+    return dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def token_hash(token: str) -> str:
@@ -207,9 +208,16 @@ class OrderStore:
                 available, old = rows[key]
                 if old == new:
                     continue
-                unknown = new is None or old is None or available is None
-                live = new if unknown else max(0, available + (new - old))
-                self._exec("UPDATE stock SET available = ?, catalog_stock = ? WHERE key = ?", (live, new, key))
+                if new is None or old is None or available is None:
+                    self._exec("UPDATE stock SET available = ?, catalog_stock = ? WHERE key = ?", (new, new, key))
+                    continue
+                # Relative, so an order committed meanwhile by another process is not overwritten.
+                delta = new - old
+                self._exec(
+                    "UPDATE stock SET available = CASE WHEN available + ? < 0 THEN 0 ELSE available + ? END,"
+                    " catalog_stock = ? WHERE key = ? AND catalog_stock = ?",
+                    (delta, delta, new, key, old),
+                )
 
     def stock(self) -> dict[str, int | None]:
         return {r[0]: r[1] for r in self._exec("SELECT key, available FROM stock")}
@@ -441,13 +449,16 @@ class OrderStore:
                             "UPDATE stock SET available = available + ? WHERE key = ? AND available IS NOT NULL",
                             (qty, sku),
                         )
-                self._exec(
-                    "INSERT INTO outbox (id, reference, notifier, event, payload, attempts, next_at)"
-                    " SELECT ?, ?, notifier, ?, ?, 0, ? FROM (SELECT DISTINCT notifier FROM outbox"
-                    " WHERE reference = ?) n",
-                    (uuid.uuid4().hex, reference, f"order.{status}", json.dumps({"reference": reference,
-                     "status": status}), time.time(), reference),
-                )  # fmt: skip
+                notifiers = [r[0] for r in self._exec(
+                    "SELECT DISTINCT notifier FROM outbox WHERE reference = ?", (reference,)
+                ).fetchall()]  # fmt: skip
+                payload = json.dumps({"reference": reference, "status": status})
+                for name in notifiers:
+                    self._exec(
+                        "INSERT INTO outbox (id, reference, notifier, event, payload, attempts, next_at)"
+                        " VALUES (?, ?, ?, ?, ?, 0, ?)",
+                        (uuid.uuid4().hex, reference, name, f"order.{status}", payload, time.time()),
+                    )
 
         self.retrying(attempt)
         found = self.get(reference)
@@ -536,9 +547,14 @@ class OrderStore:
 
     # -- the outbox ------------------------------------------------------------------------
 
-    def claim_due(self, limit: int = 20, lease: float = 60.0) -> list[tuple[str, str, str, str, int]]:
-        """Due notifications, leased for `lease` seconds so that another worker skips them."""
+    def claim_due(self, limit: int = 20, lease: float = 300.0) -> list[tuple[str, str, str, str, int]]:
+        """Due notifications, leased for `lease` seconds so that another worker skips them.
+
+        The lease is a conditional update: of two processes claiming one row, only the one
+        whose update still finds it due gets it (PostgreSQL re-checks the row it waited for).
+        """
         now = time.time()
+        claimed = []
         with self.write():
             rows = self._exec(
                 "SELECT id, notifier, event, payload, attempts FROM outbox WHERE done_at IS NULL AND next_at <= ?"
@@ -546,8 +562,13 @@ class OrderStore:
                 (now, limit),
             ).fetchall()
             for row in rows:
-                self._exec("UPDATE outbox SET next_at = ? WHERE id = ?", (now + lease, row[0]))
-        return [(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]
+                cur = self._exec(
+                    "UPDATE outbox SET next_at = ? WHERE id = ? AND done_at IS NULL AND next_at <= ?",
+                    (now + lease, row[0], now),
+                )
+                if cur.rowcount == 1:
+                    claimed.append(row)
+        return [(r[0], r[1], r[2], r[3], int(r[4])) for r in claimed]
 
     def delivered(self, outbox_id: str) -> None:
         with self.write():
