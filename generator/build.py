@@ -13,10 +13,12 @@ from pathlib import Path
 
 from .catalog_json import render_catalog_json
 from .errors import ContentError, Problem
+from .feeds import render_atom, render_product_csv, render_product_rss
 from .load import load_site
 from .model import Site
 from .output import Source, WriteStats, check_out_dir, write_outputs
 from .render import TemplateProblem, file_digest, make_environment, plan_pages, render_pages
+from .sitemap import render_robots, render_sitemap
 from .themes import Theme, ThemeError, load_theme
 
 
@@ -98,6 +100,11 @@ def build(
     except TemplateProblem as exc:
         raise ContentError([exc.problem]) from None
     files["catalog.json"] = render_catalog_json(site)
+    files["sitemap.xml"] = render_sitemap(site)
+    files["robots.txt"] = render_robots(site)
+    files["feed.xml"] = render_atom(site)
+    files["products.xml"] = render_product_rss(site)
+    files["products.csv"] = render_product_csv(site)
     phase("render")
 
     for rel, source in static.items():

@@ -1,0 +1,11 @@
+"""XML documents as bytes with a declaration: one place for the sitemap and the feeds."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+
+def xml_bytes(root: ET.Element) -> bytes:
+    ET.indent(root)
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data + b"\n"
