@@ -1,7 +1,9 @@
-"""The build, top to bottom: load and check → plan → render → collect assets → write.
+"""The build, top to bottom: load and check → plan → render → images → collect assets → write.
 
 Every phase before `write` works in memory, so any error (content or template) leaves the
-previous output exactly as it was.
+previous output exactly as it was. The share images (cards, posters, QR codes) are kept in a
+cache outside the output folder, keyed by their inputs, so that a rebuild draws only what
+changed; the cache is pruned only after a successful write.
 """
 
 from __future__ import annotations
@@ -11,13 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .cache import CACHE_DIR, ImageCache, tag_for
 from .catalog_json import render_catalog_json
 from .errors import ContentError, Problem
 from .feeds import render_atom, render_product_csv, render_product_rss
+from .imaging import ImageMaker
 from .load import load_site
 from .model import Site
 from .output import Source, WriteStats, check_out_dir, write_outputs
 from .render import TemplateProblem, file_digest, make_environment, plan_pages, render_pages
+from .search import render_search_index
+from .share import plan_share
 from .sitemap import render_robots, render_sitemap
 from .themes import Theme, ThemeError, load_theme
 
@@ -31,6 +37,8 @@ class BuildResult:
     stats: WriteStats
     warnings: list[Problem]
     timings: dict[str, float] = field(default_factory=dict)
+    images_drawn: int = 0  # share image files drawn by this build (cards, posters, QR codes)
+    images_cached: int = 0  # share image files found in the cache
 
     def summary(self) -> str:
         total = sum(self.timings.values())
@@ -60,11 +68,15 @@ def build(
     clean: bool = False,
     log: Callable[[str], None] = lambda _: None,
     base_url: str | None = None,
+    cache_dir: Path | None = None,
+    workers: int | None = None,
 ) -> BuildResult:
     """Build the shop in `site_dir` into `out_dir` (default: site_dir/public).
 
     `base_url` replaces site.yml's for this build only: the preview server serves the shop
-    at its own address, where the published URL's path would not resolve.
+    at its own address, where the published URL's path would not resolve. `cache_dir` holds
+    the share images between builds (default: site_dir/.micromall-cache); `workers` is the
+    number of processes that draw them (default: one per CPU).
     """
     out_dir = out_dir if out_dir is not None else site_dir / "public"
     check_out_dir(site_dir, out_dir)
@@ -87,10 +99,31 @@ def build(
         raise ContentError([]) from exc
     phase("load")
 
+    cache = ImageCache(cache_dir if cache_dir is not None else site_dir / CACHE_DIR)
+    with ImageMaker(cache, workers) as maker:
+        result = _build(site, theme, site_dir, out_dir, clean, cache, maker, phase)
+    result.warnings = sorted(warnings + result.warnings)
+    result.timings = timings
+    return result
+
+
+def _build(
+    site: Site,
+    theme: Theme,
+    site_dir: Path,
+    out_dir: Path,
+    clean: bool,
+    cache: ImageCache,
+    maker: ImageMaker,
+    phase: Callable[[str], None],
+) -> BuildResult:
     static = collect_static(theme, site_dir)
     static_hashes = {rel: file_digest(path.read_bytes()) for rel, path in static.items()}
     env = make_environment(site, theme, site_dir, static_hashes)
-    pages = plan_pages(site)
+    share = plan_share(site, theme, static, site_dir, cache)
+    pages = plan_pages(site, share.image_for)
+    share_files = maker.make(share.qr_jobs)  # the product pages show their QR code inline
+    share.attach_qr(share_files)
     phase("plan")
 
     files: dict[str, Source] = {}
@@ -105,7 +138,12 @@ def build(
     files["feed.xml"] = render_atom(site)
     files["products.xml"] = render_product_rss(site)
     files["products.csv"] = render_product_csv(site)
+    files["search.json"] = render_search_index(site)
     phase("render")
+
+    share_files.update(maker.make(share.image_jobs))
+    files.update(share_files)
+    phase("images")
 
     for rel, source in static.items():
         files[f"static/{rel}"] = source
@@ -115,8 +153,11 @@ def build(
     phase("assets")
 
     stats = write_outputs(out_dir, files, clean=clean)
+    cache.prune(maker.keys, tag_for(site.config.base_url))
+    cache.save_hashes()
     phase("write")
-    return BuildResult(site, out_dir, len(pages), len(files), stats, warnings, timings)
+    return BuildResult(site, out_dir, len(pages), len(files), stats, share.warnings, {},
+                       images_drawn=maker.drawn, images_cached=maker.cached)  # fmt: skip
 
 
 def _used_images(site: Site) -> set:  # type: ignore[type-arg]

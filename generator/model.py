@@ -2,7 +2,8 @@
 
 Objects are frozen; the cross-links that make cycles (a product's collections and stories, a
 collection's products) are lists filled once by `resolve` and never changed after, and are left
-out of `repr` and equality so that printing a product does not walk the whole shop.
+out of `repr` and equality so that printing a product does not walk the whole shop. A product's
+`share` is filled the same way, once, by the build, which knows the shop's address.
 """
 
 from __future__ import annotations
@@ -23,6 +24,30 @@ class Image:
     url: str  # site-relative output URL
     width: int
     height: int
+
+
+@dataclass(frozen=True, eq=False)
+class ShareImage:
+    """A picture made by the build for sharing (a card or a poster)."""
+
+    url: str  # site-relative, with a ?v= version that changes when the picture does
+    width: int
+    height: int
+    alt: str
+
+
+@dataclass(frozen=True, eq=False)
+class ProductShare:
+    """What a product page needs to share the product: made by the build (generator/share.py)."""
+
+    url: str  # the product page's absolute URL, which the QR code holds
+    text: str  # ready to paste: title, price, summary and link, in the shop's language
+    card: ShareImage  # 1200x630, the page's og:image
+    poster_square: ShareImage  # 1080x1080
+    poster_story: ShareImage  # 1080x1920
+    qr_svg_url: str  # site-relative
+    qr_png_url: str  # site-relative
+    qr_svg: Markup  # the QR code as inline SVG markup
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,10 +121,16 @@ class Product:
     collections: list[Collection] = field(default_factory=list, repr=False)
     related: list[Product] = field(default_factory=list, repr=False)
     stories: list[Story] = field(default_factory=list, repr=False)
+    _share: list[ProductShare] = field(default_factory=list, repr=False)  # filled by the build
 
     @property
     def url(self) -> str:
         return f"products/{self.id}/"
+
+    @property
+    def share(self) -> ProductShare | None:
+        """Sharing links, text and QR code; set in a build (None when only checking content)."""
+        return self._share[0] if self._share else None
 
     @property
     def image(self) -> Image | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from jinja2.ext import i18n
 
 from .errors import Problem
 from .markup import plain_text
-from .model import Site
+from .model import ShareImage, Site
 from .money import Money, babel_locale, format_money
 from .themes import Theme
 
@@ -35,6 +35,7 @@ class PageMeta:
     url: str
     canonical: str
     nav: str
+    share_image: ShareImage | None = None  # its card for og:image; set in every build
 
 
 @dataclass(frozen=True)
@@ -106,13 +107,15 @@ def absolute(site: Site, url: str) -> str:
     return site.config.base_url + url
 
 
-def plan_pages(site: Site) -> list[PageSpec]:
-    """Every HTML page of the shop, in a stable order."""
+def plan_pages(site: Site, share_image: Callable[[str], ShareImage] | None = None) -> list[PageSpec]:
+    """Every HTML page of the shop, in a stable order. `share_image` gives a page's share card
+    by its URL."""
     cfg = site.config
     default_description = cfg.tagline or cfg.title
 
     def spec(template: str, kind: str, url: str, title: str, description: str, nav: str, **extra: Any) -> PageSpec:
-        meta = PageMeta(kind, title, description or default_description, url, absolute(site, url), nav)
+        image = share_image(url) if share_image is not None else None
+        meta = PageMeta(kind, title, description or default_description, url, absolute(site, url), nav, image)
         return PageSpec(template, meta, output_path(url), extra)
 
     pages = [
@@ -126,6 +129,7 @@ def plan_pages(site: Site) -> list[PageSpec]:
         spec("cart.html", "cart", "cart/", "Cart", f"Your cart at {cfg.title}.", "cart"),
         spec("checkout.html", "checkout", "checkout/", "Checkout", f"Place your order at {cfg.title}.", "cart"),
         spec("order.html", "order", "order/", "Your order", f"Your order at {cfg.title}.", "cart"),
+        spec("search.html", "search", "search/", "Search", f"Search {cfg.title}.", ""),
     ]  # fmt: skip
     pickup = site.pickup_stores
     for product in site.products:

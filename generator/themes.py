@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import did_you_mean
@@ -22,6 +23,19 @@ class Theme:
     path: Path
     description: str
     parent: Theme | None
+    own_settings: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def settings(self) -> dict[str, object]:
+        """theme.yml's `settings:`, merged down the chain: a child's value replaces its parent's."""
+        merged: dict[str, object] = {}
+        for theme in reversed(self.chain):
+            merged.update(theme.own_settings)
+        return merged
+
+    def settings_source(self, key: str) -> Theme:
+        """The nearest theme of the chain that sets `key` (this one when none does)."""
+        return next((t for t in self.chain if key in t.own_settings), self)
 
     @property
     def chain(self) -> list[Theme]:
@@ -75,7 +89,9 @@ def load_theme(name: str, site_dir: Path, _seen: tuple[str, ...] = ()) -> Theme:
     if isinstance(parent_name, str) and parent_name:
         parent = load_theme(parent_name, site_dir, _seen + (name,))
     description = meta.get("description")
-    return Theme(name, path, description if isinstance(description, str) else "", parent)
+    settings = meta.get("settings")
+    return Theme(name, path, description if isinstance(description, str) else "", parent,
+                 settings if isinstance(settings, dict) else {})  # fmt: skip
 
 
 def theme_problem(name: str, site_dir: Path) -> str | None:

@@ -144,3 +144,38 @@ def test_chinese_text_renders(browser: Browser, tmp_path: Path) -> None:
         page.goto(base + "zh-out/")
         assert "西湖小茶铺" in page.locator("header").inner_text()
         context.close()
+
+
+def test_search_finds_products_instantly(phone: Page, shop_url: str) -> None:
+    page = phone
+    page.goto(shop_url)
+    page.locator(".header-search").click()
+    page.wait_for_url("**/search/")
+    page.locator("input[name=q]").fill("longjing")
+    hits = page.locator(".search-hit__title")
+    hits.first.wait_for()
+    assert "Longjing" in hits.first.inner_text()
+    assert "result" in page.locator("[data-search-status]").inner_text()
+    page.locator("input[name=q]").fill("zzzz nothing")
+    assert hits.count() == 0 and "Nothing found" in page.locator("[data-search-status]").inner_text()
+    page.goto(shop_url + "search/?q=teapot")
+    hits.first.wait_for()
+    assert "Teapot" in hits.first.inner_text()
+
+
+def test_search_in_chinese_needs_no_spaces(browser: Browser, tmp_path: Path) -> None:
+    from conftest import MINI_SITE, write_site
+
+    from generator.build import build
+
+    catalog = (MINI_SITE["content/catalog/tea.yml"] or "").replace("title: Green tea", "title: 西湖龙井绿茶")
+    site = write_site(tmp_path / "zh", {**MINI_SITE, "content/catalog/tea.yml": catalog})
+    out = tmp_path / "zh-out"
+    with static_server(out.parent) as base:
+        build(site, out, base_url=base + "zh-out/")
+        context = browser.new_context(viewport=PHONE)
+        page = context.new_page()
+        page.goto(base + "zh-out/search/?q=龙井")
+        page.locator(".search-hit__title").first.wait_for()
+        assert page.locator(".search-hit__title").first.inner_text() == "西湖龙井绿茶"
+        context.close()

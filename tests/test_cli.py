@@ -85,4 +85,4 @@ def test_profile_prints_each_phase(make_site: Callable[..., Path], cli: Callable
     result = cli("build", str(make_site()), "--profile")
     assert result.exit_code == 0
     phases = [line.split(":")[0] for line in result.stderr.splitlines()]
-    assert phases == ["load", "plan", "render", "assets", "write"]
+    assert phases == ["load", "plan", "render", "images", "assets", "write"]

@@ -3,7 +3,9 @@
    - Variant picker: choosing a variant shows its price, stock note and picture.
    - Cart: add to cart (product pages and cards), quantity steppers, the item count in the
      navigation, kept in sync across tabs. The cart is localStorage "micromall:cart:<base path>";
-     cart.js (cart, checkout and order pages) uses the functions exported as window.micromall. */
+     cart.js (cart, checkout and order pages) uses the functions exported as window.micromall.
+   - Share (product pages): the system share sheet, or else copying the link; copying the
+     share text. Without this file the QR code and the poster links still work. */
 (function () {
   "use strict";
 
@@ -221,7 +223,7 @@
 
   function initCart() {
     showCount(loadCart());
-    if (document.querySelector("[data-add-to-cart]")) {
+    if (document.querySelector("[data-add-to-cart], [data-share]")) {
       toastBox = document.createElement("div");
       toastBox.className = "toast";
       toastBox.setAttribute("role", "status");
@@ -257,6 +259,48 @@
     });
   }
 
+  /* ---- Share ----------------------------------------------------------- */
+  function copyText(value, done, failed) {
+    function fallback() {
+      var area = document.createElement("textarea");
+      area.value = value;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { /* not allowed here */ }
+      document.body.removeChild(area);
+      (ok ? done : failed)();
+    }
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(value).then(done, fallback);
+    } else {
+      fallback();
+    }
+  }
+
+  function initShare(box) {
+    var buttons = box.querySelector("[data-share-buttons]");
+    if (buttons) buttons.hidden = false;
+    function say(name) { return function () { toast(box.getAttribute(name)); }; }
+    box.addEventListener("click", function (event) {
+      var target = event.target.closest ? event.target : null;
+      var url = box.getAttribute("data-share-url");
+      if (target && target.closest("[data-share-button]")) {
+        if (navigator.share) {
+          // the buyer may cancel the share sheet: nothing to do then
+          navigator.share({ title: box.getAttribute("data-share-title"), url: url }).catch(function () {});
+        } else {
+          copyText(url, say("data-copied-link"), say("data-copy-failed"));
+        }
+      } else if (target && target.closest("[data-copy-share-text]")) {
+        copyText(box.getAttribute("data-share-text"), say("data-copied-text"), say("data-copy-failed"));
+      }
+    });
+  }
+
   window.micromall = { config: config, key: CART_KEY, loadCart: loadCart, saveCart: saveCart, toast: toast, fmt: fmt };
 
   function init() {
@@ -265,6 +309,8 @@
     for (var i = 0; i < galleries.length; i++) initGallery(galleries[i]);
     var pickers = document.querySelectorAll("[data-variant-picker]");
     for (var j = 0; j < pickers.length; j++) initPicker(pickers[j]);
+    var shares = document.querySelectorAll("[data-share]");
+    for (var k = 0; k < shares.length; k++) initShare(shares[k]);
   }
 
   if (document.readyState === "loading") {

@@ -1,0 +1,45 @@
+"""The client-side search index: every product, collection and story as a small record.
+
+Search runs in the browser, offline, over `search.json`. Matching is by substring on
+normalised text, which needs no word splitting and so works for Chinese queries (no spaces
+between words) as well as for English; title matches rank first.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from typing import Any
+
+from .markup import plain_text
+from .model import Site
+from .money import format_money
+
+
+def normalise(text: str) -> str:
+    """Case- and width-folded text without accents: 'Café' and 'ＣＡＦＥ' both become 'cafe'."""
+    folded = unicodedata.normalize("NFKD", text.lower())  # lower(), as the browser's toLowerCase()
+    return "".join(c for c in folded if not unicodedata.combining(c))
+
+
+def render_search_index(site: Site) -> bytes:
+    base = site.config.base_path
+    language = site.config.language
+    docs: list[dict[str, Any]] = []
+    for p in site.products:
+        extra = " ".join([p.summary, *p.tags, *(c.title for c in p.collections), p.sku,
+                          plain_text(p.description_html, 400)])  # fmt: skip
+        docs.append({
+            "k": "product", "u": base + p.url, "t": p.title, "s": p.summary,
+            "p": format_money(p.price, language), "i": base + p.image.url if p.image else "",
+            "n": normalise(p.title), "x": normalise(extra), "o": p.sold_out,
+        })  # fmt: skip
+    for c in site.collections:
+        docs.append({"k": "collection", "u": base + c.url, "t": c.title, "s": c.summary, "p": "",
+                     "i": base + c.image.url if c.image else "", "n": normalise(c.title),
+                     "x": normalise(c.summary), "o": False})  # fmt: skip
+    for s in site.stories:
+        docs.append({"k": "story", "u": base + s.url, "t": s.title, "s": s.summary, "p": "",
+                     "i": base + s.cover.url if s.cover else "", "n": normalise(s.title),
+                     "x": normalise(" ".join([s.summary, *s.tags])), "o": False})  # fmt: skip
+    return json.dumps({"version": 1, "docs": docs}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -1,0 +1,277 @@
+"""What the shop gives people to share: a card for every page, posters and QR codes.
+
+`plan_share` decides every picture (its inputs, its output path, its cache key) and the share
+text of every product, without drawing anything; imaging.py draws what the cache lacks.
+
+Output paths:
+
+    share/products/<id>.jpg, share/collections/<id>.jpg, share/stories/<slug>.jpg,
+    share/shop/home.jpg, share/shop/stores.jpg           cards, 1200x630
+    posters/<product-id>-square.jpg, posters/<product-id>-story.jpg
+    posters/stores/<store-id>.jpg, posters/shop.jpg      posters, 1080x1080 and 1080x1920
+    qr/<product-id>.svg, qr/<product-id>.png              the product page's QR code
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlencode
+
+from markupsafe import Markup
+
+from . import cards, posters
+from .cache import ImageCache
+from .draw import DEFAULT_ACCENT, DEFAULT_BACKGROUND, Fonts, Palette, SourceFile, parse_colour
+from .errors import Problem, Severity
+from .fonts import FontChain, FontFamily, FontSettingError, describe_missing, fallback_families, theme_family
+from .imaging import Job
+from .markup import plain_text
+from .model import Image, Product, ProductShare, ShareImage, Site
+from .money import Money, format_money
+from .qr import QrSpec
+from .themes import Theme
+
+#: The words drawn on the pictures and written in share texts, by shop language.
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "scan_to_buy": "Scan to buy",
+        "scan_to_visit": "Scan to visit the shop",
+        "sale": "Sale",
+        "from": "From {price}",
+        "was": "{price} (was {was})",
+        "stores": "Our stores",
+        "share": "{title} – {price}",
+    },
+    "zh-CN": {
+        "scan_to_buy": "扫码购买",
+        "scan_to_visit": "扫码进店",
+        "sale": "特价",
+        "from": "{price} 起",
+        "was": "{price}（原价 {was}）",
+        "stores": "我们的门店",
+        "share": "【{title}】{price}",
+    },
+}
+
+
+def words(language: str) -> dict[str, str]:
+    return WORDS.get(language, WORDS["en"])
+
+
+@dataclass
+class SharePlan:
+    """Every share picture of the shop, planned: what templates link to and what to draw."""
+
+    page_images: dict[str, ShareImage]  # page URL -> its card; pages without one use `default`
+    default: ShareImage
+    qr_jobs: list[Job]  # needed before the pages are rendered (the pages show the code inline)
+    image_jobs: list[Job]  # cards and posters
+    warnings: list[Problem]
+    _pending: list[tuple[Product, ProductShare]] = field(default_factory=list)
+
+    def image_for(self, page_url: str) -> ShareImage:
+        return self.page_images.get(page_url, self.default)
+
+    def attach_qr(self, files: Mapping[str, bytes]) -> None:
+        """Give each product its `share`, now that its QR code's SVG is made."""
+        for product, share in self._pending:
+            svg = Markup(files[share.qr_svg_url].decode("ascii"))
+            product._share[:] = [replace(share, qr_svg=svg)]
+        self._pending.clear()
+
+
+class _Planner:
+    def __init__(self, site: Site, theme: Theme, static: Mapping[str, Path], site_dir: Path, cache: ImageCache):
+        self.site = site
+        self.cfg = site.config
+        self.words = words(self.cfg.language)
+        self.content = site_dir / "content"
+        self.cache = cache
+        self.warnings: list[Problem] = []
+        self.palette = self._palette(theme, site_dir)
+        self.chain = FontChain(tuple(self._theme_fonts(theme, static, site_dir)) + tuple(fallback_families()))
+        self.logo = self.source(self.cfg.logo)
+        self._missing: dict[tuple[str, str], list[str]] = {}
+
+    # ---- inputs ----------------------------------------------------------------------------
+
+    def _theme_yml(self, theme: Theme, site_dir: Path) -> str:
+        file = theme.path / "theme.yml"
+        try:
+            return file.resolve().relative_to(site_dir.resolve()).as_posix()
+        except ValueError:
+            return f"themes/{theme.name}/theme.yml (bundled)"
+
+    def _palette(self, theme: Theme, site_dir: Path) -> Palette:
+        settings = theme.settings
+        colours = []
+        for key, default in (("accent", DEFAULT_ACCENT), ("background", DEFAULT_BACKGROUND)):
+            value = settings.get(key)
+            colour = parse_colour(value) if value is not None else default
+            if colour is None:
+                where = self._theme_yml(theme.settings_source(key), site_dir)
+                message = f"'{value}' is not a colour such as #2f6b4f; the share pictures use the default"
+                self.warnings.append(Problem(where, 0, f"settings.{key}", message, Severity.WARNING))
+                colour = default
+            colours.append(colour)
+        return Palette(colours[0], colours[1])
+
+    def _theme_fonts(self, theme: Theme, static: Mapping[str, Path], site_dir: Path) -> list[FontFamily]:
+        entries = theme.settings.get("fonts", [])
+        if entries is None:
+            return []
+        entries = entries if isinstance(entries, list) else [entries]
+        found = []
+        for n, entry in enumerate(entries):
+            try:
+                found.append(theme_family(entry, static))
+            except FontSettingError as exc:
+                where = self._theme_yml(theme.settings_source("fonts"), site_dir)
+                self.warnings.append(Problem(where, 0, f"settings.fonts[{n}]", f"{exc}; the share pictures use "
+                                             "the next font", Severity.WARNING))  # fmt: skip
+        return found
+
+    def source(self, image: Image | None) -> SourceFile | None:
+        if image is None:
+            return None
+        path = self.content / image.path
+        return SourceFile(str(path), self.cache.file_hash(path))
+
+    def texts(self, owner: tuple[str, str], **texts: str) -> tuple[Fonts, dict[str, str]]:
+        """The texts of one picture ready to draw, and the fonts that draw them. Characters that
+        no font has are left out and remembered for a warning about `owner` (file, what)."""
+        fallback: dict[str, int] = {}
+        out = {}
+        for name, text in texts.items():
+            resolved = self.chain.resolve(text)
+            out[name] = resolved.text
+            fallback.update(resolved.fallback)
+            if resolved.missing:
+                seen = self._missing.setdefault(owner, [])
+                seen += [ch for ch in resolved.missing if ch not in seen]
+        return Fonts(self.chain.families, tuple(sorted(fallback.items()))), out
+
+    def font_warnings(self) -> list[Problem]:
+        return [
+            Problem(path, 0, "", f"{what}: no font can draw {describe_missing(''.join(chars))}; the share "
+                    "pictures leave it out (name a font that has it in the theme's settings.fonts)", Severity.WARNING)
+            for (path, what), chars in self._missing.items()
+        ]  # fmt: skip
+
+    # ---- words ---------------------------------------------------------------------------
+
+    def money(self, value: Money) -> str:
+        return format_money(value, self.cfg.language)
+
+    def price_text(self, product: Product) -> tuple[str, str]:
+        """The price as drawn ('From CN¥88.00' when variants differ) and the struck price."""
+        price = self.money(product.price)
+        if product.price_varies:
+            price = self.words["from"].format(price=price)
+        was = self.money(product.compare_at_price) if product.compare_at_price is not None else ""
+        return price, was
+
+    def share_text(self, product: Product, url: str) -> str:
+        price, was = self.price_text(product)
+        if was:
+            price = self.words["was"].format(price=price, was=was)
+        lines = [self.words["share"].format(title=product.title, price=price)]
+        summary = product.summary or plain_text(product.description_html)
+        if summary:
+            lines.append(summary)
+        lines.append(url)
+        return "\n".join(lines)
+
+
+def _image(url: str, key: str, size: tuple[int, int], alt: str) -> ShareImage:
+    return ShareImage(f"{url}?v={key[:10]}", size[0], size[1], alt)
+
+
+def plan_share(site: Site, theme: Theme, static: Mapping[str, Path], site_dir: Path, cache: ImageCache) -> SharePlan:
+    """Plan every card, poster and QR code of the shop."""
+    p = _Planner(site, theme, static, site_dir, cache)
+    cfg = site.config
+    w = p.words
+    shop_title = cfg.title
+    page_images: dict[str, ShareImage] = {}
+    qr_jobs: list[Job] = []
+    image_jobs: list[Job] = []
+    pending: list[tuple[Product, ProductShare]] = []
+
+    def card(output: str, page_url: str, owner: tuple[str, str], alt: str, photo: Image | None, **texts: str) -> None:
+        shown_shop = "" if texts.get("title") == shop_title else shop_title
+        fonts, drawn = p.texts(owner, shop=shown_shop, **texts)
+        spec = cards.CardSpec(fonts=fonts, photo=p.source(photo), logo=p.logo, palette=p.palette, **drawn)
+        job = Job((output,), spec)
+        image_jobs.append(job)
+        page_images[page_url] = _image(output, job.key, (cards.WIDTH, cards.HEIGHT), alt)
+
+    def poster(output: str, owner: tuple[str, str], layout: posters.Layout, url: str, cta: str,
+               photo: Image | None, **texts: str) -> Job:  # fmt: skip
+        fonts, drawn = p.texts(owner, cta=cta, shop=shop_title, **texts)
+        spec = posters.PosterSpec(layout=layout, fonts=fonts, url=url, photo=p.source(photo), logo=p.logo,
+                                  palette=p.palette, **drawn)  # fmt: skip
+        job = Job((output,), spec)
+        image_jobs.append(job)
+        return job
+
+    # the shop: home page card and poster, stores page card, one poster per store
+    shop_owner = ("site.yml", f"the shop's title or tagline '{shop_title}'")
+    home_photo = next((i for i in _shop_photos(site) if i is not None), None)
+    card("share/shop/home.jpg", "", shop_owner, f"{shop_title}: {cfg.tagline}" if cfg.tagline else shop_title,
+         home_photo, title=shop_title, subtitle=cfg.tagline)  # fmt: skip
+    poster("posters/shop.jpg", shop_owner, "story", cfg.base_url, w["scan_to_visit"], home_photo,
+           title=shop_title, summary=cfg.tagline)  # fmt: skip
+    store_photo = next((s.image for s in site.stores if s.image is not None), None)
+    card("share/shop/stores.jpg", "stores/", ("content/stores.yml", "the stores"), f"{w['stores']} – {shop_title}",
+         store_photo, title=w["stores"], subtitle=" · ".join(s.name for s in site.stores))  # fmt: skip
+    for store in site.stores:
+        url = cfg.base_url + "?" + urlencode({"store": store.id})
+        lines = "\n".join([store.address, *store.hours])
+        poster(f"posters/stores/{store.id}.jpg", ("content/stores.yml", f"store '{store.id}'"), "story", url,
+               w["scan_to_visit"], store.image, title=store.name, summary=lines)  # fmt: skip
+
+    for product in site.products:
+        owner = (product.source, f"product '{product.id}'")
+        price, was = p.price_text(product)
+        url = cfg.base_url + product.url
+        alt = f"{product.title}, {price} – {shop_title}"
+        badge = w["sale"] if product.on_sale else ""
+        card(f"share/products/{product.id}.jpg", product.url, owner, alt, product.image,
+             title=product.title, subtitle=product.summary, price=price, compare_at=was, badge=badge)  # fmt: skip
+        made = {}
+        for layout in ("square", "story"):
+            job = poster(f"posters/{product.id}-{layout}.jpg", owner, layout, url, w["scan_to_buy"], product.image,
+                         title=product.title, summary=product.summary, price=price, compare_at=was)  # fmt: skip
+            made[layout] = _image(job.outputs[0], job.key, posters.SIZES[layout], alt)
+        qr_svg, qr_png = f"qr/{product.id}.svg", f"qr/{product.id}.png"
+        qr_jobs.append(Job((qr_svg, qr_png), QrSpec(url)))
+        share = ProductShare(url=url, text=p.share_text(product, url), card=page_images[product.url],
+                             poster_square=made["square"], poster_story=made["story"],
+                             qr_svg_url=qr_svg, qr_png_url=qr_png, qr_svg=Markup(""))  # fmt: skip
+        pending.append((product, share))
+
+    for coll in site.collections:
+        photo = coll.image
+        card(f"share/collections/{coll.id}.jpg", coll.url, (coll.source, f"collection '{coll.id}'"),
+             f"{coll.title} – {shop_title}", photo, title=coll.title, subtitle=coll.summary)  # fmt: skip
+    for story in site.stories:
+        photo = story.cover or next((pr.image for pr in story.products if pr.image is not None), None)
+        card(f"share/stories/{story.slug}.jpg", story.url, (story.source, f"story '{story.slug}'"),
+             f"{story.title} – {shop_title}", photo, title=story.title, subtitle=story.summary)  # fmt: skip
+
+    plan = SharePlan(page_images, page_images[""], qr_jobs, image_jobs, p.warnings + p.font_warnings())
+    plan._pending = pending
+    return plan
+
+
+def _shop_photos(site: Site) -> list[Image | None]:
+    """Pictures for the shop's own card and poster, best first."""
+    return (
+        [p.image for p in site.featured]
+        + [c.image for c in site.collections]
+        + [p.image for p in site.products]
+        + [s.image for s in site.stores]
+    )
