@@ -8,6 +8,7 @@ changed; the cache is pruned only after a successful write.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -47,6 +48,12 @@ class BuildResult:
             f"({self.stats.written} written, {self.stats.unchanged} unchanged, {self.stats.removed} removed) "
             f"in {total:.2f} s → {self.out_dir}"
         )
+
+
+def default_cache_dir(site_dir: Path) -> Path:
+    """SITE_DIR/.micromall-cache, or the folder named by MICROMALL_CACHE (CI caches, tests)."""
+    named = os.environ.get("MICROMALL_CACHE")
+    return Path(named) if named else site_dir / CACHE_DIR
 
 
 def collect_static(theme: Theme, site_dir: Path) -> dict[str, Path]:
@@ -99,7 +106,7 @@ def build(
         raise ContentError([]) from exc
     phase("load")
 
-    cache = ImageCache(cache_dir if cache_dir is not None else site_dir / CACHE_DIR)
+    cache = ImageCache(cache_dir if cache_dir is not None else default_cache_dir(site_dir))
     with ImageMaker(cache, workers) as maker:
         result = _build(site, theme, site_dir, out_dir, clean, cache, maker, phase)
     result.warnings = sorted(warnings + result.warnings)

@@ -10,6 +10,12 @@ from PIL import Image, ImageDraw
 from .errors import UsageError
 
 FILES = {
+    ".gitignore": """\
+        # What micromall makes: the built shop, its image cache, the order service's database.
+        /public/
+        /.micromall-cache/
+        /orders.sqlite3*
+        """,
     "site.yml": """\
         # Your shop's settings. Every field is explained in docs/content.md.
         title: {title}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,20 @@ MINI_SITE: dict[str, str | None] = {
     "content/images/green.jpg": None,
     "content/images/black.jpg": None,
 }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def image_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Builds in tests (and the servers they start) keep their image cache in a temp folder,
+    never in the repository."""
+    folder = tmp_path_factory.mktemp("image-cache")
+    before = os.environ.get("MICROMALL_CACHE")
+    os.environ["MICROMALL_CACHE"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("MICROMALL_CACHE", None)
+    else:
+        os.environ["MICROMALL_CACHE"] = before
 
 
 def write_site(root: Path, files: dict[str, str | None]) -> Path:

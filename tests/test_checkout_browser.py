@@ -131,6 +131,7 @@ def test_order_two_products_for_store_pickup(page: Page, demo: tuple[str, Path])
     assert stock[f"{tin['id']}/{variant['id']}"] == variant["stock"] - 1
     assert stock[plain["id"]] == plain["stock"] - 2
     page.goto(url + "cart/")
+    page.locator("[data-cart-empty]").wait_for()
     assert page.locator("[data-cart-line]").count() == 0
 
 
@@ -195,8 +196,10 @@ def test_the_cart_tells_the_buyer_about_a_changed_price_and_a_removed_product(
         [plain["price"] - 100],
     )
     page.goto(url + "cart/")
+    page.locator("[data-notice]").first.wait_for()  # the cart compares with catalog.json once it has loaded
     notices = " ".join(page.locator("[data-notice]").all_inner_texts())
     assert plain["title"] in notices and "Old Tea" in notices
     assert page.locator("[data-cart-line]").count() == 1, "the removed product left the cart"
     page.reload()
+    page.locator("[data-cart-line]").first.wait_for()
     assert page.locator("[data-notice]").count() == 0, "each change is told once"

@@ -385,8 +385,9 @@ def _share_files(out: Path) -> dict[str, bytes]:
 
 
 def test_a_warm_rebuild_draws_nothing_and_a_price_change_redraws_one_product(
-    make_site: Callable[..., Path], tmp_path: Path
+    make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("MICROMALL_CACHE")  # the default: a cache folder beside the site
     site = make_site()
     out = tmp_path / "out"
     first = build(site, out)
@@ -411,8 +412,9 @@ def test_a_warm_rebuild_draws_nothing_and_a_price_change_redraws_one_product(
 
 
 def test_the_cache_lives_outside_the_output_and_a_failed_build_keeps_it(
-    make_site: Callable[..., Path], tmp_path: Path
+    make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("MICROMALL_CACHE")  # the default: a cache folder beside the site
     from generator.errors import ContentError
 
     site = make_site()
