@@ -17,6 +17,22 @@ from generator.orders.app import OrderService
 from generator.orders.config import ServiceConfig
 from generator.orders.devdb import postgres_bindir, throwaway_postgres
 
+#: The products the order tests buy: a limited tea, and a cup whose variants differ in price and stock.
+TEST_PRODUCTS = """\
+    products:
+      - id: tea
+        title: Green tea
+        price: 128
+        stock: 50
+      - id: cup
+        title: Cup
+        price: 30
+        options: {size: [S, M]}
+        variants:
+          - {id: s, options: {size: S}, stock: 5}
+          - {id: m, options: {size: M}, price: 35.50}
+    """
+
 
 def write_catalog(site: Path, files: dict[str, str | None]) -> Path:
     """Write a small shop into `site` and its catalog.json into site/public, without themes:

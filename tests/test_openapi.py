@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
+from orders_fixtures import TEST_PRODUCTS
 from wsgi_client import Response, call, post_json
 
 from generator.catalog_json import render_catalog_json
@@ -55,20 +56,7 @@ SHOP = {
           - {id: standard, label: Standard, price: 10, free_over: 200}
           - {id: pickup, label: Store pickup, price: 0, pickup: true}
         """,
-    "content/catalog/shop.yml": """\
-        products:
-          - id: tea
-            title: Green tea
-            price: 128
-            stock: 50
-          - id: cup
-            title: Cup
-            price: 30
-            options: {size: [S, M]}
-            variants:
-              - {id: s, options: {size: S}, stock: 5}
-              - {id: m, options: {size: M}, price: 35.50}
-        """,
+    "content/catalog/shop.yml": TEST_PRODUCTS,
     "content/stores.yml": """\
         stores:
           - {id: lake, name: Lake shop, address: 1 Lake Road, hours: [Mon-Sun 10-18]}

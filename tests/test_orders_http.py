@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from orders_fixtures import write_catalog
+from orders_fixtures import TEST_PRODUCTS, write_catalog
 from wsgi_client import call, post_json
 
 from generator.orders.app import OrderService, make_app
@@ -28,24 +28,7 @@ SHOP: dict[str, str | None] = {
           - {id: standard, label: Standard, price: 10, free_over: 200}
           - {id: pickup, label: Store pickup, price: 0, pickup: true}
         """,
-    "content/catalog/shop.yml": """\
-        products:
-          - id: tea
-            title: Green tea
-            price: 128
-            stock: 50
-          - id: cup
-            title: Cup
-            price: 30
-            options: {size: [S, M]}
-            variants:
-              - {id: s, options: {size: S}, stock: 5}
-              - {id: m, options: {size: M}, price: 35.50}
-          - id: gone
-            title: Sold out thing
-            price: 5
-            stock: 0
-        """,
+    "content/catalog/shop.yml": TEST_PRODUCTS + "  - {id: gone, title: Sold out thing, price: 5, stock: 0}\n",
     "content/stores.yml": """\
         stores:
           - {id: lake, name: Lake shop, address: 1 Lake Road, hours: [Mon-Sun 10-18]}

@@ -23,7 +23,7 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from orders_fixtures import write_catalog
+from orders_fixtures import TEST_PRODUCTS, write_catalog
 from wsgi_client import Response, call, post_json
 
 from generator.orders.app import OrderService, make_app
@@ -48,20 +48,7 @@ SHOP: dict[str, str | None] = {
         shipping:
           - {id: standard, label: Standard, price: 10, free_over: 200}
         """,
-    "content/catalog/shop.yml": """\
-        products:
-          - id: tea
-            title: Green tea
-            price: 128
-            stock: 50
-          - id: cup
-            title: Cup
-            price: 30
-            options: {size: [S, M]}
-            variants:
-              - {id: s, options: {size: S}, stock: 5}
-              - {id: m, options: {size: M}, price: 35.50}
-        """,
+    "content/catalog/shop.yml": TEST_PRODUCTS,
 }
 CUSTOMER = {"name": "Li Wei", "phone": "+86 138 0000 0000", "email": "li@example.com", "address": "2 Hill St"}
 COUPONS = {"ONCE": Coupon("ONCE", percent_off=10, once_per_customer=True)}
