@@ -18,7 +18,10 @@ STORY_KEYS = ("title", "date", "cover", "summary", "products", "tags", "draft")
 PAGE_KEYS = ("title", "summary", "order")
 MAX_FRONT_MATTER_CHARS = 1_000_000
 #: Sections of the shop whose URLs a trust page must not take.
-RESERVED_SLUGS = frozenset({"products", "collections", "stories", "stores", "cart", "static", "media", "404"})
+RESERVED_SLUGS = frozenset({
+    "products", "collections", "stories", "stores", "cart", "checkout", "order", "search", "static", "media",
+    "share", "posters", "qr", "404",
+})  # fmt: skip
 
 #: The one shortcode: a line holding only `{{ product some-id }}`. Content is never template code.
 SHORTCODE = re.compile(r"^ {0,3}\{\{\s*(\S+)\s+(.*?)\s*\}\}[ \t]*$")  # 4 spaces would be code

@@ -161,6 +161,13 @@ CASES: dict[str, tuple[dict[str, str | None], list[str]]] = {
         {"content/stories/harvest.md": "---\ntitle: T\ndate: 2026-01-01\n---\n{{ video x }}\n"},
         ["content/stories/harvest.md:5: unknown shortcode '{{ video x }}' (write {{ product <id> }})"],
     ),
+    "page name taken by a shop section": (
+        {"content/pages/search.md": "---\ntitle: Search tips\n---\nHi\n"},
+        [
+            "content/pages/search.md: the page name 'search' is taken by the shop's own section /search/;"
+            " rename the file"
+        ],
+    ),
     "not UTF-8": (
         {"content/pages/about.md": "replaced below by bytes that are not UTF-8"},
         ["content/pages/about.md:2: file is not valid UTF-8 text"],
