@@ -179,3 +179,11 @@ def test_search_in_chinese_needs_no_spaces(browser: Browser, tmp_path: Path) -> 
         page.locator(".search-hit__title").first.wait_for()
         assert page.locator(".search-hit__title").first.inner_text() == "西湖龙井绿茶"
         context.close()
+
+
+def test_a_link_can_choose_the_variant(phone: Page, shop_url: str) -> None:
+    page = phone
+    page.goto(shop_url + "products/longjing-2026/?variant=250g")
+    assert page.locator("#variant-250g").is_checked()
+    assert page.locator("[data-add-to-cart]").get_attribute("data-variant") == "250g"
+    assert "398.00" in page.locator("[data-price-display]").inner_text()

@@ -90,6 +90,10 @@
       if (input && input.type === "radio" && input.checked) apply(input, true);
     });
 
+    // a link may name a variant (?variant=100g, as the product feed does)
+    var wanted = new URLSearchParams(location.search).get("variant");
+    var named = wanted && picker.querySelector('input[type=radio][value="' + CSS.escape(wanted) + '"]:not([disabled])');
+    if (named) named.checked = true;
     // the browser may restore another choice on back/forward navigation: show what is checked
     var checked = picker.querySelector("input[type=radio]:checked");
     if (checked && !checked.defaultChecked) apply(checked, true);
