@@ -18,6 +18,7 @@ import jinja2
 from babel.dates import format_date
 from jinja2.ext import i18n
 
+from . import structured
 from .errors import Problem
 from .markup import plain_text
 from .model import ShareImage, Site
@@ -36,6 +37,7 @@ class PageMeta:
     canonical: str
     nav: str
     share_image: ShareImage | None = None  # its card for og:image; set in every build
+    structured_data: tuple[dict[str, Any], ...] = ()  # schema.org JSON-LD items for this page
 
 
 @dataclass(frozen=True)
@@ -113,19 +115,24 @@ def plan_pages(site: Site, share_image: Callable[[str], ShareImage] | None = Non
     cfg = site.config
     default_description = cfg.tagline or cfg.title
 
-    def spec(template: str, kind: str, url: str, title: str, description: str, nav: str, **extra: Any) -> PageSpec:
+    def spec(
+        template: str, kind: str, url: str, title: str, description: str, nav: str,
+        data: tuple[dict[str, Any], ...] = (), **extra: Any,
+    ) -> PageSpec:  # fmt: skip
         image = share_image(url) if share_image is not None else None
-        meta = PageMeta(kind, title, description or default_description, url, absolute(site, url), nav, image)
+        meta = PageMeta(kind, title, description or default_description, url, absolute(site, url), nav, image, data)
         return PageSpec(template, meta, output_path(url), extra)
 
     pages = [
-        spec("index.html", "home", "", cfg.title, cfg.tagline, "home"),
+        spec("index.html", "home", "", cfg.title, cfg.tagline, "home",
+             (structured.organization(site), structured.website(site))),
         spec("products.html", "products", "products/", "All products", f"Everything from {cfg.title}.", "categories",
              products=list(site.products)),
         spec("collections.html", "collections", "collections/", "Categories",
              f"Browse {cfg.title} by category.", "categories"),
         spec("stories.html", "stories", "stories/", "Stories", f"Stories from {cfg.title}.", "stories"),
-        spec("stores.html", "stores", "stores/", "Stores", f"Visit {cfg.title} in person.", ""),
+        spec("stores.html", "stores", "stores/", "Stores", f"Visit {cfg.title} in person.", "",
+             tuple(structured.store(site, s) for s in site.stores)),
         spec("cart.html", "cart", "cart/", "Cart", f"Your cart at {cfg.title}.", "cart"),
         spec("checkout.html", "checkout", "checkout/", "Checkout", f"Place your order at {cfg.title}.", "cart"),
         spec("order.html", "order", "order/", "Your order", f"Your order at {cfg.title}.", "cart"),
@@ -135,13 +142,14 @@ def plan_pages(site: Site, share_image: Callable[[str], ShareImage] | None = Non
     for product in site.products:
         pages.append(spec("product.html", "product", product.url, product.title,
                           product.summary or plain_text(product.description_html), "categories",
-                          product=product, pickup_stores=pickup))  # fmt: skip
+                          structured.for_product(site, product), product=product, pickup_stores=pickup))  # fmt: skip
     for coll in site.collections:
         pages.append(spec("collection.html", "collection", coll.url, coll.title, coll.summary, "categories",
-                          collection=coll))  # fmt: skip
+                          structured.for_collection(site, coll), collection=coll))  # fmt: skip
     for story in site.stories:
         description = story.summary or plain_text("".join(part.html for part in story.body))
-        pages.append(spec("story.html", "story", story.url, story.title, description, "stories", story=story))
+        pages.append(spec("story.html", "story", story.url, story.title, description, "stories",
+                          structured.for_story(site, story), story=story))  # fmt: skip
     for doc in site.pages:
         pages.append(spec("doc.html", "doc", doc.url, doc.title, doc.summary or plain_text(doc.body_html), "", doc=doc))
     not_found = spec("404.html", "404", "404.html", "Page not found", "This page does not exist.", "")
