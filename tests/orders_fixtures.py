@@ -13,7 +13,7 @@ from conftest import write_site
 
 from generator.catalog_json import render_catalog_json
 from generator.load import load_site
-from generator.orders.app import OrderService
+from generator.orders.app import OrderService, make_app
 from generator.orders.config import ServiceConfig
 from generator.orders.devdb import postgres_bindir, throwaway_postgres
 
@@ -32,6 +32,27 @@ TEST_PRODUCTS = """\
           - {id: s, options: {size: S}, stock: 5}
           - {id: m, options: {size: M}, price: 35.50}
     """
+
+
+#: A buyer who passes every check, and the order the tests start from: one tea and two cups
+#: of size M, shipped standard (subtotal 199.00 + shipping 10.00).
+CUSTOMER = {"name": "Li Wei", "phone": "+86 138 0000 0000", "email": "li@example.com", "address": "2 Hill St"}
+
+
+def order_body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "items": [
+            {"product": "tea", "variant": None, "quantity": 1},
+            {"product": "cup", "variant": "m", "quantity": 2},
+        ],
+        "shipping": "standard",
+        "customer": dict(CUSTOMER),
+        "note": "",
+        "coupon": "",
+        "expected_total": 12800 + 2 * 3550 + 1000,
+    }
+    body.update(changes)
+    return body
 
 
 def write_catalog(site: Path, files: dict[str, str | None]) -> Path:
@@ -92,3 +113,14 @@ def service_factory(database: str) -> Iterator[Callable[..., OrderService]]:
     yield make
     for svc in made:
         svc.store.close()
+
+
+@pytest.fixture
+def service(make_service: Callable[..., OrderService]) -> OrderService:
+    """The default service of a test file, which defines `make_service` for its shop."""
+    return make_service()
+
+
+@pytest.fixture
+def app(service: OrderService) -> Any:
+    return make_app(service.config, service)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
-from orders_fixtures import TEST_PRODUCTS
+from orders_fixtures import CUSTOMER, TEST_PRODUCTS, order_body
 from wsgi_client import Response, call, post_json
 
 from generator.catalog_json import render_catalog_json
@@ -62,24 +62,7 @@ SHOP = {
           - {id: lake, name: Lake shop, address: 1 Lake Road, hours: [Mon-Sun 10-18]}
         """,
 }
-CUSTOMER = {"name": "Li Wei", "phone": "+86 138 0000 0000", "email": "li@example.com", "address": "2 Hill St"}
 COUPONS = {"TEN": Coupon("TEN", percent_off=10), "BIG": Coupon("BIG", percent_off=5, min_spend=Decimal(1000))}
-
-
-def order_body(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "items": [
-            {"product": "tea", "variant": None, "quantity": 1},
-            {"product": "cup", "variant": "m", "quantity": 2},
-        ],
-        "shipping": "standard",
-        "customer": dict(CUSTOMER),
-        "note": "",
-        "coupon": "",
-        "expected_total": 12800 + 7100 + 1000,
-    }
-    body.update(changes)
-    return body
 
 
 # -- fixtures ------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from orders_fixtures import TEST_PRODUCTS, write_catalog
+from orders_fixtures import CUSTOMER, TEST_PRODUCTS, order_body, write_catalog
 from wsgi_client import call, post_json
 
 from generator.orders.app import OrderService, make_app
@@ -35,24 +35,6 @@ SHOP: dict[str, str | None] = {
         """,
 }
 
-CUSTOMER = {"name": "Li Wei", "phone": "+86 138 0000 0000", "email": "li@example.com", "address": "2 Hill St"}
-
-
-def order_body(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "items": [
-            {"product": "tea", "variant": None, "quantity": 1},
-            {"product": "cup", "variant": "m", "quantity": 2},
-        ],
-        "shipping": "standard",
-        "customer": dict(CUSTOMER),
-        "note": "",
-        "coupon": "",
-        "expected_total": 12800 + 7100 + 1000,
-    }
-    body.update(changes)
-    return body
-
 
 @pytest.fixture
 def catalog_path(tmp_path: Path) -> Path:
@@ -62,16 +44,6 @@ def catalog_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def make_service(catalog_path: Path, service_factory: Callable[..., OrderService]) -> Callable[..., OrderService]:
     return lambda **settings: service_factory(catalog_path, **settings)
-
-
-@pytest.fixture
-def service(make_service: Callable[..., OrderService]) -> OrderService:
-    return make_service()
-
-
-@pytest.fixture
-def app(service: OrderService) -> Any:
-    return make_app(service.config, service)
 
 
 def stored(service: OrderService) -> int:

@@ -23,7 +23,7 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from orders_fixtures import TEST_PRODUCTS, write_catalog
+from orders_fixtures import TEST_PRODUCTS, order_body, write_catalog
 from wsgi_client import Response, call, post_json
 
 from generator.orders.app import OrderService, make_app
@@ -50,24 +50,7 @@ SHOP: dict[str, str | None] = {
         """,
     "content/catalog/shop.yml": TEST_PRODUCTS,
 }
-CUSTOMER = {"name": "Li Wei", "phone": "+86 138 0000 0000", "email": "li@example.com", "address": "2 Hill St"}
 COUPONS = {"ONCE": Coupon("ONCE", percent_off=10, once_per_customer=True)}
-
-
-def order_body(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "items": [
-            {"product": "tea", "variant": None, "quantity": 1},
-            {"product": "cup", "variant": "m", "quantity": 2},
-        ],
-        "shipping": "standard",
-        "customer": dict(CUSTOMER),
-        "note": "",
-        "coupon": "",
-        "expected_total": 12800 + 2 * 3550 + 1000,
-    }
-    body.update(changes)
-    return body
 
 
 # -- a fake Stripe API ---------------------------------------------------------------------------
@@ -181,16 +164,6 @@ def make_service(
         return service_factory(catalog_path, handler="stripe", handler_options=handler_options, coupons=COUPONS)
 
     return make
-
-
-@pytest.fixture
-def service(make_service: Callable[..., OrderService]) -> OrderService:
-    return make_service()
-
-
-@pytest.fixture
-def app(service: OrderService) -> Any:
-    return make_app(service.config, service)
 
 
 def handler(service: OrderService) -> StripeHandler:
