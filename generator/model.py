@@ -136,10 +136,6 @@ class Product:
     def image(self) -> Image | None:
         return self.images[0] if self.images else None
 
-    @property
-    def has_variants(self) -> bool:
-        return bool(self.variants)
-
     def _cheapest(self) -> Variant | None:
         if not self.variants:
             return None
