@@ -69,6 +69,13 @@ def collect_static(theme: Theme, site_dir: Path) -> dict[str, Path]:
     return found
 
 
+def template_roots(theme: Theme, site_dir: Path) -> list[Path]:
+    """Folders that template paths in error messages are shown relative to: the site for its
+    own templates and themes, else the folder above the theme's folder's parent (so that a
+    bundled theme shows as themes/default/templates/...)."""
+    return [site_dir, *(t.path.parent.parent for t in theme.chain)]
+
+
 def build(
     site_dir: Path,
     out_dir: Path | None = None,
@@ -101,7 +108,7 @@ def build(
     if base_url is not None:
         site = replace(site, config=replace(site.config, base_url=base_url))
     try:
-        theme = load_theme(site.config.theme, site_dir)
+        theme = load_theme(site.config.theme, site_dir).with_overrides(site.config.theme_settings)
     except ThemeError as exc:  # pragma: no cover - load_site already checked the theme
         raise ContentError([]) from exc
     phase("load")
@@ -135,7 +142,7 @@ def _build(
 
     files: dict[str, Source] = {}
     try:
-        for path, html in render_pages(env, site, pages, [site_dir, *(t.path.parent.parent for t in theme.chain)]):
+        for path, html in render_pages(env, site, theme, pages, template_roots(theme, site_dir)):
             files[path] = html
     except TemplateProblem as exc:
         raise ContentError([exc.problem]) from None

@@ -23,7 +23,7 @@ from .errors import Problem
 from .markup import plain_text
 from .model import ShareImage, Site
 from .money import Money, babel_locale, format_money
-from .themes import Theme
+from .themes import Theme, css_block
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ def plan_pages(site: Site, share_image: Callable[[str], ShareImage] | None = Non
 
 
 def render_pages(
-    env: jinja2.Environment, site: Site, pages: list[PageSpec], roots: list[Path]
+    env: jinja2.Environment, site: Site, theme: Theme, pages: list[PageSpec], roots: list[Path]
 ) -> Iterator[tuple[str, bytes]]:
     """Render each page; a template mistake raises TemplateProblem naming the template and line.
 
@@ -167,11 +167,12 @@ def render_pages(
     """
     cache: dict[str, jinja2.Template] = {}
     site_context = SiteContext(site)
+    theme_context = ThemeContext(theme)
     for page in pages:
         template = cache.get(page.template)
         if template is None:
             template = cache[page.template] = _get_template(env, page.template, roots)
-        context = {"site": site_context, "page": page.meta, **page.extra}
+        context = {"site": site_context, "page": page.meta, "theme": theme_context, **page.extra}
         try:
             html = template.render(context)
         except Exception as exc:
@@ -242,6 +243,16 @@ class SiteContext:
         self.stories = site.stories
         self.pages = site.pages
         self.stores = site.stores
+
+
+class ThemeContext:
+    """`theme` in templates: which theme renders the page, and its settings' values."""
+
+    def __init__(self, theme: Theme) -> None:
+        self.name = theme.name
+        self.chain = [t.name for t in theme.chain]
+        self.settings = theme.settings
+        self.css_variables = css_block(theme)
 
 
 def file_digest(data: bytes) -> str:
