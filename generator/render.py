@@ -67,7 +67,11 @@ def make_environment(site: Site, theme: Theme, site_dir: Path, static_hashes: di
     """A Jinja environment whose loader looks in the site's templates/, then the theme chain."""
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(site_dir / "templates"))]
     loaders += [jinja2.FileSystemLoader(str(t.path / "templates")) for t in theme.chain]
-    prefixed = {t.name: jinja2.FileSystemLoader(str(t.path / "templates")) for t in theme.chain}
+    # "<theme>:name" is the template as that theme sees it: its own, else its parents'.
+    prefixed: dict[str, jinja2.BaseLoader] = {
+        t.name: jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(p.path / "templates")) for p in t.chain])
+        for t in theme.chain
+    }
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader([jinja2.PrefixLoader(prefixed, delimiter=":"), *loaders]),
         autoescape=True,

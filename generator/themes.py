@@ -321,7 +321,8 @@ def load_theme(name: str, site_dir: Path, _seen: tuple[str, ...] = (), _base: Pa
     inherited = parent.declared if parent is not None else {}
     settings = parse_settings(meta.get("settings"), inherited, where)
     description = meta.get("description")
-    return Theme(path.name, path, description if isinstance(description, str) else "", parent, settings,
+    shown = name if origin == "package" else path.name  # a package's folder is named for Python
+    return Theme(shown, path, description if isinstance(description, str) else "", parent, settings,
                  origin=origin)  # fmt: skip
 
 
