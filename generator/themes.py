@@ -233,6 +233,10 @@ def theme_dirs(site_dir: Path) -> list[Path]:
     return [site_dir / "themes", bundled_themes_dir()]
 
 
+#: Entry points that failed to load, by theme name: the reason, for the shop that names one.
+_BROKEN: dict[str, str] = {}
+
+
 def installed_themes() -> dict[str, Path]:
     """Themes of installed packages: entry points in the group `micromall.themes`.
 
@@ -243,7 +247,8 @@ def installed_themes() -> dict[str, Path]:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             target = ep.load()
-        except Exception:  # a broken package must not stop other shops' builds
+        except Exception as exc:  # a broken package must not stop shops that use other themes
+            _BROKEN[ep.name] = f"{type(exc).__name__}: {exc}"
             continue
         if callable(target) and not isinstance(target, ModuleType):
             target = target()
@@ -292,6 +297,10 @@ def find_theme(name: str, site_dir: Path, base: Path | None = None) -> tuple[Pat
     package = installed_themes().get(name)
     if package is not None and (package / "templates").is_dir():
         return package, "package"
+    if package is not None:
+        raise ThemeError(f"theme '{name}' of an installed package has no templates/ folder: {package}")
+    if name in _BROKEN:
+        raise ThemeError(f"theme '{name}' of an installed package could not be loaded: {_BROKEN[name]}")
     names = available_themes(site_dir)
     raise ThemeError(f"unknown theme '{name}'{did_you_mean(name, names)} (available: {', '.join(names) or 'none'})")
 

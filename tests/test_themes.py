@@ -349,3 +349,15 @@ def test_the_bundled_themes_declare_typed_settings() -> None:
         theme = load_theme(name, REPO)
         assert theme.declared["accent"].type == "colour"
         assert all(s.description for s in theme.own_settings.values()), name
+
+
+def test_a_broken_theme_package_is_named_in_the_error(installed_theme: Path,
+                                                      make_site: Callable[..., Path]) -> None:  # fmt: skip
+    info = installed_theme.parent / "tea_house_theme-1.0.dist-info" / "entry_points.txt"
+    info.write_text("[micromall.themes]\ntea-house = tea_house_theme\nbroken = no_such_module\n", "utf-8")
+    site = make_site({"site.yml": site_yml("theme: broken\n")})
+    assert problems_of(site) == [
+        "site.yml:17: theme: theme 'broken' of an installed package could not be loaded: "
+        "ModuleNotFoundError: No module named 'no_such_module'"
+    ]
+    assert load_theme("tea-house", site).origin == "package", "the other themes of the package still load"
