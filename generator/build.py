@@ -18,6 +18,7 @@ from .cache import CACHE_DIR, ImageCache, tag_for
 from .catalog_json import render_catalog_json
 from .errors import ContentError, Problem
 from .feeds import render_atom, render_product_csv, render_product_rss
+from .i18n import Text, load_translations
 from .imaging import ImageMaker
 from .load import load_site
 from .model import Site
@@ -133,9 +134,11 @@ def _build(
 ) -> BuildResult:
     static = collect_static(theme, site_dir)
     static_hashes = {rel: file_digest(path.read_bytes()) for rel, path in static.items()}
-    env = make_environment(site, theme, site_dir, static_hashes)
-    share = plan_share(site, theme, static, site_dir, cache)
-    pages = plan_pages(site, share.image_for)
+    translations = load_translations(theme, site_dir, site.config.language)
+    text = Text(translations)
+    env = make_environment(site, theme, site_dir, static_hashes, translations)
+    share = plan_share(site, theme, static, site_dir, cache, text)
+    pages = plan_pages(site, share.image_for, text)
     share_files = maker.make(share.qr_jobs)  # the product pages show their QR code inline
     share.attach_qr(share_files)
     phase("plan")

@@ -163,5 +163,14 @@ def _register_orders() -> None:
 _register_orders()
 
 
+def _register_i18n() -> None:
+    from .i18n_cli import i18n
+
+    main.add_command(i18n)
+
+
+_register_i18n()
+
+
 def _print_warnings(problems: list[Problem]) -> None:
     _report([p for p in problems if p.severity is Severity.WARNING])

@@ -7,12 +7,13 @@ from urllib.parse import urlsplit
 
 from .errors import did_you_mean
 from .fields import Obj, SourceFile, kind_of
+from .i18n import is_language
 from .markup import render_markdown
 from .model import Checkout, Contact, Image, ShippingMethod, SiteConfig
 from .money import is_currency
 from .themes import Theme, ThemeError, check_setting
 
-LANGUAGES = ("en", "zh-CN")
+LANGUAGES = ("en", "zh-CN")  # with complete catalogs in the default theme; any tag Babel knows works
 SITE_KEYS = (
     "title", "tagline", "base_url", "language", "currency", "theme", "theme_settings",
     "logo", "contact", "shipping", "checkout",
@@ -122,8 +123,12 @@ def parse_config(
         base_url += "/"
 
     language = root.text("language", default="en")
-    if language not in LANGUAGES:
-        src.error(root.at("language"), f"'{language}' is not supported (use one of: {', '.join(LANGUAGES)})")
+    if not is_language(language):
+        dashed = language.replace("_", "-")
+        hint = f"did you mean '{dashed}'?" if dashed != language and is_language(dashed) else "use one such as "
+        if not hint.startswith("did"):
+            hint += ", ".join((*LANGUAGES, "de-DE", "pt-PT"))
+        src.error(root.at("language"), f"'{language}' is not a language tag micromall knows ({hint})")
         language = "en"
 
     currency = root.text("currency", required=True)

@@ -16,13 +16,15 @@ from typing import Any
 
 import jinja2
 from babel.dates import format_date
+from babel.support import NullTranslations
 from jinja2.ext import i18n
 
 from . import structured
 from .errors import Problem
+from .i18n import Text, english, load_translations
 from .markup import plain_text
 from .model import ShareImage, Site
-from .money import Money, babel_locale, format_money
+from .money import Money, babel_locale, format_money, minor_digits
 from .themes import Theme, css_block
 
 
@@ -63,8 +65,15 @@ def output_path(url: str) -> str:
     return url
 
 
-def make_environment(site: Site, theme: Theme, site_dir: Path, static_hashes: dict[str, str]) -> jinja2.Environment:
-    """A Jinja environment whose loader looks in the site's templates/, then the theme chain."""
+def make_environment(
+    site: Site,
+    theme: Theme,
+    site_dir: Path,
+    static_hashes: dict[str, str],
+    translations: NullTranslations | None = None,
+) -> jinja2.Environment:
+    """A Jinja environment whose loader looks in the site's templates/, then the theme chain, and
+    whose `_()`/`ngettext()` use the theme's catalogs for the shop's language."""
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(site_dir / "templates"))]
     loaders += [jinja2.FileSystemLoader(str(t.path / "templates")) for t in theme.chain]
     # "<theme>:name" is the template as that theme sees it: its own, else its parents'.
@@ -81,7 +90,9 @@ def make_environment(site: Site, theme: Theme, site_dir: Path, static_hashes: di
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    if translations is None:
+        translations = load_translations(theme, site_dir, site.config.language)
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     base_path = site.config.base_path
     language = site.config.language
 
@@ -113,11 +124,15 @@ def absolute(site: Site, url: str) -> str:
     return site.config.base_url + url
 
 
-def plan_pages(site: Site, share_image: Callable[[str], ShareImage] | None = None) -> list[PageSpec]:
+def plan_pages(
+    site: Site, share_image: Callable[[str], ShareImage] | None = None, text: Text | None = None
+) -> list[PageSpec]:
     """Every HTML page of the shop, in a stable order. `share_image` gives a page's share card
-    by its URL."""
+    by its URL; `text` translates the titles and descriptions of the list pages."""
     cfg = site.config
     default_description = cfg.tagline or cfg.title
+    _ = text if text is not None else english()
+    shop = cfg.title
 
     def spec(
         template: str, kind: str, url: str, title: str, description: str, nav: str,
@@ -130,17 +145,18 @@ def plan_pages(site: Site, share_image: Callable[[str], ShareImage] | None = Non
     pages = [
         spec("index.html", "home", "", cfg.title, cfg.tagline, "home",
              (structured.organization(site), structured.website(site))),
-        spec("products.html", "products", "products/", "All products", f"Everything from {cfg.title}.", "categories",
-             products=list(site.products)),
-        spec("collections.html", "collections", "collections/", "Categories",
-             f"Browse {cfg.title} by category.", "categories"),
-        spec("stories.html", "stories", "stories/", "Stories", f"Stories from {cfg.title}.", "stories"),
-        spec("stores.html", "stores", "stores/", "Stores", f"Visit {cfg.title} in person.", "",
+        spec("products.html", "products", "products/", _("All products"), _("Everything from %(shop)s.", shop=shop),
+             "categories", products=list(site.products)),
+        spec("collections.html", "collections", "collections/", _("Categories"),
+             _("Browse %(shop)s by category.", shop=shop), "categories"),
+        spec("stories.html", "stories", "stories/", _("Stories"), _("Stories from %(shop)s.", shop=shop), "stories"),
+        spec("stores.html", "stores", "stores/", _("Stores"), _("Visit %(shop)s in person.", shop=shop), "",
              tuple(structured.store(site, s) for s in site.stores)),
-        spec("cart.html", "cart", "cart/", "Cart", f"Your cart at {cfg.title}.", "cart"),
-        spec("checkout.html", "checkout", "checkout/", "Checkout", f"Place your order at {cfg.title}.", "cart"),
-        spec("order.html", "order", "order/", "Your order", f"Your order at {cfg.title}.", "cart"),
-        spec("search.html", "search", "search/", "Search", f"Search {cfg.title}.", ""),
+        spec("cart.html", "cart", "cart/", _("Cart"), _("Your cart at %(shop)s.", shop=shop), "cart"),
+        spec("checkout.html", "checkout", "checkout/", _("Checkout"), _("Place your order at %(shop)s.", shop=shop),
+             "cart"),
+        spec("order.html", "order", "order/", _("Your order"), _("Your order at %(shop)s.", shop=shop), "cart"),
+        spec("search.html", "search", "search/", _("Search"), _("Search %(shop)s.", shop=shop), ""),
     ]  # fmt: skip
     pickup = site.pickup_stores
     for product in site.products:
@@ -156,7 +172,7 @@ def plan_pages(site: Site, share_image: Callable[[str], ShareImage] | None = Non
                           structured.for_story(site, story), story=story))  # fmt: skip
     for doc in site.pages:
         pages.append(spec("doc.html", "doc", doc.url, doc.title, doc.summary or plain_text(doc.body_html), "", doc=doc))
-    not_found = spec("404.html", "404", "404.html", "Page not found", "This page does not exist.", "")
+    not_found = spec("404.html", "404", "404.html", _("Page not found"), _("This page does not exist."), "")
     pages.append(not_found)
     return pages
 
@@ -237,6 +253,7 @@ class SiteContext:
         self.base_url = cfg.base_url
         self.language = cfg.language
         self.currency = cfg.currency
+        self.currency_digits = minor_digits(cfg.currency)  # for scripts that format minor units
         self.logo = cfg.logo
         self.contact = cfg.contact
         self.shipping = cfg.shipping
