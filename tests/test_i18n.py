@@ -330,3 +330,19 @@ def test_i18n_commands_start_update_and_check_a_catalog(tmp_path: Path, cli: Cal
 
     assert cli("i18n", "init", "pt-PT", str(theme)).exit_code == 2  # type: ignore[attr-defined]
     assert cli("i18n", "check", str(THEME)).exit_code == 0  # type: ignore[attr-defined]
+
+
+def test_babel_cfg_finds_the_same_messages_as_micromall_i18n() -> None:
+    """babel.cfg (for pybabel and translation tools) describes the same extraction."""
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+
+    with (REPO / "babel.cfg").open() as fp:
+        method_map, options_map = parse_mapping_cfg(fp)
+    keywords = {**DEFAULT_KEYWORDS, "_": None, "plural": (1, 2)}
+    found = {
+        message
+        for filename, _, message, _, _ in extract_from_dir(str(REPO), method_map, options_map, keywords=keywords)
+        if filename.startswith(("themes/default/", "generator/"))
+    }
+    assert found == {m.id for m in extract_messages(THEME) if m.id}
