@@ -21,7 +21,7 @@ FILES = {
         title: {title}
         tagline: Small-batch goods, made with care.
         base_url: https://example.com/
-        language: en          # en or zh-CN
+        language: en          # en, zh-CN, or another tag such as pt-PT
         currency: USD         # an ISO 4217 code: CNY, USD, EUR, ...
         theme: default
         contact:
