@@ -165,11 +165,11 @@ def plan_pages(
                           structured.for_product(site, product), product=product, pickup_stores=pickup))  # fmt: skip
     for coll in site.collections:
         pages.append(spec("collection.html", "collection", coll.url, coll.title, coll.summary, "categories",
-                          structured.for_collection(site, coll), collection=coll))  # fmt: skip
+                          structured.for_collection(site, coll, _("Categories")), collection=coll))  # fmt: skip
     for story in site.stories:
         description = story.summary or plain_text("".join(part.html for part in story.body))
         pages.append(spec("story.html", "story", story.url, story.title, description, "stories",
-                          structured.for_story(site, story), story=story))  # fmt: skip
+                          structured.for_story(site, story, _("Stories")), story=story))  # fmt: skip
     for doc in site.pages:
         pages.append(spec("doc.html", "doc", doc.url, doc.title, doc.summary or plain_text(doc.body_html), "", doc=doc))
     not_found = spec("404.html", "404", "404.html", _("Page not found"), _("This page does not exist."), "")

@@ -251,6 +251,10 @@ def test_zh_cn_pages_say_their_language_and_write_dates_in_chinese(zh_demo: tupl
     product = (out / "products/biluochun/index.html").read_text("utf-8")
     assert ">加入购物车<" in product and "¥118.00" in product and "CN¥" not in product
     assert "<title>全部商品 · Cloud Terrace Tea</title>" in (out / "products/index.html").read_text("utf-8")
+    collection = (out / site.collections[0].url / "index.html").read_text("utf-8")
+    items = [json.loads(m) for m in re.findall(r'<script type="application/ld\+json">(.*?)</script>', collection)]
+    trail = next(i for i in items if i["@type"] == "BreadcrumbList")["itemListElement"]
+    assert [t["name"] for t in trail][1] == "分类"  # the structured data's breadcrumb too
     config = json.loads(re.search(r'id="micromall-config">(.*?)</script>', index, re.S).group(1))  # type: ignore[union-attr]
     assert config["language"] == "zh-CN" and config["digits"] == 2 and config["t"]["added"] == "已加入购物车"
 
