@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,8 +32,9 @@ from .themes import Theme, bundled_themes_dir
 DOMAIN = "messages"
 LOCALE_DIR = "locale"
 
-#: The Python modules whose interface text is in the theme catalogs (page titles, share words).
-PYTHON_SOURCES = ("render.py", "share.py")
+#: The Python modules whose text is in the theme catalogs: page titles, share words, the
+#: seller's order emails.
+PYTHON_SOURCES = ("render.py", "share.py", "orders/notify.py")
 
 #: How `micromall i18n extract` finds messages: Jinja templates of a theme (the same as babel.cfg).
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "false", "newstyle_gettext": "true"}
@@ -131,6 +133,17 @@ def english() -> Text:
     return Text(NullTranslations())
 
 
+def bundled_text(language: str) -> Text:
+    """The bundled default theme's words, for code that runs without a site (the order service)."""
+    files = []
+    for name in _candidates(language):
+        po = bundled_themes_dir() / "default" / LOCALE_DIR / name / "LC_MESSAGES" / f"{DOMAIN}.po"
+        if po.is_file():
+            files.append(po)
+            break
+    return Text(compile_po(files[0])) if files else english()
+
+
 # ---- extracting and updating catalogs (the `micromall i18n` commands) -----------------------
 
 
@@ -148,9 +161,11 @@ def extract_messages(theme_dir: Path) -> Catalog:
         str(templates), method_map, options_map={"**.html": JINJA_OPTIONS}, strip_comment_tags=True
     ):
         catalog.add(message, None, [(f"templates/{filename}", lineno)], auto_comments=comments, context=context)
+    here = Path(__file__).resolve().parent
     for path in _python_sources():
+        where = f"generator/{path.relative_to(here).as_posix()}"  # no colon: .po locations are file:line
         for lineno, message, comments, context in _extract_python(path):
-            catalog.add(message, None, [(f"micromall:{path.name}", lineno)], auto_comments=comments, context=context)
+            catalog.add(message, None, [(where, lineno)], auto_comments=comments, context=context)
     return catalog
 
 
@@ -177,6 +192,7 @@ def read_catalog(path: Path, language: str | None = None) -> Catalog:
 def write_catalog(path: Path, catalog: Catalog) -> None:
     from babel.messages.pofile import write_po
 
+    catalog.revision_date = datetime.now(UTC)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = io.BytesIO()
     write_po(out, catalog, width=100, include_previous=False, include_lineno=False)
