@@ -42,6 +42,7 @@ def serve(site_dir: Path, out_dir: Path | None, host: str, port: int) -> None:
     api = _order_api(result.site, site_dir, out_dir)
     server = _make_server(api)
     watched = [site_dir / "site.yml", site_dir / "content", site_dir / "templates", site_dir / "static"]
+    watched += [site_dir / "locale"]  # the shop's own wording of interface text
     watched += [t.path for t in _theme_chain(site_dir)]
     for path in watched:
         if path.exists():
