@@ -76,3 +76,15 @@ def test_search_counts_in_chinese(phone: Page, zh_shop: str) -> None:
     assert re.fullmatch(r"找到 \d+ 个与“oolong”相关的结果。", status.inner_text())
     page.fill("input[name=q]", "zzzz")
     assert status.inner_text() == "没有找到与“zzzz”相关的结果。"
+
+
+def test_chinese_pages_use_cjk_fonts_strict_breaks_and_no_italics(phone: Page, zh_shop: str) -> None:
+    page = phone
+    page.goto(zh_shop + "stories/spring-harvest-2026/")
+    em = page.locator(".prose em").first
+    style = em.evaluate("(e) => { const s = getComputedStyle(e); return [s.fontStyle, s.textEmphasisStyle]; }")
+    assert style == ["normal", "dot"]
+    body = page.evaluate("(() => { const s = getComputedStyle(document.body); return [s.lineBreak, s.fontFamily]; })()")
+    assert body[0] == "strict"
+    assert body[1].index('"Noto Sans CJK SC"') < body[1].index("system-ui")  # CJK glyphs first
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # nothing overflows
