@@ -152,10 +152,28 @@ def _python_sources() -> list[Path]:
     return [here / name for name in PYTHON_SOURCES]
 
 
+class ExtractError(Exception):
+    """A template that does not parse: Babel's Jinja extractor would skip it without a word,
+    and `update` would then drop its messages from every catalog."""
+
+
+def _check_templates(templates: Path) -> None:
+    import jinja2
+
+    env = jinja2.Environment(extensions=["jinja2.ext.i18n"])
+    for path in sorted(templates.rglob("*.html")):
+        try:
+            env.parse(path.read_text("utf-8"))
+        except jinja2.TemplateSyntaxError as exc:
+            shown = path.relative_to(templates.parent).as_posix()
+            raise ExtractError(f"{shown}:{exc.lineno}: {exc.message}") from None
+
+
 def extract_messages(theme_dir: Path) -> Catalog:
     """Every message of a theme's templates, and micromall's own Python interface text."""
     catalog = Catalog(domain=DOMAIN, project="micromall theme", charset="utf-8")
     templates = theme_dir / "templates"
+    _check_templates(templates)
     method_map = [("**.html", "jinja2")]
     for filename, lineno, message, comments, context in extract_from_dir(
         str(templates), method_map, options_map={"**.html": JINJA_OPTIONS}, strip_comment_tags=True

@@ -12,6 +12,8 @@ compile step.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -19,6 +21,7 @@ import click
 from .i18n import (
     DOMAIN,
     LOCALE_DIR,
+    ExtractError,
     extract_messages,
     init_catalog,
     is_language,
@@ -28,6 +31,15 @@ from .i18n import (
     update_catalogs,
     write_catalog,
 )
+
+
+@contextmanager
+def _templates_parse() -> Iterator[None]:
+    """A template that does not parse stops the command before any catalog is written."""
+    try:
+        yield
+    except ExtractError as exc:
+        raise click.ClickException(f"{exc} (no catalog was changed)") from None
 
 
 def _theme_dir(value: str) -> Path:
@@ -47,7 +59,8 @@ def i18n() -> None:
 def extract(theme_dir: str) -> None:
     """Write THEME_DIR/locale/messages.pot: every message of the templates."""
     theme = _theme_dir(theme_dir)
-    catalog = extract_messages(theme)
+    with _templates_parse():
+        catalog = extract_messages(theme)
     path = theme / LOCALE_DIR / f"{DOMAIN}.pot"
     write_catalog(path, catalog)
     click.echo(f"{path}: {sum(1 for m in catalog if m.id)} messages")
@@ -64,7 +77,8 @@ def init(language: str, theme_dir: str) -> None:
     path = po_path(theme, language)
     if path.exists():
         raise click.UsageError(f"{path} exists already; run `micromall i18n update {theme_dir}` to refresh it")
-    init_catalog(theme, language)
+    with _templates_parse():
+        init_catalog(theme, language)
     count = len(untranslated(read_catalog(path)))
     click.echo(f"Created {path} with {count} messages to translate.")
 
@@ -74,7 +88,8 @@ def init(language: str, theme_dir: str) -> None:
 def update(theme_dir: str) -> None:
     """Bring every catalog of the theme in line with its templates."""
     theme = _theme_dir(theme_dir)
-    changes = update_catalogs(theme)
+    with _templates_parse():
+        changes = update_catalogs(theme)
     if not changes:
         click.echo(f"No catalogs in {theme / LOCALE_DIR}; start one with `micromall i18n init LANGUAGE {theme_dir}`.")
     for path, added, dropped in changes:
@@ -86,7 +101,8 @@ def update(theme_dir: str) -> None:
 def check(theme_dir: str) -> None:
     """List messages missing from a catalog, untranslated, or no longer used; exit 1 if any."""
     theme = _theme_dir(theme_dir)
-    wanted = {m.id for m in extract_messages(theme) if m.id}
+    with _templates_parse():
+        wanted = {m.id for m in extract_messages(theme) if m.id}
     problems = []
     for path in sorted((theme / LOCALE_DIR).glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         catalog = read_catalog(path)

@@ -333,6 +333,15 @@ def test_i18n_commands_start_update_and_check_a_catalog(tmp_path: Path, cli: Cal
     assert strings["Hello"] == "Olá" and strings["Goodbye"] == "" and "%(n)s cups" not in strings
 
     assert cli("i18n", "init", "pt-PT", str(theme)).exit_code == 2  # type: ignore[attr-defined]
+
+    # a template that does not parse would lose its messages: the command stops instead
+    (theme / "templates/broken.html").write_text('{{ _("Bye") }}\n{% if %}\n')
+    before = po.read_bytes()
+    broken = cli("i18n", "update", str(theme))
+    assert broken.exit_code == 1  # type: ignore[attr-defined]
+    assert "templates/broken.html:2: " in broken.output and "no catalog was changed" in broken.output  # type: ignore[attr-defined]
+    assert po.read_bytes() == before
+    (theme / "templates/broken.html").unlink()
     assert cli("i18n", "check", str(THEME)).exit_code == 0  # type: ignore[attr-defined]
 
 

@@ -59,6 +59,7 @@ def test_adding_to_the_cart_and_the_cart_speak_chinese_and_price_alike(phone: Pa
     assert line.locator("[data-slot=unit]").inner_text() == f"单价 {price}"  # the page's price, the script's words
     assert line.locator("[data-slot=total]").inner_text() == "¥354.00"  # 3 × 118, written by the script
     assert page.locator("[data-cart-total]").inner_text() == "¥354.00"
+    assert page.locator("[data-cart-items]").inner_text() == "（共 3 件）"
     line.locator("[data-line-quantity]").fill("2")
     line.locator("[data-line-quantity]").dispatch_event("change")
     assert page.locator("[data-cart-status]").inner_text() == "Dongting Biluochun：数量 2。"

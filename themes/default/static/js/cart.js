@@ -11,6 +11,7 @@
   const page = JSON.parse(data.textContent);
   const T = Object.assign({}, cfg.t, page.t);
   const field = (label, value) => fmt(T.field, { label: label, value: value });
+  const plural = new Intl.PluralRules(cfg.language);
   const fmt = M.fmt;
   const $ = (sel, root) => (root || document).querySelector(sel);
   const show = (node, on) => { if (node) node.hidden = !on; };
@@ -96,6 +97,8 @@
     if (address) address.required = !pickup;
     show($("[data-store-field]"), pickup);
     show($("[data-address-field]"), !pickup);
+    const count = lines.reduce((n, l) => n + l.item.quantity, 0);
+    put("[data-cart-items]", fmt(T.items[plural.select(count)] || T.items.other, { n: count }));
     put("[data-cart-subtotal]", money(subtotal));
     put("[data-cart-shipping]", cost(method) ? money(cost(method)) : T.free);
     put("[data-cart-total]", money(subtotal + cost(method)));
