@@ -22,7 +22,6 @@ from pathlib import Path
 
 from babel.core import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -171,6 +170,8 @@ def _check_templates(templates: Path) -> None:
 
 def extract_messages(theme_dir: Path) -> Catalog:
     """Every message of a theme's templates, and micromall's own Python interface text."""
+    from babel.messages.extract import extract_from_dir  # only the i18n commands extract
+
     catalog = Catalog(domain=DOMAIN, project="micromall theme", charset="utf-8")
     templates = theme_dir / "templates"
     _check_templates(templates)
