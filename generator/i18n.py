@@ -169,7 +169,39 @@ def _check_templates(templates: Path) -> None:
 
 
 def extract_messages(theme_dir: Path) -> Catalog:
-    """Every message of a theme's templates, and micromall's own Python interface text."""
+    """The messages a theme's catalogs must hold: those of its templates, less the ones its
+    parent themes already have (their catalogs come next in the lookup), and, for a theme
+    without a parent, micromall's own Python interface text."""
+    parents = _parent_dirs(theme_dir)
+    catalog = _template_messages(theme_dir)
+    if parents:
+        inherited: set[object] = set()
+        for parent in parents:
+            inherited |= {m.id for m in _template_messages(parent) if m.id}
+        inherited |= {m.id for m in _python_messages() if m.id}
+        for message in [m for m in catalog if m.id and m.id in inherited]:
+            catalog.delete(message.id, message.context)
+    else:
+        for message in _python_messages():
+            for location in message.locations:
+                catalog.add(message.id, None, [location], auto_comments=message.auto_comments,
+                            context=message.context)  # fmt: skip
+    return catalog
+
+
+def _parent_dirs(theme_dir: Path) -> list[Path]:
+    """The folders of the themes `theme_dir` extends, nearest first (found as a build finds them)."""
+    from .themes import ThemeError, load_theme
+
+    path = theme_dir.resolve()
+    try:
+        theme = load_theme(str(path), path.parent.parent)
+    except ThemeError as exc:
+        raise ExtractError(str(exc)) from None
+    return [t.path for t in theme.chain[1:]]
+
+
+def _template_messages(theme_dir: Path) -> Catalog:
     from babel.messages.extract import extract_from_dir  # only the i18n commands extract
 
     catalog = Catalog(domain=DOMAIN, project="micromall theme", charset="utf-8")
@@ -180,6 +212,11 @@ def extract_messages(theme_dir: Path) -> Catalog:
         str(templates), method_map, options_map={"**.html": JINJA_OPTIONS}, strip_comment_tags=True
     ):
         catalog.add(message, None, [(f"templates/{filename}", lineno)], auto_comments=comments, context=context)
+    return catalog
+
+
+def _python_messages() -> Catalog:
+    catalog = Catalog(domain=DOMAIN, charset="utf-8")
     here = Path(__file__).resolve().parent
     for path in _python_sources():
         where = f"generator/{path.relative_to(here).as_posix()}"  # no colon: .po locations are file:line

@@ -24,6 +24,9 @@ from generator.themes import load_theme
 
 THEME = REPO / "themes/default"
 CATALOGS = {"en": THEME / "locale/en/LC_MESSAGES/messages.po", "zh-CN": THEME / "locale/zh_CN/LC_MESSAGES/messages.po"}
+#: Both bundled themes, each with its catalogs (editorial's hold only the messages it adds).
+THEMES = ("default", "editorial")
+LANGUAGE_DIRS = {"en": "en", "zh-CN": "zh_CN"}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 #: Latin words that are right in a Chinese page: names of products and of the tools buyers use.
 ALLOWED_WORDS = {"WhatsApp", "JavaScript", "micromall"}
@@ -32,15 +35,23 @@ ALLOWED_WORDS = {"WhatsApp", "JavaScript", "micromall"}
 # ---- the catalogs -------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("language", sorted(CATALOGS))
-def test_catalog_has_every_message_and_nothing_stale(language: str) -> None:
-    wanted = {m.id for m in extract_messages(THEME) if m.id}
-    catalog = read_catalog(CATALOGS[language])
+def test_catalog_has_every_message_and_nothing_stale(theme: str, language: str) -> None:
+    folder = REPO / "themes" / theme
+    wanted = {m.id for m in extract_messages(folder) if m.id}
+    catalog = read_catalog(folder / "locale" / LANGUAGE_DIRS[language] / "LC_MESSAGES/messages.po")
     have = {m.id for m in catalog if m.id}
-    assert sorted(map(str, wanted - have)) == [], "missing: run `micromall i18n update themes/default`"
+    assert sorted(map(str, wanted - have)) == [], f"missing: run `micromall i18n update themes/{theme}`"
     assert sorted(map(str, have - wanted)) == [], "no longer used by any template"
     assert untranslated(catalog) == []
-    assert len(wanted) > 150  # the templates, share words and page titles are all extracted
+    assert len(wanted) > (150 if theme == "default" else 5)  # templates, share words and page titles
+
+
+def test_a_child_theme_catalog_holds_only_what_it_adds() -> None:
+    """editorial extends default: messages default already has are looked up there."""
+    own = {m.id for m in extract_messages(REPO / "themes/editorial") if m.id}
+    assert "From the journal" in own and "Add to cart" not in own and "Scan to buy" not in own
 
 
 def test_translations_keep_their_placeholders() -> None:
@@ -211,23 +222,35 @@ def english_left(site: Site, out: Path) -> dict[str, set[str]]:
     return left
 
 
-@pytest.fixture(scope="module")
-def zh_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Site, Path]:
-    """The demo shop built with `language: zh-CN` (its content stays English)."""
-    root = tmp_path_factory.mktemp("zh")
+def build_zh_demo(root: Path, theme: str) -> tuple[Site, Path]:
+    """The demo shop built with `language: zh-CN` and `theme` (its content stays English)."""
     site_dir = root / "site"
     site_dir.mkdir()
     shutil.copytree(REPO / "content", site_dir / "content")
     site_yml = (REPO / "site.yml").read_text("utf-8")
-    assert "\nlanguage: en\n" in site_yml
-    (site_dir / "site.yml").write_text(site_yml.replace("\nlanguage: en\n", "\nlanguage: zh-CN\n"), "utf-8")
+    assert "\nlanguage: en\n" in site_yml and "\ntheme: default\n" in site_yml
+    site_yml = site_yml.replace("\nlanguage: en\n", "\nlanguage: zh-CN\n").replace(
+        "\ntheme: default\n", f"\ntheme: {theme}\n"
+    )
+    (site_dir / "site.yml").write_text(site_yml, "utf-8")
     result = build(site_dir, root / "out")
     return result.site, root / "out"
+
+
+@pytest.fixture(scope="module")
+def zh_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Site, Path]:
+    return build_zh_demo(tmp_path_factory.mktemp("zh"), "default")
 
 
 def test_zh_cn_demo_has_no_english_interface_text(zh_demo: tuple[Site, Path]) -> None:
     site, out = zh_demo
     assert english_left(site, out) == {}
+
+
+def test_zh_cn_demo_in_the_editorial_theme_has_no_english_interface_text(tmp_path: Path) -> None:
+    site, out = build_zh_demo(tmp_path, "editorial")
+    assert english_left(site, out) == {}
+    assert ">品牌手记<" in (out / "index.html").read_text("utf-8")  # editorial's own catalog
 
 
 def test_the_english_check_finds_english_interface_text(built_demo: Path) -> None:
