@@ -24,6 +24,7 @@ from .load import load_site
 from .model import Site
 from .output import Source, WriteStats, check_out_dir, write_outputs
 from .render import TemplateProblem, file_digest, make_environment, plan_pages, render_pages
+from .responsive import plan_pictures
 from .search import render_search_index
 from .share import plan_share
 from .sitemap import render_robots, render_sitemap
@@ -39,8 +40,8 @@ class BuildResult:
     stats: WriteStats
     warnings: list[Problem]
     timings: dict[str, float] = field(default_factory=dict)
-    images_drawn: int = 0  # share image files drawn by this build (cards, posters, QR codes)
-    images_cached: int = 0  # share image files found in the cache
+    images_drawn: int = 0  # image files drawn by this build (cards, posters, QR codes, photo sizes)
+    images_cached: int = 0  # image files found in the cache
 
     def summary(self) -> str:
         total = sum(self.timings.values())
@@ -136,7 +137,8 @@ def _build(
     static_hashes = {rel: file_digest(path.read_bytes()) for rel, path in static.items()}
     translations = load_translations(theme, site_dir, site.config.language)
     text = Text(translations)
-    env = make_environment(site, theme, site_dir, static_hashes, translations)
+    pictures = plan_pictures(site, site_dir, cache)
+    env = make_environment(site, theme, site_dir, static_hashes, translations, pictures)
     share = plan_share(site, theme, static, site_dir, cache, text)
     pages = plan_pages(site, share.image_for, text)
     share_files = maker.make(share.qr_jobs)  # the product pages show their QR code inline
@@ -158,7 +160,7 @@ def _build(
     files["search.json"] = render_search_index(site)
     phase("render")
 
-    share_files.update(maker.make(share.image_jobs))
+    share_files.update(maker.make(share.image_jobs + pictures.jobs))
     files.update(share_files)
     phase("images")
 

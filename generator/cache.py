@@ -37,7 +37,7 @@ KEEP_BUILDS = 4  # prune keeps what the last builds of this many base URLs used
 
 #: Raise to redraw every image, e.g. for a change of behaviour outside DRAWING_MODULES.
 DRAWING_VERSION = 1
-DRAWING_MODULES = ("draw", "cards", "posters", "qr", "fonts", "cache")
+DRAWING_MODULES = ("draw", "cards", "posters", "qr", "fonts", "cache", "responsive")
 
 
 @functools.lru_cache(maxsize=1)

@@ -18,13 +18,15 @@ import jinja2
 from babel.dates import format_date
 from babel.support import NullTranslations
 from jinja2.ext import i18n
+from markupsafe import Markup, escape
 
 from . import structured
 from .errors import Problem
 from .i18n import Text, english, load_translations
 from .markup import plain_text
-from .model import ShareImage, Site
+from .model import Image, ShareImage, Site
 from .money import Money, babel_locale, format_money, minor_digits
+from .responsive import Picture, PicturePlan
 from .themes import Theme, css_block
 
 
@@ -71,9 +73,11 @@ def make_environment(
     site_dir: Path,
     static_hashes: dict[str, str],
     translations: NullTranslations | None = None,
+    pictures: PicturePlan | None = None,
 ) -> jinja2.Environment:
     """A Jinja environment whose loader looks in the site's templates/, then the theme chain, and
-    whose `_()`/`ngettext()` use the theme's catalogs for the shop's language."""
+    whose `_()`/`ngettext()` use the theme's catalogs for the shop's language. `pictures` holds
+    the responsive renditions of the content images (see responsive.py)."""
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(site_dir / "templates"))]
     loaders += [jinja2.FileSystemLoader(str(t.path / "templates")) for t in theme.chain]
     # "<theme>:name" is the template as that theme sees it: its own, else its parents'.
@@ -115,9 +119,62 @@ def make_environment(
     def date(value: dt.date) -> str:
         return str(format_date(value, "long", locale=babel_locale(language)))
 
-    env.globals.update(url=url, static=static, absolute_url=absolute_url)
+    def responsive(image: Image | None) -> ResponsiveImage | None:
+        found = pictures.for_image(image) if pictures is not None and image is not None else None
+        return ResponsiveImage(found, url) if found is not None else None
+
+    def picture(image: Image | None, alt: str = "", sizes: str = "100vw", eager: bool = False, **attrs: Any) -> Markup:
+        return picture_markup(image, responsive(image), url, alt, sizes, eager, attrs)
+
+    env.globals.update(url=url, static=static, absolute_url=absolute_url, picture=picture, responsive=responsive)
     env.filters.update(money=money, date=date)
     return env
+
+
+class ResponsiveImage:
+    """`responsive(image)` in templates: the srcset strings of an image's renditions, for
+    markup that `picture()` does not write (such as the gallery's data attributes)."""
+
+    def __init__(self, picture: Picture, url: Callable[[str], str]) -> None:
+        self.width = picture.image.width
+        self.height = picture.image.height
+        self.src = url(picture.fallback.jpeg)
+        self.webp_srcset = ", ".join(f"{url(r.webp)} {r.width}w" for r in picture.renditions)
+        self.jpeg_srcset = ", ".join(f"{url(r.jpeg)} {r.width}w" for r in picture.renditions)
+
+
+def picture_markup(
+    image: Image | None,
+    found: ResponsiveImage | None,
+    url: Callable[[str], str],
+    alt: str,
+    sizes: str,
+    eager: bool,
+    attrs: dict[str, Any],
+) -> Markup:
+    """A `<picture>`: WebP sources and a JPEG `<img>` with `srcset`, `sizes`, the image's own
+    width and height (so the page does not shift when it loads), and lazy loading unless
+    `eager` (the first image a visitor sees: loaded at once with `fetchpriority="high"`).
+    Extra keyword arguments become attributes of the `<img>`: `class_` or `class` → class,
+    `data_x=1` → data-x="1", True → a bare attribute; False and None are left out. An image
+    without renditions (none planned) is a plain `<img>` of the original file."""
+    if image is None:
+        return Markup("")
+    parts = [f'src="{escape(found.src if found else url(image.url))}"']
+    if found is not None:
+        parts.append(f'srcset="{escape(found.jpeg_srcset)}" sizes="{escape(sizes)}"')
+    parts.append(f'width="{image.width}" height="{image.height}" alt="{escape(alt)}"')
+    parts.append('fetchpriority="high"' if eager else 'loading="lazy" decoding="async"')
+    for name, value in attrs.items():
+        if value is None or value is False:
+            continue
+        name = name.rstrip("_").replace("_", "-")
+        parts.append(str(escape(name)) if value is True else f'{escape(name)}="{escape(value)}"')
+    img = f"<img {' '.join(parts)}>"
+    if found is None:
+        return Markup(img)
+    source = f'<source type="image/webp" srcset="{escape(found.webp_srcset)}" sizes="{escape(sizes)}">'
+    return Markup(f"<picture>{source}{img}</picture>")
 
 
 def absolute(site: Site, url: str) -> str:

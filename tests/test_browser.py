@@ -222,3 +222,23 @@ def test_add_to_cart_then_see_it_in_the_cart(phone: Page, shop_url: str) -> None
     assert line.count() == 1
     assert "West Lake Longjing" in line.inner_text() and "100 g" in line.inner_text()
     assert "336.00" in page.locator("[data-cart-subtotal]").inner_text()
+
+
+def test_gallery_thumbnails_and_variants_switch_the_responsive_photo(phone: Page, shop_url: str) -> None:
+    page = phone
+    page.goto(shop_url + "products/longjing-2026/")
+    main = page.locator("[data-gallery-main]")
+    shown = "el => el.currentSrc"
+    assert re.search(r"longjing-2026-1\.\d+w\.webp\?v=", main.evaluate(shown))
+    page.locator("[data-gallery-thumb]").nth(1).click()
+    page.wait_for_function("document.querySelector('[data-gallery-main]').currentSrc.includes('longjing-2026-2.')")
+    current = main.evaluate(shown)
+    assert re.search(r"longjing-2026-2\.\d+w\.webp\?v=", current), current  # the WebP size, not the original
+    assert page.locator("[data-gallery-thumb]").nth(1).get_attribute("aria-current") == "true"
+
+    page.goto(shop_url + "products/celadon-teacup/")
+    first = main.evaluate(shown)
+    assert re.search(r"celadon-teacup-1\.\d+w\.webp", first), first
+    page.locator("[data-variant-picker] label").nth(1).click()
+    page.wait_for_function("document.querySelector('[data-gallery-main]').currentSrc.includes('celadon-teacup-2.')")
+    assert re.search(r"celadon-teacup-2\.\d+w\.webp", main.evaluate(shown))

@@ -9,17 +9,34 @@
 (function () {
   "use strict";
 
-  function showImage(gallery, src, width, height) {
+  // A photo to show in the gallery, from the data attributes of a thumbnail link or a
+  // variant radio (prefix "data-" or "data-image-"): its original file, and its sizes.
+  function photoFrom(el, prefix, href) {
+    return {
+      href: href, src: el.getAttribute(prefix + "src") || href,
+      srcset: el.getAttribute(prefix + "srcset"), webp: el.getAttribute(prefix + "webp-srcset"),
+      width: el.getAttribute(prefix + "width"), height: el.getAttribute(prefix + "height")
+    };
+  }
+
+  function setOrRemove(el, name, value) {
+    if (value) el.setAttribute(name, value); else el.removeAttribute(name);
+  }
+
+  function showImage(gallery, photo) {
     var main = gallery.querySelector("[data-gallery-main]");
-    if (!main || !src) return;
-    if (main.getAttribute("src") !== src) {
-      main.setAttribute("src", src);
-      if (width) main.setAttribute("width", width);
-      if (height) main.setAttribute("height", height);
+    if (!main || !photo || !photo.href) return;
+    if (main.getAttribute("src") !== photo.src) {
+      var source = main.parentNode.tagName === "PICTURE" ? main.parentNode.querySelector("source") : null;
+      if (source) setOrRemove(source, "srcset", photo.webp);
+      setOrRemove(main, "srcset", photo.srcset);
+      main.setAttribute("src", photo.src);
+      if (photo.width) main.setAttribute("width", photo.width);
+      if (photo.height) main.setAttribute("height", photo.height);
     }
     var thumbs = gallery.querySelectorAll("[data-gallery-thumb]");
     for (var i = 0; i < thumbs.length; i++) {
-      if (thumbs[i].getAttribute("href") === src) {
+      if (thumbs[i].getAttribute("href") === photo.href) {
         thumbs[i].setAttribute("aria-current", "true");
       } else {
         thumbs[i].removeAttribute("aria-current");
@@ -34,7 +51,7 @@
       // let modified clicks (new tab, download) through
       if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
       event.preventDefault();
-      showImage(gallery, thumb.getAttribute("href"), thumb.getAttribute("data-width"), thumb.getAttribute("data-height"));
+      showImage(gallery, photoFrom(thumb, "data-", thumb.getAttribute("href")));
     });
   }
 
@@ -54,7 +71,13 @@
     var button = scope.querySelector("[data-add-to-cart]");
     var gallery = document.querySelector("[data-gallery]");
     var main = gallery ? gallery.querySelector("[data-gallery-main]") : null;
-    var first = main ? [main.getAttribute("src"), main.getAttribute("width"), main.getAttribute("height")] : null;
+    var firstThumb = gallery ? gallery.querySelector("[data-gallery-thumb]") : null;
+    var firstSource = main && main.parentNode.tagName === "PICTURE" ? main.parentNode.querySelector("source") : null;
+    var first = main ? {
+      href: firstThumb ? firstThumb.getAttribute("href") : main.getAttribute("src"), src: main.getAttribute("src"),
+      srcset: main.getAttribute("srcset"), webp: firstSource ? firstSource.getAttribute("srcset") : null,
+      width: main.getAttribute("width"), height: main.getAttribute("height")
+    } : null;
     var shownByVariant = false;
 
     function apply(input, withImage) {
@@ -75,12 +98,11 @@
       }
       if (!withImage || !gallery) return;
       if (input.hasAttribute("data-image")) {
-        showImage(gallery, input.getAttribute("data-image"),
-          input.getAttribute("data-image-width"), input.getAttribute("data-image-height"));
+        showImage(gallery, photoFrom(input, "data-image-", input.getAttribute("data-image")));
         shownByVariant = true;
       } else if (shownByVariant) {
         // back from a variant's own picture to the product's first one
-        if (first) showImage(gallery, first[0], first[1], first[2]);
+        if (first) showImage(gallery, first);
         shownByVariant = false;
       }
     }

@@ -1,0 +1,159 @@
+"""Responsive images: every content photo in a few widths, as WebP with a JPEG fallback.
+
+A phone on a weak connection should not download a 1600-pixel photo to show it 360 pixels
+wide. `plan_pictures` decides, without decoding anything, the widths of every content image
+(product, variant, collection, story and store photos), their output paths and their cache
+keys; imaging.py makes what the cache lacks, on all cores. Templates show them with the
+`picture()` global (render.py), which writes a `<picture>` with `srcset` and `sizes`.
+
+Choices, measured with bench/images.py on the demo's photos:
+
+- Each source is decoded once, at reduced scale where the format allows (JPEG `draft()`
+  decodes at 1/2, 1/4 or 1/8 scale), and every width is resized from that one decode.
+- WebP `method=2`: about 2.5x faster than Pillow's default `method=4` for files about 5 %
+  larger (at 720 px: 9 ms and 10.8 KB against 23 ms and 10.3 KB).
+- JPEG with `optimize=True` (Huffman tables fitted to the image): 10 % smaller for 0.6 ms.
+
+Output paths: `media/<image path without extension>.<width>w.webp` and `.jpg` (for example
+`media/images/tea.720w.webp`), linked with a `?v=` version from the cache key, so a changed
+photo is never served stale by a browser or a CDN.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote
+
+from PIL import Image as PILImage
+
+from .cache import ImageCache
+from .draw import SourceFile, open_rgb
+from .imaging import Job
+from .model import Image, Site
+
+#: The widths made of every image (never wider than the source): a phone at 1x, a phone at
+#: 2x or a desktop grid column, and a large screen.
+WIDTHS = (360, 720, 1080)
+#: The JPEG fallback width when a browser ignores srcset (the img's src).
+FALLBACK_WIDTH = 720
+WEBP_QUALITY = 80
+WEBP_METHOD = 2
+JPEG_QUALITY = 82
+
+
+def widths_for(source_width: int, widths: tuple[int, ...] = WIDTHS) -> tuple[int, ...]:
+    """The widths to make of an image `source_width` pixels wide: the standard widths smaller
+    than it, and the source width itself when it is smaller than the largest standard one
+    (so a 1000-pixel photo gives 360, 720 and 1000; a 200-pixel one only 200)."""
+    found = [w for w in widths if w < source_width]
+    if source_width <= max(widths):
+        found.append(source_width)
+    else:
+        found.append(max(widths))
+    return tuple(sorted(set(found)))
+
+
+@dataclass(frozen=True)
+class ResizeSpec:
+    """One source image in several widths: for each width a WebP file then a JPEG file."""
+
+    source: SourceFile
+    size: tuple[int, int]  # the source's width and height
+    widths: tuple[int, ...]
+    webp_quality: int = WEBP_QUALITY
+    webp_method: int = WEBP_METHOD
+    jpeg_quality: int = JPEG_QUALITY
+
+    def render(self) -> tuple[bytes, ...]:
+        largest = max(self.widths)
+        photo = open_rgb(self.source.path, (largest, height_for(self.size, largest)))
+        out: list[bytes] = []
+        for width in self.widths:
+            target = (width, height_for(self.size, width))
+            img = photo if photo.size == target else photo.resize(target, PILImage.Resampling.LANCZOS, reducing_gap=3.0)
+            webp = io.BytesIO()
+            img.save(webp, "WEBP", quality=self.webp_quality, method=self.webp_method)
+            jpeg = io.BytesIO()
+            img.save(jpeg, "JPEG", quality=self.jpeg_quality, optimize=True)
+            out += [webp.getvalue(), jpeg.getvalue()]
+        return tuple(out)
+
+
+def height_for(size: tuple[int, int], width: int) -> int:
+    """The height of the image `size` scaled to `width`, keeping its aspect ratio."""
+    return max(1, round(size[1] * width / size[0]))
+
+
+@dataclass(frozen=True)
+class Rendition:
+    width: int
+    height: int
+    webp: str  # site-relative URLs with ?v=
+    jpeg: str
+
+
+@dataclass(frozen=True)
+class Picture:
+    """What a template needs to show one content image responsively."""
+
+    image: Image
+    renditions: tuple[Rendition, ...]  # narrowest first
+
+    @property
+    def fallback(self) -> Rendition:
+        """The JPEG for `src`: the narrowest one at least FALLBACK_WIDTH wide, or the widest."""
+        return next((r for r in self.renditions if r.width >= FALLBACK_WIDTH), self.renditions[-1])
+
+
+@dataclass
+class PicturePlan:
+    pictures: dict[str, Picture]  # by Image.path
+    jobs: list[Job]
+
+    def for_image(self, image: Image) -> Picture | None:
+        return self.pictures.get(image.path)
+
+
+def content_images(site: Site) -> list[Image]:
+    """Every image the theme shows as a content photo, each once, in a stable order."""
+    found: dict[str, Image] = {}
+    for product in site.products:
+        for image in product.images:
+            found.setdefault(image.path, image)
+        for variant in product.variants:
+            if variant.image is not None:
+                found.setdefault(variant.image.path, variant.image)
+    others = [c.image for c in site.collections] + [s.cover for s in site.stories] + [s.image for s in site.stores]
+    for other in others:
+        if other is not None:
+            found.setdefault(other.path, other)
+    return [found[key] for key in sorted(found)]
+
+
+def plan_pictures(site: Site, site_dir: Path, cache: ImageCache) -> PicturePlan:
+    """Plan the renditions of every content image (reads only the hash of each source)."""
+    content = site_dir / "content"
+    pictures: dict[str, Picture] = {}
+    jobs: list[Job] = []
+    stems: set[str] = set()
+    for image in content_images(site):
+        path = content / image.path
+        source = SourceFile(str(path), cache.file_hash(path))
+        widths = widths_for(image.width)
+        stem = str(PurePosixPath(image.path).with_suffix(""))
+        if stem in stems:  # tea.jpg and tea.png side by side: keep the extension in the name
+            stem = image.path
+        stems.add(stem)
+        outputs = tuple(f"media/{stem}.{w}w.{ext}" for w in widths for ext in ("webp", "jpg"))
+        job = Job(outputs, ResizeSpec(source, (image.width, image.height), widths))
+        jobs.append(job)
+        version = f"?v={job.key[:10]}"
+        renditions = tuple(
+            Rendition(w, height_for((image.width, image.height), w),
+                      quote(f"media/{stem}.{w}w.webp") + version, quote(f"media/{stem}.{w}w.jpg") + version)
+            for w in widths
+        )  # fmt: skip
+        pictures[image.path] = Picture(image, renditions)
+    return PicturePlan(pictures, jobs)
