@@ -1,4 +1,5 @@
-"""The build, top to bottom: load and check → plan → render → images → collect assets → write.
+"""The build, top to bottom: load and check → plan → render (and check that every output
+states the same prices: truth.py) → images → collect assets → write.
 
 Every phase before `write` works in memory, so any error (content or template) leaves the
 previous output exactly as it was. The share images (cards, posters, QR codes) are kept in a
@@ -29,6 +30,7 @@ from .search import render_search_index
 from .share import plan_share
 from .sitemap import render_robots, render_sitemap
 from .themes import Theme, ThemeError, load_theme
+from .truth import check_truth
 
 
 @dataclass
@@ -158,6 +160,9 @@ def _build(
     files["products.xml"] = render_product_rss(site)
     files["products.csv"] = render_product_csv(site)
     files["search.json"] = render_search_index(site)
+    disagreements = check_truth(site, files)  # one price everywhere, or nothing is written
+    if disagreements:
+        raise ContentError(disagreements)
     phase("render")
 
     share_files.update(maker.make(share.image_jobs + pictures.jobs))
