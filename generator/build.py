@@ -22,6 +22,7 @@ from .feeds import render_atom, render_product_csv, render_product_rss
 from .i18n import Text, load_translations
 from .imaging import ImageMaker
 from .load import load_site
+from .minify import compact_html, minifiable, minify
 from .model import Site
 from .output import Source, WriteStats, check_out_dir, write_outputs
 from .render import TemplateProblem, file_digest, make_environment, plan_pages, render_pages
@@ -136,7 +137,12 @@ def _build(
     phase: Callable[[str], None],
 ) -> BuildResult:
     static = collect_static(theme, site_dir)
-    static_hashes = {rel: file_digest(path.read_bytes()) for rel, path in static.items()}
+    published: dict[str, Source] = {
+        rel: minify(rel, path.read_bytes()) if minifiable(rel) else path for rel, path in static.items()
+    }  # scripts and style sheets minified; their ?v= is the hash of what is published
+    static_hashes = {
+        rel: file_digest(data if isinstance(data, bytes) else data.read_bytes()) for rel, data in published.items()
+    }
     translations = load_translations(theme, site_dir, site.config.language)
     text = Text(translations)
     pictures = plan_pictures(site, site_dir, cache)
@@ -150,7 +156,7 @@ def _build(
     files: dict[str, Source] = {}
     try:
         for path, html in render_pages(env, site, theme, pages, template_roots(theme, site_dir)):
-            files[path] = html
+            files[path] = compact_html(html)
     except TemplateProblem as exc:
         raise ContentError([exc.problem]) from None
     files["catalog.json"] = render_catalog_json(site)
@@ -169,7 +175,7 @@ def _build(
     files.update(share_files)
     phase("images")
 
-    for rel, source in static.items():
+    for rel, source in published.items():
         files[f"static/{rel}"] = source
     content_dir = site_dir / "content"
     for image in sorted(_used_images(site), key=lambda i: i.url):

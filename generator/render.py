@@ -152,7 +152,9 @@ def picture_markup(
     eager: bool,
     attrs: dict[str, Any],
 ) -> Markup:
-    """A `<picture>`: WebP sources and a JPEG `<img>` with `srcset`, `sizes`, the image's own
+    """A `<picture>`: a WebP `<source>` with the `srcset` of every width and `sizes`, and a JPEG
+    `<img>` of one width for browsers without WebP (a `srcset` of JPEGs too would almost double
+    the markup of a page of photos for the few such browsers). The `<img>` has the image's own
     width and height (so the page does not shift when it loads), and lazy loading unless
     `eager` (the first image a visitor sees: loaded at once with `fetchpriority="high"`).
     Extra keyword arguments become attributes of the `<img>`: `class_` or `class` → class,
@@ -161,8 +163,6 @@ def picture_markup(
     if image is None:
         return Markup("")
     parts = [f'src="{escape(found.src if found else url(image.url))}"']
-    if found is not None:
-        parts.append(f'srcset="{escape(found.jpeg_srcset)}" sizes="{escape(sizes)}"')
     parts.append(f'width="{image.width}" height="{image.height}" alt="{escape(alt)}"')
     parts.append('fetchpriority="high"' if eager else 'loading="lazy" decoding="async"')
     for name, value in attrs.items():

@@ -149,7 +149,7 @@ def plan_pictures(site: Site, site_dir: Path, cache: ImageCache) -> PicturePlan:
         outputs = tuple(f"media/{stem}.{w}w.{ext}" for w in widths for ext in ("webp", "jpg"))
         job = Job(outputs, ResizeSpec(source, (image.width, image.height), widths))
         jobs.append(job)
-        version = f"?v={job.key[:10]}"
+        version = f"?v={job.key[:8]}"
         renditions = tuple(
             Rendition(w, height_for((image.width, image.height), w),
                       quote(f"media/{stem}.{w}w.webp") + version, quote(f"media/{stem}.{w}w.jpg") + version)

@@ -1,125 +1,10 @@
-/* micromall default theme: progressive enhancement. Browsing works without this file.
-   - Gallery: a thumbnail shows its image in the main picture instead of opening the file.
-   - Variant picker: choosing a variant shows its price, stock note and picture.
+/* micromall default theme: every page. Browsing works without this file.
    - Cart: add to cart (product pages and cards), quantity steppers, the item count in the
      navigation, kept in sync across tabs. The cart is localStorage "micromall:cart:<base path>";
-     cart.js (cart, checkout and order pages) uses the functions exported as window.micromall.
-   - Share (product pages): the system share sheet, or else copying the link; copying the
-     share text. Without this file the QR code and the poster links still work. */
+     product.js (product pages) and cart.js (cart, checkout and order pages) use the functions
+     exported as window.micromall. */
 (function () {
   "use strict";
-
-  // A photo to show in the gallery, from the data attributes of a thumbnail link or a
-  // variant radio (prefix "data-" or "data-image-"): its original file, and its sizes.
-  function photoFrom(el, prefix, href) {
-    return {
-      href: href, src: el.getAttribute(prefix + "src") || href,
-      srcset: el.getAttribute(prefix + "srcset"), webp: el.getAttribute(prefix + "webp-srcset"),
-      width: el.getAttribute(prefix + "width"), height: el.getAttribute(prefix + "height")
-    };
-  }
-
-  function setOrRemove(el, name, value) {
-    if (value) el.setAttribute(name, value); else el.removeAttribute(name);
-  }
-
-  function showImage(gallery, photo) {
-    var main = gallery.querySelector("[data-gallery-main]");
-    if (!main || !photo || !photo.href) return;
-    if (main.getAttribute("src") !== photo.src) {
-      var source = main.parentNode.tagName === "PICTURE" ? main.parentNode.querySelector("source") : null;
-      if (source) setOrRemove(source, "srcset", photo.webp);
-      setOrRemove(main, "srcset", photo.srcset);
-      main.setAttribute("src", photo.src);
-      if (photo.width) main.setAttribute("width", photo.width);
-      if (photo.height) main.setAttribute("height", photo.height);
-    }
-    var thumbs = gallery.querySelectorAll("[data-gallery-thumb]");
-    for (var i = 0; i < thumbs.length; i++) {
-      if (thumbs[i].getAttribute("href") === photo.href) {
-        thumbs[i].setAttribute("aria-current", "true");
-      } else {
-        thumbs[i].removeAttribute("aria-current");
-      }
-    }
-  }
-
-  function initGallery(gallery) {
-    gallery.addEventListener("click", function (event) {
-      var thumb = event.target.closest ? event.target.closest("[data-gallery-thumb]") : null;
-      if (!thumb || !gallery.contains(thumb)) return;
-      // let modified clicks (new tab, download) through
-      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-      event.preventDefault();
-      showImage(gallery, photoFrom(thumb, "data-", thumb.getAttribute("href")));
-    });
-  }
-
-  function fill(target, template, slot) {
-    if (!target || !template || !template.content) return;
-    var source = template.content.querySelector('[data-slot="' + slot + '"]');
-    if (!source) return;
-    while (target.firstChild) target.removeChild(target.firstChild);
-    var nodes = source.childNodes;
-    for (var i = 0; i < nodes.length; i++) target.appendChild(nodes[i].cloneNode(true));
-  }
-
-  function initPicker(picker) {
-    var scope = picker.closest("[data-buy-box]") || document;
-    var priceDisplay = scope.querySelector("[data-price-display]");
-    var stockDisplay = scope.querySelector("[data-stock-display]");
-    var button = scope.querySelector("[data-add-to-cart]");
-    var gallery = document.querySelector("[data-gallery]");
-    var main = gallery ? gallery.querySelector("[data-gallery-main]") : null;
-    var firstThumb = gallery ? gallery.querySelector("[data-gallery-thumb]") : null;
-    var firstSource = main && main.parentNode.tagName === "PICTURE" ? main.parentNode.querySelector("source") : null;
-    var first = main ? {
-      href: firstThumb ? firstThumb.getAttribute("href") : main.getAttribute("src"), src: main.getAttribute("src"),
-      srcset: main.getAttribute("srcset"), webp: firstSource ? firstSource.getAttribute("srcset") : null,
-      width: main.getAttribute("width"), height: main.getAttribute("height")
-    } : null;
-    var shownByVariant = false;
-
-    function apply(input, withImage) {
-      var template = null;
-      var templates = picker.querySelectorAll("template[data-variant-info]");
-      for (var i = 0; i < templates.length; i++) {
-        if (templates[i].getAttribute("data-variant-info") === input.value) template = templates[i];
-      }
-      fill(priceDisplay, template, "price");
-      fill(stockDisplay, template, "stock");
-      if (button) {
-        button.setAttribute("data-variant", input.value);
-      }
-      var quantity = scope.querySelector("[data-quantity]");
-      if (quantity) {
-        quantity.max = Math.min(99, parseInt(input.getAttribute("data-stock"), 10) || 99);
-        clampQuantity(quantity);
-      }
-      if (!withImage || !gallery) return;
-      if (input.hasAttribute("data-image")) {
-        showImage(gallery, photoFrom(input, "data-image-", input.getAttribute("data-image")));
-        shownByVariant = true;
-      } else if (shownByVariant) {
-        // back from a variant's own picture to the product's first one
-        if (first) showImage(gallery, first);
-        shownByVariant = false;
-      }
-    }
-
-    picker.addEventListener("change", function (event) {
-      var input = event.target;
-      if (input && input.type === "radio" && input.checked) apply(input, true);
-    });
-
-    // a link may name a variant (?variant=100g, as the product feed does)
-    var wanted = new URLSearchParams(location.search).get("variant");
-    var named = wanted && picker.querySelector('input[type=radio][value="' + CSS.escape(wanted) + '"]:not([disabled])');
-    if (named) named.checked = true;
-    // the browser may restore another choice on back/forward navigation: show what is checked
-    var checked = picker.querySelector("input[type=radio]:checked");
-    if (checked && !checked.defaultChecked) apply(checked, true);
-  }
 
   /* ---- Cart ------------------------------------------------------------ */
   var config = {};
@@ -306,58 +191,14 @@
     });
   }
 
-  /* ---- Share ----------------------------------------------------------- */
-  function copyText(value, done, failed) {
-    function fallback() {
-      var area = document.createElement("textarea");
-      area.value = value;
-      area.setAttribute("readonly", "");
-      area.style.position = "fixed";
-      area.style.opacity = "0";
-      document.body.appendChild(area);
-      area.select();
-      var ok = false;
-      try { ok = document.execCommand("copy"); } catch (e) { /* not allowed here */ }
-      document.body.removeChild(area);
-      (ok ? done : failed)();
-    }
-    if (navigator.clipboard && navigator.clipboard.writeText) {
-      navigator.clipboard.writeText(value).then(done, fallback);
-    } else {
-      fallback();
-    }
-  }
 
-  function initShare(box) {
-    var buttons = box.querySelector("[data-share-buttons]");
-    if (buttons) buttons.hidden = false;
-    function say(name) { return function () { toast(box.getAttribute(name)); }; }
-    box.addEventListener("click", function (event) {
-      var target = event.target.closest ? event.target : null;
-      var url = box.getAttribute("data-share-url");
-      if (target && target.closest("[data-share-button]")) {
-        if (navigator.share) {
-          // the buyer may cancel the share sheet: nothing to do then
-          navigator.share({ title: box.getAttribute("data-share-title"), url: url }).catch(function () {});
-        } else {
-          copyText(url, say("data-copied-link"), say("data-copy-failed"));
-        }
-      } else if (target && target.closest("[data-copy-share-text]")) {
-        copyText(box.getAttribute("data-share-text"), say("data-copied-text"), say("data-copy-failed"));
-      }
-    });
-  }
-
-  window.micromall = { config: config, key: CART_KEY, loadCart: loadCart, saveCart: saveCart, toast: toast, fmt: fmt, money: money };
+  window.micromall = {
+    config: config, key: CART_KEY, loadCart: loadCart, saveCart: saveCart, toast: toast, fmt: fmt, money: money,
+    clampQuantity: clampQuantity,
+  };
 
   function init() {
     initCart();
-    var galleries = document.querySelectorAll("[data-gallery]");
-    for (var i = 0; i < galleries.length; i++) initGallery(galleries[i]);
-    var pickers = document.querySelectorAll("[data-variant-picker]");
-    for (var j = 0; j < pickers.length; j++) initPicker(pickers[j]);
-    var shares = document.querySelectorAll("[data-share]");
-    for (var k = 0; k < shares.length; k++) initShare(shares[k]);
   }
 
   if (document.readyState === "loading") {

@@ -1,0 +1,80 @@
+"""Page weight budgets on the built demo: what a phone downloads before it can show a page.
+
+Budgets (from the shop's quality bar): a product page without images under 60 KB of HTML, CSS
+and JavaScript together (uncompressed), and under 20 KB of JavaScript on every page. Counted
+as the browser would: the page, and every local style sheet and script it references.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PRODUCT_PAGE_BUDGET = 60 * 1024
+JAVASCRIPT_BUDGET = 20 * 1024
+
+_SCRIPT = re.compile(r'<script\b[^>]*\ssrc="([^"]+)"')
+_STYLE = re.compile(
+    r'<link\b[^>]*\brel="stylesheet"[^>]*\shref="([^"]+)"|<link\b[^>]*\shref="([^"]+)"[^>]*\brel="stylesheet"'
+)
+_INLINE = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.S)
+
+
+def weights(root: Path, page: Path) -> tuple[int, int, int]:
+    """(HTML bytes, CSS bytes, JavaScript bytes) of a page, inline scripts counted as JavaScript
+    (JSON data blocks are data, part of the HTML)."""
+    html = page.read_text("utf-8")
+    css = sum(_local(root, a or b).stat().st_size for a, b in _STYLE.findall(html))
+    js = sum(_local(root, src).stat().st_size for src in _SCRIPT.findall(html))
+    inline = [body for attrs, body in _INLINE.findall(html) if "src=" not in attrs and "json" not in attrs]
+    js += sum(len(body.encode()) for body in inline)
+    return len(html.encode("utf-8")), css, js
+
+
+def _local(root: Path, url: str) -> Path:
+    parts = urlsplit(url)
+    assert not parts.scheme and not parts.netloc, f"not a local file: {url}"
+    file = root / parts.path.lstrip("/")
+    assert file.is_file(), url
+    return file
+
+
+def test_every_product_page_is_under_60_kb_without_images(built_demo: Path) -> None:
+    pages = sorted((built_demo / "products").glob("*/index.html"))
+    assert len(pages) > 10
+    over = {}
+    for page in pages:
+        html, css, js = weights(built_demo, page)
+        assert css > 5000 and js > 2000, "the style sheet and the scripts are counted"
+        if html + css + js >= PRODUCT_PAGE_BUDGET:
+            over[page.parent.name] = (html, css, js)
+    assert over == {}, f"over {PRODUCT_PAGE_BUDGET} bytes (HTML, CSS, JS): {over}"
+
+
+def test_every_page_loads_under_20_kb_of_javascript(built_demo: Path) -> None:
+    pages = sorted(built_demo.rglob("*.html"))
+    loaded = {p.relative_to(built_demo).as_posix(): weights(built_demo, p)[2] for p in pages}
+    assert loaded["checkout/index.html"] > 10_000, "the checkout's scripts are counted"
+    over = {name: js for name, js in loaded.items() if js >= JAVASCRIPT_BUDGET}
+    assert over == {}, over
+
+
+def test_scripts_and_style_sheets_are_published_minified(built_demo: Path) -> None:
+    theme = Path(__file__).resolve().parent.parent / "themes/default/static"
+    for source in [*theme.glob("js/*.js"), *theme.glob("css/*.css")]:
+        published = built_demo / "static" / source.relative_to(theme)
+        text = published.read_text("utf-8")
+        assert len(text) < 0.9 * len(source.read_text("utf-8")), source.name
+        assert "/* micromall default theme" not in text and "\n  " not in text, source.name
+
+
+def test_compact_html_drops_indentation_but_keeps_preformatted_text() -> None:
+    from generator.minify import compact_html
+
+    page = (
+        b"<div>\n    <p>a\n  b</p>\n<pre class=code>\n  x = 1\n    y</pre>\n  <textarea>\n  kept</textarea>\n  <p>c</p>"
+    )
+    assert compact_html(page) == (
+        b"<div>\n<p>a\nb</p>\n<pre class=code>\n  x = 1\n    y</pre>\n<textarea>\n  kept</textarea>\n<p>c</p>"
+    )
