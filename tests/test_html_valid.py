@@ -35,7 +35,8 @@ def vnu_jar() -> tuple[Path, bool]:
 
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="needs Java (apt-get install default-jre-headless)")
-def test_every_page_of_the_demo_is_valid_html(built_demo: Path) -> None:
+def test_every_page_of_the_demo_is_valid_html(built_demo_theme: Path) -> None:
+    built_demo = built_demo_theme  # in each bundled theme
     jar, current = vnu_jar()
     pages = sorted(built_demo.rglob("*.html"))
     assert len(pages) > 30
