@@ -37,9 +37,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until_serving(url: str, proc: subprocess.Popen[bytes], log: IO[bytes] | None = None) -> None:
-    """Poll `url` until it answers; fail with the server's log if it exits or takes over 30 s."""
-    deadline = time.monotonic() + 30
+def wait_until_serving(
+    url: str, proc: subprocess.Popen[bytes], log: IO[bytes] | None = None, within: float = 30
+) -> None:
+    """Poll `url` until it answers; fail with the server's log if it exits or takes over `within` s."""
+    deadline = time.monotonic() + within
     while True:
         try:
             urllib.request.urlopen(url, timeout=2).close()

@@ -35,7 +35,8 @@ def serve_site(site: Path, out: Path) -> Iterator[str]:
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}/"
         try:
-            wait_until_serving(url, proc, log)
+            # `serve` builds the whole shop (share pictures, photo sizes) before it listens
+            wait_until_serving(url, proc, log, within=120)
             yield url
         finally:
             proc.terminate()
