@@ -20,6 +20,7 @@ from .errors import ContentError, Problem
 from .feeds import render_atom, render_product_csv, render_product_rss
 from .i18n import Text, load_translations
 from .imaging import ImageMaker
+from .kits import plan_kit_pages
 from .load import load_site
 from .model import Site
 from .output import Source, WriteStats, check_out_dir, write_outputs
@@ -138,7 +139,7 @@ def _build(
     text = Text(translations)
     env = make_environment(site, theme, site_dir, static_hashes, translations)
     share = plan_share(site, theme, static, site_dir, cache, text)
-    pages = plan_pages(site, share.image_for, text)
+    pages = plan_pages(site, share.image_for, text) + plan_kit_pages(site, share.kits, share.image_for, text)
     share_files = maker.make(share.qr_jobs)  # the product pages show their QR code inline
     share.attach_qr(share_files)
     phase("plan")

@@ -67,6 +67,9 @@ def render_catalog_json(site: Site) -> bytes:
             {"id": s.id, "name": s.name, "address": s.address, "hours": list(s.hours), "pickup": s.pickup}
             for s in site.stores
         ],
+        # Promoter codes only, so the order service can tell a real referral from a typo: the codes
+        # are in every shared link anyway. Names and commissions stay in content/promoters.yml.
+        "promoters": [pr.code for pr in site.promoters],
         "checkout": {
             "handler": cfg.checkout.handler,
             "endpoint": cfg.checkout.endpoint,

@@ -15,6 +15,7 @@ import click
 from . import __version__
 from .build import build as run_build
 from .errors import ContentError, MicromallError, Problem, Severity, UsageError, count_line
+from .model import Site
 
 
 def _report(problems: list[Problem]) -> None:
@@ -64,8 +65,20 @@ def build(site_dir: str, out_dir: str | None, clean: bool, profile: bool) -> Non
         result = run_build(site, Path(out_dir) if out_dir else None, clean=clean, log=log)
         _print_warnings(result.warnings)
         click.echo(result.summary())
+        _print_kits(result.site)
 
     _run(action)
+
+
+def _print_kits(site: Site) -> None:
+    """Where each promoter's kit is: unlisted pages the shop owner sends to each promoter."""
+    from .kits import kit_links
+
+    links = kit_links(site)
+    if links:
+        click.echo("Promoter kits (unlisted: send each link to its promoter only):")
+    for code, name, url in links:
+        click.echo(f"  {code} ({name}): {url}")
 
 
 @main.command()

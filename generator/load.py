@@ -19,7 +19,8 @@ from .documents import MarkdownFile, StoryDraft, check_slug, parse_page, parse_s
 from .errors import ContentError, Problem, Severity, UsageError, did_you_mean
 from .fields import Obj, SourceFile, field_name
 from .media import ImageProblem, MediaLibrary
-from .model import Collection, Image, Product, Site, Store, Story, StoryPart
+from .model import Collection, Image, Product, Promoter, Site, Store, Story, StoryPart
+from .promoters import PROMOTERS_FILE, parse_promoters
 from .stores import parse_stores
 from .themes import load_theme
 from .yamlsafe import YamlError, decode, parse_yaml
@@ -124,6 +125,13 @@ def _load(loader: Loader) -> Site | None:
         if ssrc is not None:
             stores = parse_stores(ssrc, loader.image)
 
+    promoters: tuple[Promoter, ...] = ()
+    promoters_file = site_dir / PROMOTERS_FILE
+    if promoters_file.is_file():
+        psrc = loader.read_yaml(promoters_file)
+        if psrc is not None:
+            promoters = parse_promoters(psrc).promoters
+
     collections, products = _resolve_catalog(catalogs, loader.problems)
     published = [p for p in products if p.published]
     # With a catalog file unreadable, "unknown product" would mostly be noise from that one mistake.
@@ -139,6 +147,7 @@ def _load(loader: Loader) -> Site | None:
         stories=tuple(resolved_stories),
         pages=tuple(sorted(pages, key=lambda d: (d.order, d.title))),
         stores=tuple(stores),
+        promoters=promoters,
     )
 
 

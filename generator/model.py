@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from markupsafe import Markup
 
@@ -246,6 +247,37 @@ class Store:
 
 
 @dataclass(frozen=True, eq=False)
+class Promoter:
+    """Someone who sells on the shop's behalf, from content/promoters.yml."""
+
+    code: str  # travels in links as ?ref=CODE and is stored with the orders it brings
+    name: str
+    commission: Decimal | None  # a fraction of the order subtotal (0.1 = 10%); None = not set
+    kit_url: str  # site-relative "kit/<code>-<16 hex>/"; "" when read without the kit secret
+
+
+@dataclass(frozen=True, eq=False)
+class KitItem:
+    """One product in a promoter's kit: the promoter's own link, text, posters and QR code."""
+
+    product: Product
+    url: str  # the product page's absolute URL with ?ref=CODE
+    text: str  # ready-to-paste share text ending with `url`
+    poster_square: ShareImage
+    poster_story: ShareImage
+    qr_png_url: str  # site-relative
+    qr_svg_url: str  # site-relative
+
+
+@dataclass(frozen=True, eq=False)
+class PromoterKit:
+    """A promoter's unlisted kit page: made by the build (generator/share.py)."""
+
+    promoter: Promoter
+    items: tuple[KitItem, ...]
+
+
+@dataclass(frozen=True, eq=False)
 class ShippingMethod:
     id: str
     label: str
@@ -310,6 +342,7 @@ class Site:
     stories: tuple[Story, ...]  # published only, newest first
     pages: tuple[Doc, ...]
     stores: tuple[Store, ...]
+    promoters: tuple[Promoter, ...] = ()
 
     @property
     def featured(self) -> list[Product]:

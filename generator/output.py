@@ -17,6 +17,9 @@ from pathlib import Path
 from .errors import UsageError
 
 MANIFEST = ".micromall-manifest.json"
+#: Folders whose files the manifest never names, because the manifest is served with the shop
+#: and their addresses are secret (the promoters' kits); stale files there are found by a scan.
+UNLISTED = ("kit",)
 
 Source = bytes | Path  # rendered bytes, or a file to copy
 
@@ -90,6 +93,10 @@ def write_outputs(out_dir: Path, files: dict[str, Source], clean: bool = False) 
             stale = set(json.loads(manifest.read_text("utf-8")))
         except (OSError, ValueError, TypeError):
             stale = set()
+    for folder in UNLISTED:
+        if (out_dir / folder).is_dir():
+            found = (p.relative_to(out_dir) for p in (out_dir / folder).rglob("*") if p.is_file() or p.is_symlink())
+            stale |= {rel.as_posix() for rel in found}
     stale -= set(files) | {MANIFEST}
     for rel in sorted(stale):
         target = out_dir / rel
@@ -100,7 +107,8 @@ def write_outputs(out_dir: Path, files: dict[str, Source], clean: bool = False) 
             stats.removed += 1
     if stats.removed:
         _remove_empty_dirs(out_dir)
-    _write_atomic(manifest, json.dumps(sorted(files), indent=0).encode())
+    listed = sorted(rel for rel in files if rel.split("/", 1)[0] not in UNLISTED)
+    _write_atomic(manifest, json.dumps(listed, indent=0).encode())
     return stats
 
 

@@ -10,6 +10,10 @@ Output paths:
     posters/<product-id>-square.jpg, posters/<product-id>-story.jpg
     posters/stores/<store-id>.jpg, posters/shop.jpg      posters, 1080x1080 and 1080x1920
     qr/<product-id>.svg, qr/<product-id>.png              the product page's QR code
+    kit/<code>-<hash>/posters/<product-id>-square.jpg, …-story.jpg, kit/<code>-<hash>/qr/<product-id>.svg, .png
+                                                          a promoter's posters and codes, with ?ref=CODE
+
+A promoter's pictures live under the kit's unlisted folder, so nothing public leads to them.
 """
 
 from __future__ import annotations
@@ -29,10 +33,14 @@ from .fonts import FontChain, FontFamily, FontSettingError, describe_missing, fa
 from .i18n import Text, english
 from .imaging import Job
 from .markup import plain_text
-from .model import Image, Product, ProductShare, ShareImage, Site
+from .model import Image, KitItem, Product, ProductShare, PromoterKit, ShareImage, Site
 from .money import Money, format_money
 from .qr import QrSpec
 from .themes import Theme
+
+
+
+LAYOUTS: tuple[posters.Layout, ...] = ("square", "story")
 
 
 def words(text: Text) -> dict[str, str]:
@@ -55,6 +63,7 @@ class SharePlan:
     qr_jobs: list[Job]  # needed before the pages are rendered (the pages show the code inline)
     image_jobs: list[Job]  # cards and posters
     warnings: list[Problem]
+    kits: list[PromoterKit] = field(default_factory=list)  # one per promoter, for the kit pages
     _pending: list[tuple[Product, ProductShare]] = field(default_factory=list)
 
     def image_for(self, page_url: str) -> ShareImage:
@@ -253,7 +262,30 @@ def plan_share(
         card(f"share/stories/{story.slug}.jpg", story.url, (story.source, f"story '{story.slug}'"),
              f"{story.title} – {shop_title}", photo, title=story.title, subtitle=story.summary)  # fmt: skip
 
-    plan = SharePlan(page_images, page_images[""], qr_jobs, image_jobs, p.warnings + p.font_warnings())
+    kits = []
+    for promoter in site.promoters:
+        if not promoter.kit_url:
+            continue
+        items = []
+        for product in site.products:
+            owner = (product.source, f"product '{product.id}'")
+            price, was = p.price_text(product)
+            url = cfg.base_url + product.url + "?" + urlencode({"ref": promoter.code})
+            alt = f"{product.title}, {price} – {shop_title}"
+            made = {}
+            for kit_layout in LAYOUTS:
+                job = poster(f"{promoter.kit_url}posters/{product.id}-{kit_layout}.jpg", owner, kit_layout, url,
+                             w["scan_to_buy"], product.image, title=product.title, summary=product.summary,
+                             price=price, compare_at=was)  # fmt: skip
+                made[kit_layout] = _image(job.outputs[0], job.key, posters.SIZES[kit_layout], alt)
+            qr_svg, qr_png = f"{promoter.kit_url}qr/{product.id}.svg", f"{promoter.kit_url}qr/{product.id}.png"
+            image_jobs.append(Job((qr_svg, qr_png), QrSpec(url)))
+            items.append(KitItem(product=product, url=url, text=p.share_text(product, url),
+                                 poster_square=made["square"], poster_story=made["story"],
+                                 qr_png_url=qr_png, qr_svg_url=qr_svg))  # fmt: skip
+        kits.append(PromoterKit(promoter, tuple(items)))
+
+    plan = SharePlan(page_images, page_images[""], qr_jobs, image_jobs, p.warnings + p.font_warnings(), kits)
     plan._pending = pending
     return plan
 

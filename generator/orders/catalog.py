@@ -55,6 +55,7 @@ class Catalog:
     shipping: dict[str, Shipping]
     stores: dict[str, StoreInfo]
     payment_instructions: str
+    promoters: frozenset[str] = frozenset()  # referral codes (catalogs built before promoters have none)
 
     def find(self, product: str, variant: str | None) -> Sellable | None:
         return self.sellables.get(f"{product}/{variant}" if variant else product)
@@ -95,6 +96,7 @@ def parse_catalog(data: dict[str, Any]) -> Catalog:
             shipping=shipping,
             stores=stores,
             payment_instructions=checkout.get("payment_instructions", ""),
+            promoters=frozenset(str(code) for code in data.get("promoters", ())),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise CatalogError(f"catalog.json is not one micromall built ({type(exc).__name__}: {exc})") from None

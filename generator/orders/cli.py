@@ -6,6 +6,7 @@ import csv
 import io
 import sys
 from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -204,9 +205,20 @@ def set_status(site_dir: str, config: str | None, database: str | None, catalog:
 
 @orders.command()
 @common
-def report(site_dir: str, config: str | None, database: str | None, catalog: str | None) -> None:
-    """Totals per day and per product (cancelled orders left out)."""
+@click.option(
+    "--by",
+    "by",
+    type=click.Choice(["day", "promoter"]),
+    default="day",
+    show_default=True,
+    help="day: totals per day and per product; promoter: orders, revenue and commission per promoter.",
+)
+def report(site_dir: str, config: str | None, database: str | None, catalog: str | None, by: str) -> None:
+    """Totals per day and per product, or per promoter (cancelled orders left out)."""
     store = _store(_config(site_dir, config, database, catalog))
+    if by == "promoter":
+        _promoter_report(Path(site_dir), store.orders())
+        return
     per_day: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     per_product: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     currency = ""
@@ -231,3 +243,51 @@ def report(site_dir: str, config: str | None, database: str | None, catalog: str
     click.echo("Per product:")
     for title, (qty, total) in sorted(per_product.items(), key=lambda kv: -kv[1][1]):
         click.echo(f"  {title:<40} {qty:>5} sold  {m(total):>14}")
+
+
+def commission_of(subtotal: int, rate: Decimal) -> int:
+    """A promoter's commission on one order, in minor units: rate x subtotal, rounded half up."""
+    return int((Decimal(subtotal) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _percent(rate: Decimal | None) -> str:
+    return "-" if rate is None else format((rate * 100).normalize(), "f") + "%"
+
+
+def _promoter_report(site_dir: Path, found: list[StoredOrder]) -> None:
+    """Per promoter: orders, their subtotal (what commission is on), revenue (the totals the
+    buyers pay) and commission at the rate in content/promoters.yml, rounded per order."""
+    from ..promoters import read_promoters
+
+    promoters, problems = read_promoters(site_dir)
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
+    known = {p.code: p for p in promoters}
+    rows: dict[str, list[int]] = {p.code: [0, 0, 0, 0] for p in promoters}  # orders, subtotal, revenue, commission
+    direct = [0, 0, 0, 0]
+    currency = ""
+    for order in found:
+        if order.status == "cancelled":
+            continue
+        currency = order.document["currency"]
+        row = rows.setdefault(order.ref, [0, 0, 0, 0]) if order.ref else direct
+        promoter = known.get(order.ref or "")
+        rate = promoter.commission if promoter is not None else None
+        row[0] += 1
+        row[1] += order.subtotal
+        row[2] += order.total
+        row[3] += commission_of(order.subtotal, rate) if rate is not None else 0
+
+    def m(v: int) -> str:
+        return format_money(Money(v, currency), "en") if currency else str(v)
+
+    click.echo("Per promoter (cancelled orders left out; commission on the subtotal, rounded per order):")
+    click.echo(f"  {'code':<16} {'name':<20} {'orders':>6} {'subtotal':>14} {'revenue':>14} {'rate':>6} "
+               f"{'commission':>14}")  # fmt: skip
+    for code, (count, subtotal, revenue, commission) in sorted(rows.items(), key=lambda kv: (-kv[1][2], kv[0])):
+        promoter = known.get(code)
+        name = promoter.name if promoter is not None else "(not in promoters.yml)"
+        shown = _percent(promoter.commission if promoter is not None else None)
+        click.echo(f"  {code:<16} {name:<20} {count:>6} {m(subtotal):>14} {m(revenue):>14} {shown:>6} "
+                   f"{m(commission):>14}")  # fmt: skip
+    click.echo(f"  {'(no promoter)':<37} {direct[0]:>6} {m(direct[1]):>14} {m(direct[2]):>14}")

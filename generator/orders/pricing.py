@@ -17,11 +17,15 @@ from .catalog import Catalog, Sellable, Shipping, StoreInfo
 
 MAX_LINES = 50
 MAX_QUANTITY = 99
-BODY_KEYS = frozenset({"items", "shipping", "store", "customer", "note", "coupon", "expected_total"})
+BODY_KEYS = frozenset(
+    {"items", "shipping", "store", "customer", "note", "coupon", "expected_total", "ref", "source_store"}
+)
 ITEM_KEYS = frozenset({"product", "variant", "quantity"})
 CUSTOMER_KEYS = frozenset({"name", "phone", "email", "address"})
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 PHONE = re.compile(r"^\+?[0-9 ()\-.]{5,25}$")
+ATTRIBUTION = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # a promoter code or store id
+MAX_ATTRIBUTION = 40
 
 
 class OrderError(Exception):
@@ -88,6 +92,8 @@ class PricedOrder:
     currency: str
     catalog_hash: str
     stock_needed: dict[str, int] = field(default_factory=dict)
+    ref: str | None = None  # the promoter who brought the order: a code the catalog knows
+    source_store: str | None = None  # the store whose poster brought the buyer: a store id
 
 
 def _text(data: dict[str, Any], key: str, path: str, limit: int, required: bool) -> str:
@@ -182,6 +188,24 @@ def percent_of(amount: int, percent: int) -> int:
     return int((Decimal(amount) * percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def read_attribution(data: dict[str, Any], key: str, known: frozenset[str] | set[str]) -> str | None:
+    """A referral code or a store id that the buyer's browser kept from a link or a poster.
+
+    It is never the buyer's to fix, so only a wrong type (a client bug) is refused; a code that
+    is malformed, or that the catalog does not know (a removed promoter, a typed-in link), is
+    dropped and the order goes through without it.
+    """
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise invalid(key, "must be text or null")
+    value = value.strip()
+    if len(value) > MAX_ATTRIBUTION or not ATTRIBUTION.match(value) or value not in known:
+        return None
+    return value
+
+
 def price_order(body: object, catalog: Catalog, coupons: dict[str, Coupon], today: dt.date) -> PricedOrder:
     """Check the request and price it; raise OrderError for the first thing wrong."""
     data = _strict(body, BODY_KEYS, "")
@@ -238,6 +262,8 @@ def price_order(body: object, catalog: Catalog, coupons: dict[str, Coupon], toda
             409, "price_changed", "The total has changed since the page was loaded; please check it.",
             total=total, expected_total=expected,
         )  # fmt: skip
+    ref = read_attribution(data, "ref", catalog.promoters)
+    source_store = read_attribution(data, "source_store", set(catalog.stores))
     return PricedOrder(
         lines=lines,
         shipping=shipping,
@@ -252,4 +278,6 @@ def price_order(body: object, catalog: Catalog, coupons: dict[str, Coupon], toda
         currency=catalog.currency,
         catalog_hash=catalog.hash,
         stock_needed={line.sellable.key: line.quantity for line in lines},
+        ref=ref,
+        source_store=source_store,
     )

@@ -55,6 +55,13 @@ SCHEMA = [
     "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (done_at, next_at)",
 ]
 
+#: Columns added to a table after its first release: (table, column, type). `migrate` adds each one
+#: that an existing database lacks, so an old database keeps its orders and gains the column (NULL).
+ADDED_COLUMNS = [
+    ("orders", "ref", "TEXT"),  # the promoter code that brought the order
+    ("orders", "source_store", "TEXT"),  # the store whose poster brought the buyer
+]
+
 #: Which status may follow which. Cancelling gives the stock back.
 TRANSITIONS = {
     "pending_payment": {"paid", "cancelled"},
@@ -73,6 +80,7 @@ class Busy(Exception):
 class Dialect(Protocol):
     placeholder: str
 
+    def add_column(self, table: str, column: str, kind: str) -> str: ...
     def connect(self) -> Any: ...
     def begin_write(self, conn: Any) -> None: ...
     def is_busy(self, exc: BaseException) -> bool: ...
@@ -90,6 +98,9 @@ class StoredOrder:
     note: str
     created_at: str
     items: list[dict[str, Any]]
+    ref: str | None = None
+    source_store: str | None = None
+    subtotal: int = 0
 
 
 def now_iso() -> str:
@@ -189,6 +200,16 @@ class OrderStore:
         with self.write():
             for statement in SCHEMA:
                 self._exec(statement)
+            for table, column, kind in ADDED_COLUMNS:
+                if column not in self._columns(table):
+                    self._exec(self.dialect.add_column(table, column, kind))
+
+    def _columns(self, table: str) -> set[str]:
+        """The table's column names, read the same way in SQLite and PostgreSQL."""
+        cursor = self._exec(f"SELECT * FROM {table} WHERE 1 = 0")
+        names = {str(d[0]) for d in cursor.description}
+        cursor.fetchall()
+        return names
 
     def sync_stock(self, catalog: Catalog) -> None:
         """Seed stock from the catalog; a rebuilt catalog moves live stock by its change.
@@ -366,12 +387,13 @@ class OrderStore:
         self._exec(
             "INSERT INTO orders (reference, token_hash, status, currency, subtotal, discount, shipping_cost, total,"
             " shipping_id, store_id, pickup_code, coupon, catalog_hash, handler, idempotency_key, customer, note,"
-            " document, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " document, created_at, updated_at, ref, source_store)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 reference, token_hash(token), "pending_payment", order.currency, order.subtotal, order.discount,
                 order.shipping_cost, order.total, order.shipping.id, order.store.id if order.store else None,
                 pickup_code, order.coupon.code if order.coupon else None, order.catalog_hash, handler, key,
-                json.dumps(customer), order.note, json.dumps(body), created, created,
+                json.dumps(customer), order.note, json.dumps(body), created, created, order.ref, order.source_store,
             ),
         )  # fmt: skip
         for i, line in enumerate(order.lines):
@@ -386,7 +408,8 @@ class OrderStore:
 
     def get(self, reference: str) -> StoredOrder | None:
         row = self._exec(
-            "SELECT reference, status, total, document, customer, note, created_at FROM orders WHERE reference = ?",
+            "SELECT reference, status, total, document, customer, note, created_at, ref, source_store, subtotal"
+            " FROM orders WHERE reference = ?",
             (reference,),
         ).fetchone()
         if row is None:
@@ -400,7 +423,8 @@ class OrderStore:
             )
         ]
         document = {**json.loads(row[3]), "status": row[1]}
-        return StoredOrder(row[0], row[1], int(row[2]), document, json.loads(row[4]), row[5], row[6], items)
+        return StoredOrder(row[0], row[1], int(row[2]), document, json.loads(row[4]), row[5], row[6], items,
+                           row[7], row[8], int(row[9]))  # fmt: skip
 
     def check_token(self, reference: str, token: str) -> bool:
         import hmac

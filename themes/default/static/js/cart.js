@@ -284,6 +284,8 @@
         note: value("note"),
         coupon: value("coupon"),
         expected_total: state.total,
+        // a promoter's ?ref= and a store poster's ?store=, kept by shop.js (null when none)
+        ...(M.attribution ? M.attribution() : {}),
       });
     });
 

@@ -5,7 +5,13 @@
      navigation, kept in sync across tabs. The cart is localStorage "micromall:cart:<base path>";
      cart.js (cart, checkout and order pages) uses the functions exported as window.micromall.
    - Share (product pages): the system share sheet, or else copying the link; copying the
-     share text. Without this file the QR code and the poster links still work. */
+     share text. Without this file the QR code and the poster links still work. In chat apps'
+     own browsers (WeChat, Weibo, QQ, Instagram, Facebook, Line, TikTok) the poster comes first,
+     with a long-press hint, and "micromall:share" is fired on document for a theme's share SDK.
+   - Attribution: ?ref=CODE (a promoter's link) and ?store=ID (a store poster) on any page are
+     kept in localStorage "micromall:attribution:<base path>" for 30 days, the last one seen
+     winning; cart.js sends them with the order as `ref` and `source_store`.
+   - Promoter kits: copy buttons for the links and texts. */
 (function () {
   "use strict";
 
@@ -248,7 +254,7 @@
 
   function initCart() {
     showCount(loadCart());
-    if (document.querySelector("[data-add-to-cart], [data-share]")) {
+    if (document.querySelector("[data-add-to-cart], [data-share], [data-kit]")) {
       toastBox = document.createElement("div");
       toastBox.className = "toast";
       toastBox.setAttribute("role", "status");
@@ -284,7 +290,63 @@
     });
   }
 
+  /* ---- Attribution ----------------------------------------------------- */
+  var ATTRIBUTION_KEY = "micromall:attribution:" + (config.base || "/");
+  var ATTRIBUTION_DAYS = 30;
+  var CODE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;  // as generator/promoters.py and the order service check
+
+  function validCode(value) {
+    return typeof value === "string" && value.length <= 40 && CODE.test(value);
+  }
+
+  // Each of ref and store is its own last touch: a store poster does not forget a promoter's link.
+  function keepAttribution() {
+    var params = new URLSearchParams(location.search);
+    var found = {};
+    var ref = (params.get("ref") || "").trim().toLowerCase();
+    var store = (params.get("store") || "").trim();
+    if (validCode(ref)) found.ref = ref;
+    if (validCode(store)) found.store = store;
+    if (!found.ref && !found.store) return;
+    var kept = readAttribution(true);
+    var now = Date.now();
+    if (found.ref) kept.ref = { code: found.ref, at: now };
+    if (found.store) kept.store = { code: found.store, at: now };
+    try {
+      localStorage.setItem(ATTRIBUTION_KEY, JSON.stringify(kept));
+    } catch (e) { /* storage blocked: the order goes without attribution */ }
+  }
+
+  function readAttribution(raw) {
+    var kept = null;
+    try {
+      kept = JSON.parse(localStorage.getItem(ATTRIBUTION_KEY));
+    } catch (e) { /* blocked or not JSON */ }
+    if (!kept || typeof kept !== "object") kept = {};
+    var out = {};
+    var oldest = Date.now() - ATTRIBUTION_DAYS * 24 * 3600 * 1000;
+    ["ref", "store"].forEach(function (name) {
+      var entry = kept[name];
+      if (entry && validCode(entry.code) && typeof entry.at === "number" && entry.at >= oldest) out[name] = entry;
+    });
+    if (raw) return out;
+    return { ref: out.ref ? out.ref.code : null, source_store: out.store ? out.store.code : null };
+  }
+
   /* ---- Share ----------------------------------------------------------- */
+  // Chat and social apps' own browsers: Open Graph previews and downloads are unreliable there.
+  var IN_APP = [
+    ["wechat", /MicroMessenger/i], ["weibo", /Weibo/i], ["qq", /\bQQ\//i], ["instagram", /Instagram/i],
+    ["facebook", /FBAN|FBAV/], ["line", /\bLine\//i], ["tiktok", /TikTok|musical_ly|BytedanceWebview/i]
+  ];
+
+  function inAppBrowser(ua) {
+    for (var i = 0; i < IN_APP.length; i++) {
+      if (IN_APP[i][1].test(ua)) return IN_APP[i][0];
+    }
+    return null;
+  }
+
   function copyText(value, done, failed) {
     function fallback() {
       var area = document.createElement("textarea");
@@ -309,6 +371,24 @@
   function initShare(box) {
     var buttons = box.querySelector("[data-share-buttons]");
     if (buttons) buttons.hidden = false;
+    var app = inAppBrowser(navigator.userAgent || "");
+    var poster = box.querySelector("[data-share-poster]");
+    if (app && poster) {
+      // poster first: the picture itself (long-press saves it), then the rest of the panel
+      var img = poster.querySelector("img[data-src]");
+      if (img) img.setAttribute("src", img.getAttribute("data-src"));
+      poster.hidden = false;
+      box.classList.add("share--poster-first");
+      box.setAttribute("data-in-app", app);
+      var title = box.querySelector(".share__title");
+      box.insertBefore(poster, title ? title.nextSibling : box.firstChild);
+    }
+    // for a theme's platform share SDK (block share_sdk in base.html): everything it needs
+    document.dispatchEvent(new CustomEvent("micromall:share", { detail: {
+      url: box.getAttribute("data-share-url"), title: box.getAttribute("data-share-title"),
+      text: box.getAttribute("data-share-text"), poster: poster ? poster.getAttribute("data-poster-url") : null,
+      image: box.getAttribute("data-share-image"), inApp: app, element: box
+    } }));
     function say(name) { return function () { toast(box.getAttribute(name)); }; }
     box.addEventListener("click", function (event) {
       var target = event.target.closest ? event.target : null;
@@ -326,9 +406,22 @@
     });
   }
 
-  window.micromall = { config: config, key: CART_KEY, loadCart: loadCart, saveCart: saveCart, toast: toast, fmt: fmt, money: money };
+  function initKit(kit) {
+    var copies = kit.querySelectorAll("[data-copy]");
+    for (var i = 0; i < copies.length; i++) copies[i].hidden = false;
+    function say(name) { return function () { toast(kit.getAttribute(name)); }; }
+    kit.addEventListener("click", function (event) {
+      var button = event.target.closest ? event.target.closest("[data-copy]") : null;
+      var field = button ? document.getElementById(button.getAttribute("data-copy")) : null;
+      if (field) copyText(field.value, say("data-copied"), say("data-copy-failed"));
+    });
+  }
+
+  window.micromall = { config: config, key: CART_KEY, loadCart: loadCart, saveCart: saveCart, toast: toast, fmt: fmt, money: money,
+    attribution: function () { return readAttribution(false); }, inAppBrowser: inAppBrowser };
 
   function init() {
+    keepAttribution();
     initCart();
     var galleries = document.querySelectorAll("[data-gallery]");
     for (var i = 0; i < galleries.length; i++) initGallery(galleries[i]);
@@ -336,6 +429,8 @@
     for (var j = 0; j < pickers.length; j++) initPicker(pickers[j]);
     var shares = document.querySelectorAll("[data-share]");
     for (var k = 0; k < shares.length; k++) initShare(shares[k]);
+    var kits = document.querySelectorAll("[data-kit]");
+    for (var m = 0; m < kits.length; m++) initKit(kits[m]);
   }
 
   if (document.readyState === "loading") {
