@@ -250,6 +250,14 @@ def commission_of(subtotal: int, rate: Decimal) -> int:
     return int((Decimal(subtotal) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def _pad(text: str, width: int) -> str:
+    """Left-aligned in `width` columns of a terminal, where a Chinese character takes two."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - used)
+
+
 def _percent(rate: Decimal | None) -> str:
     return "-" if rate is None else format((rate * 100).normalize(), "f") + "%"
 
@@ -288,6 +296,6 @@ def _promoter_report(site_dir: Path, found: list[StoredOrder]) -> None:
         promoter = known.get(code)
         name = promoter.name if promoter is not None else "(not in promoters.yml)"
         shown = _percent(promoter.commission if promoter is not None else None)
-        click.echo(f"  {code:<16} {name:<20} {count:>6} {m(subtotal):>14} {m(revenue):>14} {shown:>6} "
+        click.echo(f"  {code:<16} {_pad(name, 20)} {count:>6} {m(subtotal):>14} {m(revenue):>14} {shown:>6} "
                    f"{m(commission):>14}")  # fmt: skip
     click.echo(f"  {'(no promoter)':<37} {direct[0]:>6} {m(direct[1]):>14} {m(direct[2]):>14}")
