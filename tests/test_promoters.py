@@ -3,6 +3,8 @@ and the per-promoter report."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import sqlite3
@@ -378,3 +380,8 @@ def test_report_by_promoter(shop_service: tuple[Path, OrderService], cli: Callab
     assert rows["anna"].split() == ["anna", "Anna", "Becker", "2", "CN¥246.90", "CN¥266.90", "10%", "CN¥24.70"]
     assert rows["xiaomei"].split() == ["xiaomei", "林小梅", "1", "CN¥123.45", "CN¥133.45", "-", "CN¥0.00"]
     assert rows["(no"].split() == ["(no", "promoter)", "1", "CN¥123.45", "CN¥133.45"]
+
+    exported = cli("orders", "export", str(site), "--csv")
+    found = list(csv.DictReader(io.StringIO(exported.output.lstrip("\ufeff"))))
+    codes = ["anna", "anna", "xiaomei", "", "anna"]
+    assert [(r["reference"], r["ref"]) for r in found] == [(refs[n], code) for n, code in enumerate(codes)]

@@ -155,7 +155,7 @@ def export(site_dir: str, config: str | None, database: str | None, catalog: str
     writer = csv.writer(buffer)
     writer.writerow(["reference", "created_at", "status", "product", "variant", "title", "quantity", "unit_price",
                      "line_total", "order_total", "currency", "shipping", "store", "name", "phone", "email",
-                     "address", "note"])  # fmt: skip
+                     "address", "note", "ref", "source_store"])  # fmt: skip
     for order in store.orders(status=status):
         doc = order.document
         digits = 10 ** _digits(doc["currency"])
@@ -166,7 +166,7 @@ def export(site_dir: str, config: str | None, database: str | None, catalog: str
                 _decimal(item["line_total"], digits), _decimal(order.total, digits), doc["currency"],
                 doc["shipping"]["id"], (doc.get("store") or {}).get("id", ""), order.customer.get("name", ""),
                 order.customer.get("phone", ""), order.customer.get("email", ""), order.customer.get("address", ""),
-                order.note,
+                order.note, order.ref or "", order.source_store or "",
             ])  # fmt: skip
     data = "\ufeff" + buffer.getvalue()  # the BOM makes spreadsheet programs read UTF-8 (Chinese names)
     if out:
