@@ -122,6 +122,8 @@ def test_the_referral_code_is_kept_last_touch_for_30_days(browser: Browser, shop
     assert attribution(page)["ref"] == "bo"  # the last link opened wins
     page.goto(shop + "?ref=%3Cscript%3E")
     assert attribution(page)["ref"] == "bo"  # not a code: ignored
+    page.goto(shop + "order/?ref=2026-234567")  # an order's reference (which could look like a code)
+    assert attribution(page)["ref"] == "bo"
     key = page.evaluate("'micromall:attribution:' + window.micromall.config.base")
     day = 24 * 3600 * 1000
     page.evaluate(f"""() => {{

@@ -301,9 +301,11 @@
 
   // Each of ref and store is its own last touch: a store poster does not forget a promoter's link.
   function keepAttribution() {
+    // the order page's ?ref= is the order's reference, not a promoter's code
+    if (config.order && location.pathname === config.order) return;
     var params = new URLSearchParams(location.search);
     var found = {};
-    var ref = (params.get("ref") || "").trim().toLowerCase();
+    var ref = (params.get("ref") || "").trim();
     var store = (params.get("store") || "").trim();
     if (validCode(ref)) found.ref = ref;
     if (validCode(store)) found.store = store;
