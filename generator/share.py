@@ -14,6 +14,8 @@ Output paths:
                                                           a promoter's posters and codes, with ?ref=CODE
 
 A promoter's pictures live under the kit's unlisted folder, so nothing public leads to them.
+A product's posters for every promoter are one job with its own posters: everything but the
+code is drawn once, and cached together (a price change redraws them all; a new promoter too).
 """
 
 from __future__ import annotations
@@ -199,6 +201,8 @@ def plan_share(
     qr_jobs: list[Job] = []
     image_jobs: list[Job] = []
     pending: list[tuple[Product, ProductShare]] = []
+    promoters = [pr for pr in site.promoters if pr.kit_url]  # a kit needs its secret (else: a load error)
+    kit_posters: dict[tuple[str, str, str], ShareImage] = {}  # (code, product id, layout) -> poster
 
     def card(output: str, page_url: str, owner: tuple[str, str], alt: str, photo: Image | None, **texts: str) -> None:
         shown_shop = "" if texts.get("title") == shop_title else shop_title
@@ -209,11 +213,12 @@ def plan_share(
         page_images[page_url] = _image(output, job.key, (cards.WIDTH, cards.HEIGHT), alt)
 
     def poster(output: str, owner: tuple[str, str], layout: posters.Layout, url: str, cta: str,
-               photo: Image | None, **texts: str) -> Job:  # fmt: skip
+               photo: Image | None, more: tuple[tuple[str, str], ...] = (), **texts: str) -> Job:  # fmt: skip
+        """A poster job; `more` adds (output, url) pairs: the same poster with another code."""
         fonts, drawn = p.texts(owner, cta=cta, shop=shop_title, **texts)
         spec = posters.PosterSpec(layout=layout, fonts=fonts, url=url, photo=p.source(photo), logo=p.logo,
-                                  palette=p.palette, **drawn)  # fmt: skip
-        job = Job((output,), spec)
+                                  palette=p.palette, also_for=tuple(u for _, u in more), **drawn)  # fmt: skip
+        job = Job((output, *(o for o, _ in more)), spec)
         image_jobs.append(job)
         return job
 
@@ -242,10 +247,15 @@ def plan_share(
         card(f"share/products/{product.id}.jpg", product.url, owner, alt, product.image,
              title=product.title, subtitle=product.summary, price=price, compare_at=was, badge=badge)  # fmt: skip
         made = {}
-        for layout in ("square", "story"):
+        # each promoter's posters of this product: the same pictures with the code's ?ref=
+        ref_urls = [(pr, f"{url}?{urlencode({'ref': pr.code})}") for pr in promoters]
+        for layout in LAYOUTS:
+            more = tuple((f"{pr.kit_url}posters/{product.id}-{layout}.jpg", ref_url) for pr, ref_url in ref_urls)
             job = poster(f"posters/{product.id}-{layout}.jpg", owner, layout, url, w["scan_to_buy"], product.image,
-                         title=product.title, summary=product.summary, price=price, compare_at=was)  # fmt: skip
+                         more, title=product.title, summary=product.summary, price=price, compare_at=was)  # fmt: skip
             made[layout] = _image(job.outputs[0], job.key, posters.SIZES[layout], alt)
+            for (pr, _), output in zip(ref_urls, job.outputs[1:], strict=True):
+                kit_posters[(pr.code, product.id, layout)] = _image(output, job.key, posters.SIZES[layout], alt)
         qr_svg, qr_png = f"qr/{product.id}.svg", f"qr/{product.id}.png"
         qr_jobs.append(Job((qr_svg, qr_png), QrSpec(url)))
         share = ProductShare(url=url, text=p.share_text(product, url), card=page_images[product.url],
@@ -263,25 +273,15 @@ def plan_share(
              f"{story.title} – {shop_title}", photo, title=story.title, subtitle=story.summary)  # fmt: skip
 
     kits = []
-    for promoter in site.promoters:
-        if not promoter.kit_url:
-            continue
+    for promoter in promoters:
         items = []
         for product in site.products:
-            owner = (product.source, f"product '{product.id}'")
-            price, was = p.price_text(product)
-            url = cfg.base_url + product.url + "?" + urlencode({"ref": promoter.code})
-            alt = f"{product.title}, {price} – {shop_title}"
-            made = {}
-            for kit_layout in LAYOUTS:
-                job = poster(f"{promoter.kit_url}posters/{product.id}-{kit_layout}.jpg", owner, kit_layout, url,
-                             w["scan_to_buy"], product.image, title=product.title, summary=product.summary,
-                             price=price, compare_at=was)  # fmt: skip
-                made[kit_layout] = _image(job.outputs[0], job.key, posters.SIZES[kit_layout], alt)
+            url = f"{cfg.base_url}{product.url}?{urlencode({'ref': promoter.code})}"
             qr_svg, qr_png = f"{promoter.kit_url}qr/{product.id}.svg", f"{promoter.kit_url}qr/{product.id}.png"
             image_jobs.append(Job((qr_svg, qr_png), QrSpec(url)))
             items.append(KitItem(product=product, url=url, text=p.share_text(product, url),
-                                 poster_square=made["square"], poster_story=made["story"],
+                                 poster_square=kit_posters[(promoter.code, product.id, "square")],
+                                 poster_story=kit_posters[(promoter.code, product.id, "story")],
                                  qr_png_url=qr_png, qr_svg_url=qr_svg))  # fmt: skip
         kits.append(PromoterKit(promoter, tuple(items)))
 
