@@ -11,7 +11,8 @@ For the demo shop and for a synthetic catalog of 200 products (the demo's photos
 
 The demo has two promoters (content/promoters.yml), so its builds also make their kits: per
 product and promoter, two posters (drawn with the product's own, see posters.py) and a QR code.
-The synthetic shop has none. "draw, one core" is the product's own pictures only.
+The synthetic shop has none. For the demo, "draw, one core" includes the promoters' posters of
+the product (they are one drawing with its own), but not their QR codes.
 
 Medians of --runs runs (default 3). With --formats, also compares JPEG (what the build writes)
 with PNG for the demo's cards and posters: size and encoding time.
