@@ -38,8 +38,12 @@ def free_port() -> int:
 
 
 def wait_until_serving(url: str, proc: subprocess.Popen[bytes], log: IO[bytes] | None = None) -> None:
-    """Poll `url` until it answers; fail with the server's log if it exits or takes over 30 s."""
-    deadline = time.monotonic() + 30
+    """Poll `url` until it answers; fail with the server's log if it exits or takes over 90 s.
+
+    `micromall serve` builds the demo before it answers, with a cold image cache (the preview's
+    address is in every QR code): cards, posters, and the promoters' kits. That is a few seconds
+    on an idle machine, but can pass 30 s on a busy CI runner."""
+    deadline = time.monotonic() + 90
     while True:
         try:
             urllib.request.urlopen(url, timeout=2).close()
