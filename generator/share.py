@@ -40,8 +40,6 @@ from .money import Money, format_money
 from .qr import QrSpec
 from .themes import Theme
 
-
-
 LAYOUTS: tuple[posters.Layout, ...] = ("square", "story")
 
 
