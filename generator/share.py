@@ -252,7 +252,7 @@ def plan_share(
             job = poster(f"posters/{product.id}-{layout}.jpg", owner, layout, url, w["scan_to_buy"], product.image,
                          more, title=product.title, summary=product.summary, price=price, compare_at=was)  # fmt: skip
             made[layout] = _image(job.outputs[0], job.key, posters.SIZES[layout], alt)
-            for (pr, _), output in zip(ref_urls, job.outputs[1:], strict=True):
+            for (pr, _ref_url), output in zip(ref_urls, job.outputs[1:], strict=True):
                 kit_posters[(pr.code, product.id, layout)] = _image(output, job.key, posters.SIZES[layout], alt)
         qr_svg, qr_png = f"qr/{product.id}.svg", f"qr/{product.id}.png"
         qr_jobs.append(Job((qr_svg, qr_png), QrSpec(url)))
