@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +13,7 @@ import pytest
 from browser import CHROMIUM
 from conftest import REPO
 from playwright.sync_api import Browser, Page
-from test_checkout_browser import catalog, serve_site
+from test_checkout_browser import add_from_product_page, catalog, serve_site
 
 pytestmark = [
     pytest.mark.browser,
@@ -88,3 +92,69 @@ def test_recently_viewed_on_home_and_cart(page: Page, shop: tuple[str, Path]) ->
     page.goto(url + "cart/")
     page.locator("[data-recent] .product-card__link").first.wait_for()
     assert page.locator("[data-recent] .product-card__link").count() == 12
+
+
+def place_order(page: Page, url: str, product: dict[str, object]) -> str:
+    add_from_product_page(page, url + f"products/{product['id']}/")
+    page.goto(url + "checkout/")
+    form = page.locator("#checkout-form")
+    form.locator("[name=name]").fill("Li Wei")
+    form.locator("[name=phone]").fill("+86 138 0000 0000")
+    form.locator("[name=email]").fill("li@example.com")
+    if form.locator("[name=address]").is_visible():
+        form.locator("[name=address]").fill("2 Hill Street, Hangzhou")
+    form.locator("[type=submit]").click()
+    page.wait_for_url(re.compile(r"/order/\?ref="), timeout=15_000)
+    page.locator("[data-order-reference]").wait_for()
+    return page.locator("[data-order-reference]").inner_text().strip()
+
+
+def set_status(out: Path, reference: str, status: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "generator", "orders", "set-status", str(REPO), "--database",
+         str(out.parent / "preview-orders.sqlite3"), "--catalog", str(out / "catalog.json"), reference, status],
+        check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+
+
+def test_my_orders_lists_the_order_with_its_live_status(page: Page, shop: tuple[str, Path], browser: Browser) -> None:
+    url, out = shop
+    plain = next(p for p in catalog(url)["products"] if not p["variants"] and p["stock"] and not p["sold_out"])
+    reference = place_order(page, url, plain)
+
+    page.goto(url + "orders/")
+    row = page.locator(f"[data-order-ref='{reference}']")
+    status = row.locator("[data-slot=status]")
+    status.wait_for()
+    assert status.get_attribute("data-status") == "pending_payment"
+    assert status.inner_text().strip() == "Waiting for payment"
+    set_status(out, reference, "paid")
+    page.reload()
+    page.locator(f"[data-order-ref='{reference}'] [data-slot=status][data-status=paid]").wait_for()
+    assert page.locator(f"[data-order-ref='{reference}'] [data-slot=status]").inner_text().strip() == "Paid"
+    row = page.locator(f"[data-order-ref='{reference}']")
+    row.locator("[data-slot=ref]").click()
+    page.wait_for_url(re.compile(r"/order/\?ref=" + reference))
+    page.locator("[data-order-status]").wait_for()
+    assert page.locator("[data-order-status]").inner_text().strip() == "Paid"
+
+    # another device: nothing remembered, found by reference and email
+    other = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        pg = other.new_page()
+        pg.goto(url + "orders/")
+        assert pg.locator("[data-orders-empty]").is_visible()
+        form = pg.locator("[data-lookup-form]")
+        form.locator("[name=reference]").fill(reference)
+        form.locator("[name=email]").fill("nobody@example.com")
+        form.locator("[type=submit]").click()
+        pg.locator("[data-lookup-error]:has-text('No order matches')").wait_for()
+        form.locator("[name=email]").fill("LI@example.com")
+        form.locator("[type=submit]").click()
+        pg.wait_for_url(re.compile(r"/order/\?ref=" + reference))
+        pg.locator("[data-order-total]:not(:empty)").wait_for()
+        assert pg.locator("[data-order-status]").inner_text().strip() == "Paid"
+        pg.goto(url + "orders/")
+        pg.locator(f"[data-order-ref='{reference}'] [data-slot=status][data-status=paid]").wait_for()
+    finally:
+        other.close()

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from .catalog import Catalog, load_catalog
 from .config import ServiceConfig
 from .handlers import CheckoutHandler, PaymentUnavailable, load_handler
-from .pricing import OrderError, PricedOrder, price_order
+from .pricing import OrderError, PricedOrder, invalid, price_order
 from .store import Busy, OrderStore
 from .store_postgres import PostgresDialect
 from .store_sqlite import SqliteDialect
@@ -156,6 +156,27 @@ class OrderService:
         doc["payment"] = None if needs_reference else self.handler.payment(doc, catalog)
         return doc
 
+    def lookup(self, body: Any) -> tuple[int, dict[str, Any]]:
+        """POST /api/orders/lookup: a token for the order placed with this reference and email."""
+        if not isinstance(body, dict):
+            return 422, invalid("body", "must be a JSON object").document()
+        for key in body:
+            if key not in ("reference", "email"):
+                return 422, invalid(str(key), "unknown field").document()
+        reference, email = body.get("reference"), body.get("email")
+        for name, value in (("reference", reference), ("email", email)):
+            if not isinstance(value, str) or not value.strip():
+                return 422, invalid(name, "is required").document()
+        assert isinstance(reference, str) and isinstance(email, str)
+        reference = reference.strip().upper()
+        if len(reference) > 40 or len(email) > 254:
+            return 404, _error("not_found", "No order matches this reference and email.")
+        found = self.store.lookup(reference, email)
+        if found is None:
+            log.info("order lookup without a match")
+            return 404, _error("not_found", "No order matches this reference and email.")
+        return 200, found
+
     def order_view(self, reference: str, token: str) -> tuple[int, dict[str, Any]]:
         if not token or not self.store.check_token(reference, token):
             return 404, {"error": {"code": "not_found", "message": "No order with this reference and token."}}
@@ -222,6 +243,10 @@ def make_app(config: ServiceConfig, service: OrderService | None = None) -> Call
                 return _json(start, 405, _error("method_not_allowed", "Use POST to place an order."),
                              cors + [("Allow", "POST")])  # fmt: skip
             return post_order(environ, start, cors)
+        if path == "/api/orders/lookup":
+            if method != "POST":
+                return _json(start, 405, _error("method_not_allowed", "Use POST."), cors + [("Allow", "POST")])
+            return post_lookup(environ, start, cors)
         match = re.fullmatch(r"/api/orders/([A-Za-z0-9-]{1,40})", path)
         if match:
             if method != "GET":
@@ -244,6 +269,20 @@ def make_app(config: ServiceConfig, service: OrderService | None = None) -> Call
             status, body = svc.handler.webhook(headers, raw, svc)
             return _json(start, status, body, [])
         return _json(start, 404, _error("not_found", "No such route."), cors)
+
+    def post_lookup(environ: Environ, start: StartResponse, cors: list[tuple[str, str]]) -> Any:
+        ctype = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            return _json(start, 415, _error("unsupported_media_type", "Send the lookup as application/json."), cors)
+        raw = read_body(environ, 4096)
+        if raw is None:
+            return _json(start, 413, _error("body_too_large", "The request body is too large."), cors)
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            return _json(start, 400, _error("invalid_json", "The request is not valid JSON."), cors)
+        status, answer = svc.lookup(body)
+        return _json(start, status, answer, cors)
 
     def post_order(environ: Environ, start: StartResponse, cors: list[tuple[str, str]]) -> Any:
         ctype = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()

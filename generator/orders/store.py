@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import hmac
 import json
 import secrets
 import threading
@@ -51,6 +52,8 @@ SCHEMA = [
         payload TEXT NOT NULL, attempts INTEGER NOT NULL, next_at DOUBLE PRECISION NOT NULL,
         done_at DOUBLE PRECISION, last_error TEXT)""",
     "CREATE TABLE IF NOT EXISTS payment_events (id TEXT PRIMARY KEY, handler TEXT NOT NULL, received_at TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS order_tokens (
+        token_hash TEXT PRIMARY KEY, reference TEXT NOT NULL, created_at TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS orders_created ON orders (created_at)",
     "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (done_at, next_at)",
 ]
@@ -403,11 +406,37 @@ class OrderStore:
         return StoredOrder(row[0], row[1], int(row[2]), document, json.loads(row[4]), row[5], row[6], items)
 
     def check_token(self, reference: str, token: str) -> bool:
-        import hmac
-
+        """The order's own token, or one given by `lookup` to another device."""
         row = self._exec("SELECT token_hash FROM orders WHERE reference = ?", (reference,)).fetchone()
         expected = row[0] if row else token_hash("no such order")
-        return hmac.compare_digest(expected, token_hash(token)) and row is not None
+        if hmac.compare_digest(expected, token_hash(token)) and row is not None:
+            return True
+        extra = self._exec(
+            "SELECT 1 FROM order_tokens WHERE token_hash = ? AND reference = ?", (token_hash(token), reference)
+        ).fetchone()
+        return extra is not None
+
+    def lookup(self, reference: str, email: str) -> dict[str, str] | None:
+        """A new token for the order when `email` is the one it was placed with, else None.
+
+        The buyer who placed the order on another device finds it again with its reference and
+        email. An unknown reference and a wrong email cost the same work and give the same
+        answer, so the lookup tells nobody which references exist. The order's own token is
+        stored only as a hash, so the buyer gets a token of their own (`check_token` takes both).
+        """
+        row = self._exec("SELECT customer, created_at FROM orders WHERE reference = ?", (reference,)).fetchone()
+        stored = str(json.loads(row[0]).get("email", "")) if row else "no order\x00"
+        given = hashlib.sha256(email.strip().lower().encode()).digest()
+        match = hmac.compare_digest(hashlib.sha256(stored.strip().lower().encode()).digest(), given)
+        if not match or row is None:
+            return None
+        token = secrets.token_urlsafe(24)
+        with self.write():
+            self._exec(
+                "INSERT INTO order_tokens (token_hash, reference, created_at) VALUES (?, ?, ?)",
+                (token_hash(token), reference, now_iso()),
+            )
+        return {"reference": reference, "token": token, "created_at": str(row[1])}
 
     def orders(
         self, status: str | None = None, since: str | None = None, until: str | None = None
