@@ -20,6 +20,7 @@ from .errors import ContentError, Problem, Severity, UsageError, did_you_mean
 from .fields import Obj, SourceFile, field_name
 from .media import ImageProblem, MediaLibrary
 from .model import Collection, Image, Product, Site, Store, Story, StoryPart
+from .promotions import Promotion, parse_promotions
 from .stores import parse_stores
 from .themes import load_theme
 from .yamlsafe import YamlError, decode, parse_yaml
@@ -130,6 +131,13 @@ def _load(loader: Loader) -> Site | None:
     catalog_complete = not any(rel.startswith("content/catalog/") for rel in loader.unreadable)
     resolved_stories = _resolve_stories(stories, {p.id: p for p in products}, loader.problems, catalog_complete)
     _link_related(published)
+    promotions: tuple[Promotion, ...] = ()
+    promotions_file = site_dir / "content" / "promotions.yml"
+    if promotions_file.is_file():
+        psrc = loader.read_yaml(promotions_file)
+        if psrc is not None:
+            by_id = {p.id: p for p in published}
+            promotions = parse_promotions(psrc, currency, by_id, {c.id: c for c in collections})
     if config is None:
         return None
     return Site(
@@ -139,6 +147,7 @@ def _load(loader: Loader) -> Site | None:
         stories=tuple(resolved_stories),
         pages=tuple(sorted(pages, key=lambda d: (d.order, d.title))),
         stores=tuple(stores),
+        promotions=promotions,
     )
 
 

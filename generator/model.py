@@ -11,10 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
 from .money import Money
+
+if TYPE_CHECKING:
+    from .promotions import Promotion
 
 LOW_STOCK = 5  # "only N left" from this many down
 
@@ -82,6 +86,15 @@ class Variant:
 
 
 @dataclass(frozen=True, eq=False)
+class GroupBuy:
+    """A threshold pre-order (接龙): the product is made or bought in only if `min_orders`
+    orders come in before `ends`; the order service counts them and settles the outcome."""
+
+    min_orders: int
+    ends: dt.datetime  # aware; orders are taken while now < ends
+
+
+@dataclass(frozen=True, eq=False)
 class Collection:
     id: str
     title: str
@@ -119,6 +132,7 @@ class Product:
     published: bool
     featured: bool
     source: str
+    group_buy: GroupBuy | None = None
     collections: list[Collection] = field(default_factory=list, repr=False)
     related: list[Product] = field(default_factory=list, repr=False)
     stories: list[Story] = field(default_factory=list, repr=False)
@@ -310,6 +324,7 @@ class Site:
     stories: tuple[Story, ...]  # published only, newest first
     pages: tuple[Doc, ...]
     stores: tuple[Store, ...]
+    promotions: tuple[Promotion, ...] = ()  # content/promotions.yml, as written (past ones too)
 
     @property
     def featured(self) -> list[Product]:

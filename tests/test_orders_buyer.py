@@ -3,6 +3,7 @@ by reference and email, sale windows on the service's clock, and group buys."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,23 @@ SHOP: dict[str, str | None] = {
         shipping:
           - {id: standard, label: Standard, price: 10, free_over: 200}
         """,
-    "content/catalog/shop.yml": TEST_PRODUCTS,
+    "content/catalog/shop.yml": TEST_PRODUCTS.rstrip(" ")
+    + """\
+      - {id: pot, title: Clay teapot, price: 300, stock: 10, group_buy: {min_orders: 2, ends: 2026-12-10}}
+      - {id: kettle, title: Kettle, price: 500, stock: 10, group_buy: {min_orders: 3, ends: "2026-12-10 20:00+08:00"}}
+    """,
+    "content/promotions.yml": """\
+        timezone: "+08:00"
+        promotions:
+          - title: December tea sale
+            text: 20% off our green tea.
+            link: products/tea/
+            starts: 2026-12-01
+            ends: 2026-12-07
+            products: [tea]
+            percent: 20
+          - {title: Gift wrapping is free, starts: 2026-11-01, ends: 2026-12-31}
+        """,
 }
 
 
@@ -80,3 +97,93 @@ def test_a_lookup_must_name_a_reference_and_an_email(app: Any, payload: Any, fie
 def test_lookup_takes_only_post(app: Any) -> None:
     res = call(app, "GET", "/api/orders/lookup")
     assert res.status == 405 and res.headers["Allow"] == "POST"
+
+
+def at(service: OrderService, when: str) -> None:
+    """Set the service's clock (an ISO moment with its offset)."""
+    moment = dt.datetime.fromisoformat(when)
+    service.clock = lambda: moment
+
+
+def test_a_sale_window_charges_the_sale_price_only_inside_the_window(app: Any, service: OrderService) -> None:
+    full = 12800 + 2 * 3550 + 1000
+    sale = 10240 + 2 * 3550 + 1000  # 20% off the tea only; the subtotal stays under free shipping
+    cases = [
+        ("2026-11-30T23:59:59+08:00", full),  # before: the window opens at midnight in the shop's time zone
+        ("2026-12-01T00:00:00+08:00", sale),
+        ("2026-12-07T23:59:59+08:00", sale),  # the whole of the last day
+        ("2026-12-08T00:00:00+08:00", full),  # after
+    ]
+    for i, (when, total) in enumerate(cases):
+        at(service, when)
+        other = sale if total == full else full
+        refused = post_json(app, "/api/orders", order_body(expected_total=other), key=f"wrong-{i}")
+        assert refused.status == 409 and refused.json["error"]["total"] == total, (when, refused.body)
+        placed = post_json(app, "/api/orders", order_body(expected_total=total), key=f"right-{i}")
+        assert placed.status == 201, (when, placed.body)
+        tea = placed.json["items"][0]
+        assert tea["product"] == "tea" and tea["unit_price"] == (10240 if total == sale else 12800)
+        stored = service.store.get(placed.json["reference"])
+        assert stored is not None and stored.total == total and stored.items[0]["unit_price"] == tea["unit_price"]
+
+
+def outbox_events(service: OrderService, reference: str) -> list[str]:
+    return sorted(row["event"] for row in service.store.outbox() if row["reference"] == reference)
+
+
+def test_a_group_buy_that_reaches_its_threshold_confirms_all_its_orders(app: Any, service: OrderService) -> None:
+    at(service, "2026-12-05T12:00:00+00:00")
+    pot = {"items": [{"product": "pot", "variant": None, "quantity": 1}], "expected_total": 30000 + 0}
+    refs = []
+    for i in range(2):
+        res = post_json(app, "/api/orders", order_body(**pot), key=f"pot-{i}")
+        assert res.status == 201, res.body
+        assert res.json["status"] == "preorder"
+        refs.append(res.json["reference"])
+    progress = call(app, "GET", "/api/group-buys/pot").json
+    assert progress == {"product": "pot", "min_orders": 2, "ends": "2026-12-11T00:00:00Z", "open": True,
+                        "joined": 2, "outcome": None, "settled_at": None}  # fmt: skip
+    mixed = {"items": pot["items"] + [{"product": "tea", "variant": None, "quantity": 1}], "expected_total": 1}
+    res = post_json(app, "/api/orders", order_body(**mixed), key="mixed")
+    assert res.status == 422 and res.json["error"]["field"] == "items"
+
+    assert service.settle_group_buys() == [], "nothing has ended yet"
+    at(service, "2026-12-11T00:00:00+00:00")
+    late = post_json(app, "/api/orders", order_body(**pot), key="late")
+    assert late.status == 422 and late.json["error"]["code"] == "group_buy_closed"
+    assert call(app, "GET", "/api/group-buys/pot").json["open"] is False
+    settled = service.settle_group_buys()
+    assert ("pot", "confirmed", refs) in settled
+    for ref in refs:
+        order = service.store.get(ref)
+        assert order is not None and order.status == "confirmed"
+        assert outbox_events(service, ref) == ["order.confirmed", "order.created"]
+    assert service.settle_group_buys() == [], "settling again changes nothing"
+    assert all(outbox_events(service, ref).count("order.confirmed") == 1 for ref in refs)
+    progress = call(app, "GET", "/api/group-buys/pot").json
+    assert progress["outcome"] == "confirmed" and progress["joined"] == 2
+    # a confirmed order goes on like any other
+    assert service.store.set_status(refs[0], "paid").status == "paid"
+
+
+def test_a_group_buy_short_of_its_threshold_cancels_its_orders_and_gives_the_stock_back(
+    app: Any, service: OrderService
+) -> None:
+    at(service, "2026-12-10T11:00:00+00:00")
+    kettle = {"items": [{"product": "kettle", "variant": None, "quantity": 2}], "expected_total": 100000}
+    refs = [post_json(app, "/api/orders", order_body(**kettle), key=f"k-{i}").json["reference"] for i in range(2)]
+    assert service.store.stock()["kettle"] == 6
+    at(service, "2026-12-10T12:00:00+00:00")  # 20:00 in +08:00: the end
+    settled = service.settle_group_buys()
+    assert ("kettle", "cancelled", refs) in settled
+    assert service.store.stock()["kettle"] == 10
+    for ref in refs:
+        order = service.store.get(ref)
+        assert order is not None and order.status == "cancelled"
+        assert outbox_events(service, ref) == ["order.cancelled", "order.created"]
+        row = next(r for r in service.store.outbox() if r["reference"] == ref and r["event"] == "order.cancelled")
+        assert row["done_at"] is None  # waiting for the outbox worker
+    assert service.settle_group_buys() == []
+    assert service.store.stock()["kettle"] == 10, "settling again gives nothing back twice"
+    assert call(app, "GET", "/api/group-buys/kettle").json["outcome"] == "cancelled"
+    assert call(app, "GET", "/api/group-buys/tea").status == 404

@@ -42,8 +42,12 @@ def make_store(config: ServiceConfig) -> OrderStore:
 class OrderService:
     """The service's state: catalog (reloaded when its file changes), store, handler."""
 
-    def __init__(self, config: ServiceConfig, store: OrderStore | None = None, handler: CheckoutHandler | None = None):
+    def __init__(
+        self, config: ServiceConfig, store: OrderStore | None = None, handler: CheckoutHandler | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:  # fmt: skip
         self.config = config
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))  # sale windows and group buys; tests set it
         self.store = store or make_store(config)
         self.handler = handler or load_handler(config.handler, config.handler_options)
         self._catalog_lock = threading.Lock()
@@ -79,7 +83,7 @@ class OrderService:
         if seen is not None:
             return self._pay_stored(*seen)
         catalog = self.catalog()
-        order = price_order(body, catalog, self.config.coupons, dt.datetime.now(dt.UTC).date())
+        order = price_order(body, catalog, self.config.coupons, self.clock())
         document = self._document(order, catalog)
         status, response = self.store.place(
             order, key, request_hash, self.handler.name, document, [n.name for n in self.config.notify],
@@ -134,7 +138,7 @@ class OrderService:
                     "variant": line.sellable.variant,
                     "title": line.sellable.title,
                     "quantity": line.quantity,
-                    "unit_price": line.sellable.price,
+                    "unit_price": line.unit_price,
                     "line_total": line.total,
                 }
                 for line in order.lines
@@ -176,6 +180,28 @@ class OrderService:
             log.info("order lookup without a match")
             return 404, _error("not_found", "No order matches this reference and email.")
         return 200, found
+
+    def group_buy_view(self, product: str) -> tuple[int, dict[str, Any]]:
+        """GET /api/group-buys/<product>: the live progress a product page shows."""
+        info = self.catalog().group_buys.get(product)
+        if info is None:
+            return 404, _error("not_found", "No group buy for this product.")
+        state = self.store.group_buy(product)
+        ends = info.ends.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        is_open = state["outcome"] is None and self.clock() < info.ends
+        return 200, {"product": product, "min_orders": info.min_orders, "ends": ends, "open": is_open, **state}
+
+    def settle_group_buys(self) -> list[tuple[str, str, list[str]]]:
+        """Settle every group buy that has ended by the service's clock and is not settled yet:
+        (product, outcome, references) for each one settled now. Safe to repeat."""
+        now = self.clock()
+        done = []
+        for product, info in sorted(self.catalog().group_buys.items()):
+            if now >= info.ends:
+                result = self.store.settle_group_buy(product, info.min_orders)
+                if result is not None:
+                    done.append((product, *result))
+        return done
 
     def order_view(self, reference: str, token: str) -> tuple[int, dict[str, Any]]:
         if not token or not self.store.check_token(reference, token):
@@ -252,6 +278,12 @@ def make_app(config: ServiceConfig, service: OrderService | None = None) -> Call
             if method != "GET":
                 return _json(start, 405, _error("method_not_allowed", "Use GET."), cors + [("Allow", "GET")])
             status, body = svc.order_view(match.group(1), environ.get("HTTP_X_ORDER_TOKEN", ""))
+            return _json(start, status, body, cors)
+        match = re.fullmatch(r"/api/group-buys/([a-z0-9-]{1,100})", path)
+        if match:
+            if method != "GET":
+                return _json(start, 405, _error("method_not_allowed", "Use GET."), cors + [("Allow", "GET")])
+            status, body = svc.group_buy_view(match.group(1))
             return _json(start, status, body, cors)
         if path == "/api/stock" and method == "GET":
             catalog = svc.catalog()
