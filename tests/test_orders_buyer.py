@@ -12,7 +12,8 @@ import pytest
 from orders_fixtures import TEST_PRODUCTS, order_body, write_catalog
 from wsgi_client import call, post_json
 
-from generator.orders.app import OrderService
+from generator.orders.app import OrderService, make_app
+from generator.orders.config import ServiceConfig
 
 SHOP: dict[str, str | None] = {
     "site.yml": """\
@@ -187,3 +188,44 @@ def test_a_group_buy_short_of_its_threshold_cancels_its_orders_and_gives_the_sto
     assert service.store.stock()["kettle"] == 10, "settling again gives nothing back twice"
     assert call(app, "GET", "/api/group-buys/kettle").json["outcome"] == "cancelled"
     assert call(app, "GET", "/api/group-buys/tea").status == 404
+
+
+def test_the_seller_settles_from_cron_and_pastes_the_participant_list(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    site = tmp_path / "site"
+    products = str(SHOP["content/catalog/shop.yml"]).replace("2026-12-10", "2025-12-10")
+    shop = {**SHOP, "content/catalog/shop.yml": products}
+    catalog = write_catalog(site, shop)
+    svc = OrderService(ServiceConfig(catalog=catalog, database=str(site / "orders.sqlite3")))
+    at(svc, "2025-12-09T10:00:00+00:00")  # the orders come in before the group buy ends
+    app = make_app(svc.config, svc)
+    buyers = [("Li Wei", "+86 138 1234 5678"), ("王小明", "13900001111")]
+    refs = []
+    for i, (name, phone) in enumerate(buyers):
+        customer = {"name": name, "phone": phone, "email": f"b{i}@example.com", "address": "1 Rd"}
+        body = order_body(items=[{"product": "pot", "variant": None, "quantity": i + 1}], customer=customer,
+                          expected_total=(i + 1) * 30000)  # fmt: skip
+        res = post_json(app, "/api/orders", body, key=f"p{i}")
+        assert res.status == 201, res.body
+        refs.append(res.json["reference"])
+    svc.store.close()
+
+    listed = cli("orders", "export", str(site), "--group-buy", "pot")
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert lines[0] == "Clay teapot: group buy, 2 of 2 joined (until 2025-12-11 00:00 UTC)"
+    assert lines[2] == f"1. L* W**  138****5678  x1  {refs[0][-4:]}"
+    assert lines[3] == f"2. 王**  139****1111  x2  {refs[1][-4:]}"
+    assert "Li Wei" not in listed.output and "5678" in listed.output and "1234" not in listed.output
+    assert cli("orders", "export", str(site), "--group-buy", "tea").exit_code != 0
+    assert cli("orders", "export", str(site)).exit_code != 0, "--csv or --group-buy"
+
+    # by the real clock both group buys have ended: pot has its 2, kettle nobody
+    first = cli("orders", "settle-group-buys", str(site))
+    assert first.exit_code == 0, first.output
+    assert f"pot: confirmed, 2 order(s): {refs[0]} {refs[1]}" in first.output
+    assert "kettle: cancelled, 0 order(s)" in first.output
+    again = cli("orders", "settle-group-buys", str(site))
+    assert again.exit_code == 0 and again.output.strip() == "No group buy to settle."
+    shown = cli("orders", "show", str(site), refs[0])
+    assert "confirmed" in shown.output
+    assert "it goes ahead" in cli("orders", "export", str(site), "--group-buy", "pot").output
