@@ -93,6 +93,11 @@ class GroupBuy:
     min_orders: int
     ends: dt.datetime  # aware; orders are taken while now < ends
 
+    @property
+    def last_day(self) -> dt.date:
+        """The last day orders are taken, as the shop owner wrote it (`ends` is the moment after)."""
+        return (self.ends - dt.timedelta(microseconds=1)).date()
+
 
 @dataclass(frozen=True, eq=False)
 class Collection:

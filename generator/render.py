@@ -23,8 +23,9 @@ from . import structured
 from .errors import Problem
 from .i18n import Text, english, load_translations
 from .markup import plain_text
-from .model import ShareImage, Site
+from .model import Product, ShareImage, Site, Variant
 from .money import Money, babel_locale, format_money, minor_digits
+from .promotions import Promotion, best_sale
 from .themes import Theme, css_block
 
 
@@ -115,9 +116,45 @@ def make_environment(
     def date(value: dt.date) -> str:
         return str(format_date(value, "long", locale=babel_locale(language)))
 
-    env.globals.update(url=url, static=static, absolute_url=absolute_url)
+    def sale(product: Product, item: Product | Variant | None = None) -> SaleView | None:
+        return sale_view(site.promotions, product, item if item is not None else product)
+
+    env.globals.update(url=url, static=static, absolute_url=absolute_url, sale=sale)
     env.filters.update(money=money, date=date)
     return env
+
+
+@dataclass(frozen=True)
+class SaleView:
+    """`sale(product, item)` in templates: the best sale window for a product or a variant.
+
+    The page shows it only while the window is open by the device's clock (buyer.js toggles
+    the elements marked with `window`), so a sale opens and closes without a rebuild."""
+
+    price: Money  # during the window
+    regular: Money
+    promotion: Promotion
+    window: str  # "<starts>/<ends>", ISO 8601 UTC, for data-window
+
+    @property
+    def starts(self) -> dt.date:
+        return self.promotion.starts.date()
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.promotion.last_day
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def sale_view(promotions: tuple[Promotion, ...], product: Product, item: Product | Variant) -> SaleView | None:
+    best = best_sale(promotions, product.id, item.price)
+    if best is None:
+        return None
+    promo, price = best
+    return SaleView(price, item.price, promo, f"{_iso(promo.starts)}/{_iso(promo.ends)}")
 
 
 def absolute(site: Site, url: str) -> str:
@@ -266,6 +303,9 @@ class SiteContext:
         self.stories = site.stories
         self.pages = site.pages
         self.stores = site.stores
+        # banners: the promotions not over when the shop was built (buyer.js hides them once over)
+        now = dt.datetime.now(dt.UTC)
+        self.promotions = tuple(p for p in site.promotions if p.ends > now)
 
 
 class ThemeContext:

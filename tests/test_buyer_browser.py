@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,9 +24,27 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    out = tmp_path_factory.mktemp("buyer") / "public"
-    for url in serve_site(REPO, out):
-        yield url, out
+    """The demo shop under `micromall serve`, its group buy moved far ahead so that it is open
+    whenever the tests run. Yields (url, site folder); the build is in site/public."""
+    site = tmp_path_factory.mktemp("buyer") / "site"
+    shutil.copytree(REPO / "content", site / "content")
+    shutil.copy(REPO / "site.yml", site / "site.yml")
+    teaware = site / "content/catalog/30-teaware.yml"
+    text = teaware.read_text("utf-8")
+    assert "ends: 2026-12-20" in text
+    teaware.write_text(text.replace("ends: 2026-12-20", "ends: 2099-12-20"), "utf-8")
+    for url in serve_site(site, site / "public"):
+        yield url, site
+
+
+def shot(page: Page, name: str, focus: str | None = None) -> None:
+    """Screenshots for a person to look at, when MICROMALL_SCREENSHOTS names a folder: the
+    screen with `focus` in view, or the whole page."""
+    folder = os.environ.get("MICROMALL_SCREENSHOTS")
+    if folder:
+        if focus:
+            page.locator(focus).evaluate("e => e.scrollIntoView({block: 'center'})")
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=focus is None)
 
 
 @pytest.fixture
@@ -62,6 +81,7 @@ def test_favorite_a_product_reload_and_find_it_on_the_favorites_page(page: Page,
     cards.first.wait_for()
     titles = cards.locator(".product-card__link").all_inner_texts()
     assert titles == [second["title"], first["title"]]  # newest first
+    shot(page, "favorites")
     assert page.locator("[data-favorites-empty]").is_hidden()
     # un-favorite from the favorites page; after a reload it is gone
     page.locator(f"[data-product-list=favorites] [data-fav='{second['id']}']").click()
@@ -109,16 +129,16 @@ def place_order(page: Page, url: str, product: dict[str, object]) -> str:
     return page.locator("[data-order-reference]").inner_text().strip()
 
 
-def set_status(out: Path, reference: str, status: str) -> None:
+def set_status(site: Path, reference: str, status: str) -> None:
     subprocess.run(
-        [sys.executable, "-m", "generator", "orders", "set-status", str(REPO), "--database",
-         str(out.parent / "preview-orders.sqlite3"), "--catalog", str(out / "catalog.json"), reference, status],
+        [sys.executable, "-m", "generator", "orders", "set-status", str(site), "--database",
+         str(site / "preview-orders.sqlite3"), "--catalog", str(site / "public/catalog.json"), reference, status],
         check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(REPO)},
     )  # fmt: skip
 
 
 def test_my_orders_lists_the_order_with_its_live_status(page: Page, shop: tuple[str, Path], browser: Browser) -> None:
-    url, out = shop
+    url, site = shop
     plain = next(p for p in catalog(url)["products"] if not p["variants"] and p["stock"] and not p["sold_out"])
     reference = place_order(page, url, plain)
 
@@ -128,10 +148,12 @@ def test_my_orders_lists_the_order_with_its_live_status(page: Page, shop: tuple[
     status.wait_for()
     assert status.get_attribute("data-status") == "pending_payment"
     assert status.inner_text().strip() == "Waiting for payment"
-    set_status(out, reference, "paid")
+    shot(page, "my-orders-pending")
+    set_status(site, reference, "paid")
     page.reload()
     page.locator(f"[data-order-ref='{reference}'] [data-slot=status][data-status=paid]").wait_for()
     assert page.locator(f"[data-order-ref='{reference}'] [data-slot=status]").inner_text().strip() == "Paid"
+    shot(page, "my-orders")
     row = page.locator(f"[data-order-ref='{reference}']")
     row.locator("[data-slot=ref]").click()
     page.wait_for_url(re.compile(r"/order/\?ref=" + reference))
@@ -158,3 +180,54 @@ def test_my_orders_lists_the_order_with_its_live_status(page: Page, shop: tuple[
         pg.locator(f"[data-order-ref='{reference}'] [data-slot=status][data-status=paid]").wait_for()
     finally:
         other.close()
+
+
+def test_sale_prices_show_by_the_device_clock(page: Page, shop: tuple[str, Path]) -> None:
+    url, _ = shop
+    data = catalog(url)
+    sale = data["promotions"][0]
+    product = next(p for p in data["products"] if p["id"] in sale["products"] and not p["variants"])
+    sale_price = product["price"] - round(product["price"] * sale["percent"] / 100)
+    shown = f"{sale_price // 100:,}.{sale_price % 100:02d}"
+    regular = f"{product['price'] // 100:,}.{product['price'] % 100:02d}"
+
+    page.clock.set_fixed_time("2027-03-01T00:00:00Z")  # after the window
+    page.goto(url + f"products/{product['id']}/")
+    price = page.locator(".buy-box [data-price-display]")
+    assert price.locator("[data-when=on]").is_hidden() and price.locator("[data-when=off]").is_visible()
+    assert shown not in price.inner_text()
+    assert page.locator(".buy-box .promo-banner").is_hidden()
+
+    page.clock.set_fixed_time(sale["starts"])  # the first moment of the window
+    page.goto(url + f"products/{product['id']}/")
+    assert price.locator("[data-when=on]").is_visible() and price.locator("[data-when=off]").is_hidden()
+    assert shown in price.inner_text() and regular in price.locator("s").inner_text()
+    assert page.locator(".buy-box .promo-banner").is_visible()
+    page.locator("[data-buy-box] [data-add-to-cart]").click()
+    page.goto(url + "cart/")
+    line = page.locator(f"[data-cart-line][data-product='{product['id']}']")
+    line.wait_for()
+    assert shown in line.locator("[data-slot=unit]").inner_text()
+    assert regular in line.locator("[data-slot=unit] s").inner_text()
+    assert page.locator("[data-notice]").count() == 0, "the sale price is no price change"
+    assert shown in page.locator("[data-cart-subtotal]").inner_text()
+
+
+def test_group_buy_progress_on_the_product_page(page: Page, shop: tuple[str, Path]) -> None:
+    url, _ = shop
+    product = next(p for p in catalog(url)["products"] if p["group_buy"])
+    page.goto(url + f"products/{product['id']}/")
+    text = page.locator("[data-group-buy-text]")
+    text.wait_for()
+    before = int(page.locator("[data-group-buy]").get_attribute("data-joined-count") or "-1")
+    assert text.inner_text() == f"{before} of {product['group_buy']['min_orders']} joined"
+
+    reference = place_order(page, url, product)
+    assert page.locator("[data-order-status]").inner_text().strip() == "Group buy: waiting for others to join"
+    page.goto(url + f"products/{product['id']}/")
+    page.locator(f"[data-group-buy][data-joined-count='{before + 1}']").wait_for()
+    assert text.inner_text() == f"{before + 1} of {product['group_buy']['min_orders']} joined"
+    assert page.locator("[data-group-buy-bar]").get_attribute("value") == str(before + 1)
+    shot(page, "group-buy", "[data-group-buy]")
+    page.goto(url + "orders/")
+    page.locator(f"[data-order-ref='{reference}'] [data-slot=status][data-status=preorder]").wait_for()

@@ -2,7 +2,12 @@
    - Favorites: the heart buttons [data-fav] toggle a product in localStorage
      "micromall:favorites:<base path>"; the favorites page lists them from catalog.json.
    - Recently viewed: a product page records its id (last 12) in "micromall:recent:<base path>";
-     [data-recent] sections (home, cart, favorites) list them. */
+     [data-recent] sections (home, cart, favorites) list them.
+   - Sale windows: [data-window="<start>/<end>"] elements show by this device's clock:
+     data-when="on" inside the window, "off" outside it, "until" before its end (banners).
+     micromall.salePrice(catalog, productId, price) applies catalog.json's windows the same way
+     (for display; the order service charges by its own clock).
+   - Group buys: [data-group-buy="<url>"] shows the live progress from the order service. */
 (function () {
   "use strict";
   var cfg = (window.micromall && window.micromall.config) || {};
@@ -93,7 +98,48 @@
     });
   }
 
+  function windows() {
+    var now = Date.now();
+    document.querySelectorAll("[data-window]").forEach(function (el) {
+      var w = el.getAttribute("data-window").split("/");
+      var when = el.getAttribute("data-when");
+      var end = Date.parse(w[1]);
+      var open = now >= Date.parse(w[0]) && now < end;
+      el.hidden = when === "until" ? now >= end : (when === "on") !== open;
+    });
+  }
+
+  // The lowest price of the windows open now; the service's rule (percent rounds half up).
+  function salePrice(cat, id, price) {
+    var now = Date.now();
+    return (cat.promotions || []).reduce(function (best, p) {
+      if (now < Date.parse(p.starts) || now >= Date.parse(p.ends) || (p.products && p.products.indexOf(id) < 0)) return best;
+      var sale = p.percent ? price - Math.round(price * p.percent / 100) : Math.max(0, price - (p.amount || 0));
+      return Math.min(best, sale);
+    }, price);
+  }
+  if (window.micromall) window.micromall.salePrice = salePrice;
+
+  function groupBuy(box) {
+    fetch(box.getAttribute("data-group-buy"), { cache: "no-store" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (g) {
+        if (!g) return;
+        var bar = box.querySelector("[data-group-buy-bar]");
+        bar.value = Math.min(g.joined, g.min_orders);
+        var text = box.getAttribute("data-joined").replace("{n}", g.joined).replace("{min}", g.min_orders);
+        if (g.outcome) text = box.getAttribute("data-" + g.outcome);
+        else if (!g.open) text = box.getAttribute("data-ended");
+        box.querySelector("[data-group-buy-text]").textContent = text;
+        box.querySelector("[data-group-buy-progress]").hidden = false;
+        box.setAttribute("data-joined-count", g.joined);
+      }, function () { /* no service: the rule stays, without progress */ });
+  }
+
   function init() {
+    windows();
+    document.addEventListener("change", windows);
+    document.querySelectorAll("[data-group-buy]").forEach(groupBuy);
     var product = document.querySelector("[data-product-id]");
     if (product) {
       var id = product.getAttribute("data-product-id");
