@@ -21,6 +21,7 @@ from .fields import Obj, SourceFile, field_name
 from .media import ImageProblem, MediaLibrary
 from .model import Collection, Image, Product, Site, Store, Story, StoryPart
 from .promotions import Promotion, parse_promotions
+from .rates import parse_rates
 from .stores import parse_stores
 from .themes import load_theme
 from .yamlsafe import YamlError, decode, parse_yaml
@@ -138,6 +139,15 @@ def _load(loader: Loader) -> Site | None:
         if psrc is not None:
             by_id = {p.id: p for p in published}
             promotions = parse_promotions(psrc, currency, by_id, {c.id: c for c in collections})
+    display_rates = None
+    if config is not None and config.display_currencies and src is not None:
+        where = (src.rel, src.line(("display_currencies",)))
+        rates_file = site_dir / "content" / "rates.yml"
+        rsrc = loader.read_yaml(rates_file) if rates_file.is_file() else None
+        if rsrc is not None:
+            display_rates = parse_rates(rsrc, currency, config.display_currencies, where)
+        elif not rates_file.is_file():
+            loader.problems.append(Problem(where[0], where[1], "display_currencies", "needs content/rates.yml"))
     if config is None:
         return None
     return Site(
@@ -148,6 +158,7 @@ def _load(loader: Loader) -> Site | None:
         pages=tuple(sorted(pages, key=lambda d: (d.order, d.title))),
         stores=tuple(stores),
         promotions=promotions,
+        display_rates=display_rates,
     )
 
 

@@ -19,6 +19,7 @@ from .money import Money
 
 if TYPE_CHECKING:
     from .promotions import Promotion
+    from .rates import DisplayRates
 
 LOW_STOCK = 5  # "only N left" from this many down
 
@@ -309,6 +310,7 @@ class SiteConfig:
     shipping: tuple[ShippingMethod, ...]
     checkout: Checkout
     theme_settings: Mapping[str, object] = field(default_factory=dict)  # checked against the theme
+    display_currencies: tuple[str, ...] = ()  # approximate prices in these too (content/rates.yml)
 
     @property
     def base_path(self) -> str:
@@ -330,6 +332,7 @@ class Site:
     pages: tuple[Doc, ...]
     stores: tuple[Store, ...]
     promotions: tuple[Promotion, ...] = ()  # content/promotions.yml, as written (past ones too)
+    display_rates: DisplayRates | None = None  # content/rates.yml, for config.display_currencies
 
     @property
     def featured(self) -> list[Product]:

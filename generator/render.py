@@ -119,7 +119,13 @@ def make_environment(
     def sale(product: Product, item: Product | Variant | None = None) -> SaleView | None:
         return sale_view(site.promotions, product, item if item is not None else product)
 
+    def approx(value: Money) -> list[str]:
+        """The price in site.yml's display_currencies, formatted, for "≈ US$17.60"."""
+        rates = site.display_rates
+        return [approx_money(m, language) for m in rates.convert(value)] if rates else []
+
     env.globals.update(url=url, static=static, absolute_url=absolute_url, sale=sale)
+    env.filters.update(approx=approx)
     env.filters.update(money=money, date=date)
     return env
 
@@ -155,6 +161,15 @@ def sale_view(promotions: tuple[Promotion, ...], product: Product, item: Product
         return None
     promo, price = best
     return SaleView(price, item.price, promo, f"{_iso(promo.starts)}/{_iso(promo.ends)}")
+
+
+def approx_money(money: Money, language: str) -> str:
+    """Like format_money, but never a bare "$": next to another currency's price a dollar sign
+    must say whose dollar it is ("US$17.60", as the Chinese locale writes it too)."""
+    text = format_money(money, language)
+    if "$" in text and not any(c.isalpha() for c in text.split("$")[0][-2:]):
+        text = text.replace("$", money.currency[:2] + "$", 1)
+    return text
 
 
 def absolute(site: Site, url: str) -> str:
@@ -293,6 +308,7 @@ class SiteContext:
         self.language = cfg.language
         self.currency = cfg.currency
         self.currency_digits = minor_digits(cfg.currency)  # for scripts that format minor units
+        self.display_rates = site.display_rates
         self.logo = cfg.logo
         self.contact = cfg.contact
         self.shipping = cfg.shipping

@@ -124,3 +124,39 @@ def test_catalog_json_and_pages_carry_the_windows(make_site: Callable[..., Path]
     assert f'{window} data-when="on" hidden' in page
     assert "115.20" in page  # 128 less 10%, shown while the window is open
     assert "/api/group-buys/green" in page and "5 orders are in by April 30, 2026" in page
+
+
+def test_display_currencies_are_shown_as_approximate(
+    make_site: Callable[..., Path], cli: Callable[..., Result]
+) -> None:
+    from conftest import MINI_SITE
+
+    site_yml = str(MINI_SITE["site.yml"]).rstrip(" ") + "        display_currencies: [USD, EUR, CNY]\n"
+    rates = "as_of: 2026-11-20\nrates: {USD: 0.1375, EUR: 0.13, GBP: 0.11}\n"
+    site = make_site({"site.yml": site_yml, "content/rates.yml": rates})
+    result = cli("build", str(site))
+    assert result.exit_code == 0, result.output
+    page = (site / "public/products/green/index.html").read_text("utf-8")
+    # 128 CNY: 17.60 USD, 16.64 EUR; the shop's own currency is not repeated
+    assert '<span class="visually-hidden">approximately</span> US$17.60</span>' in page
+    assert '<span class="visually-hidden">approximately</span> €16.64</span>' in page
+    assert "you pay in CNY" in page
+    catalog = json.loads((site / "public/catalog.json").read_text("utf-8"))
+    assert catalog["currency"] == "CNY" and "USD" not in json.dumps(catalog)
+
+
+def test_display_currency_mistakes(make_site: Callable[..., Path], cli: Callable[..., Result]) -> None:
+    from conftest import MINI_SITE
+
+    site_yml = str(MINI_SITE["site.yml"]).rstrip(" ") + "        display_currencies: [USD, EUR, XYZ]\n"
+    site = make_site({"site.yml": site_yml, "content/rates.yml": "rates: {USD: 0.14, AUD: none}\n"})
+    result = cli("check", str(site))
+    assert result.exit_code == 1
+    assert sorted(result.stderr.splitlines()[:-1]) == [
+        "content/rates.yml:1: rates.AUD: must be a number above 0 (one CNY in AUD), got text",
+        "site.yml:17: display_currencies: EUR needs a rate in content/rates.yml (rates: {EUR: ...})",
+        "site.yml:17: display_currencies[2]: unknown currency 'XYZ': use a code such as USD",
+    ]
+    (site / "content/rates.yml").unlink()
+    result = cli("check", str(site))
+    assert "site.yml:17: display_currencies: needs content/rates.yml" in result.stderr
