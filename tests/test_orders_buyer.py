@@ -229,3 +229,27 @@ def test_the_seller_settles_from_cron_and_pastes_the_participant_list(tmp_path: 
     shown = cli("orders", "show", str(site), refs[0])
     assert "confirmed" in shown.output
     assert "it goes ahead" in cli("orders", "export", str(site), "--group-buy", "pot").output
+
+
+def test_the_running_service_settles_on_its_own_clock(app: Any, service: OrderService) -> None:
+    import time
+
+    from generator.orders.app import GroupBuySettler
+
+    at(service, "2026-12-09T00:00:00+00:00")
+    pot = {"items": [{"product": "pot", "variant": None, "quantity": 1}], "expected_total": 30000}
+    ref = post_json(app, "/api/orders", order_body(**pot), key="pot").json["reference"]
+    settler = GroupBuySettler(service, interval=0.05)
+    settler.start()
+    try:
+        time.sleep(0.2)
+        assert service.store.get(ref).status == "preorder", "not ended yet"  # type: ignore[union-attr]
+        at(service, "2026-12-11T00:00:00+00:00")
+        deadline = time.monotonic() + 10
+        while service.store.group_buy("pot")["outcome"] is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        settler.stop()
+        settler.join(timeout=5)
+    assert service.store.group_buy("pot")["outcome"] == "cancelled"  # 1 of 2 joined
+    assert service.store.get(ref).status == "cancelled"  # type: ignore[union-attr]

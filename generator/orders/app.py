@@ -211,6 +211,28 @@ class OrderService:
         return 200, order.document
 
 
+class GroupBuySettler(threading.Thread):
+    """Settles ended group buys on the service's own clock while `orders serve` runs, so that
+    no cron job is needed; `micromall orders settle-group-buys` does the same once."""
+
+    def __init__(self, service: OrderService, interval: float = 60.0) -> None:
+        super().__init__(name="micromall-group-buys", daemon=True)
+        self.service, self.interval = service, interval
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                for product, outcome, refs in self.service.settle_group_buys():
+                    log.info("group buy %s settled: %s, %d order(s)", product, outcome, len(refs))
+            except Exception:
+                log.exception("settling group buys failed; trying again later")
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+
 # -- WSGI ------------------------------------------------------------------------------------
 
 

@@ -69,7 +69,7 @@ def serve(site_dir: str, config: str | None, database: str | None, catalog: str 
 
     import waitress
 
-    from .app import OrderService, make_app
+    from .app import GroupBuySettler, OrderService, make_app
     from .notify import OutboxWorker, make_notifiers
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -80,6 +80,8 @@ def serve(site_dir: str, config: str | None, database: str | None, catalog: str 
         raise click.ClickException(str(exc)) from None
     worker = OutboxWorker(service.store, make_notifiers(cfg.notify))
     worker.start()
+    settler = GroupBuySettler(service)
+    settler.start()
     click.echo(f"Order service for {service.catalog().title or 'the shop'} on http://{host}:{port}/api/ "
                f"({'PostgreSQL' if cfg.is_postgres else 'SQLite'}); Ctrl+C stops.")  # fmt: skip
     try:
@@ -87,6 +89,7 @@ def serve(site_dir: str, config: str | None, database: str | None, catalog: str 
                        ident="micromall", _quiet=True)  # fmt: skip
     finally:
         worker.stop()
+        settler.stop()
 
 
 def _line(order: StoredOrder) -> str:
