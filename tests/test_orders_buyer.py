@@ -253,3 +253,34 @@ def test_the_running_service_settles_on_its_own_clock(app: Any, service: OrderSe
         settler.join(timeout=5)
     assert service.store.group_buy("pot")["outcome"] == "cancelled"  # 1 of 2 joined
     assert service.store.get(ref).status == "cancelled"  # type: ignore[union-attr]
+
+
+def test_the_answers_match_docs_openapi(app: Any, service: OrderService) -> None:
+    import yaml
+    from test_openapi import SPEC_FILE, check
+
+    spec = yaml.safe_load(SPEC_FILE.read_text("utf-8"))
+    at(service, "2026-11-20T00:00:00+00:00")  # before the tea sale; the group buys are open
+    placed = post_json(app, "/api/orders", order_body())
+    check(spec, placed, "post", "/api/orders")
+    pot = {"items": [{"product": "pot", "variant": None, "quantity": 1}], "expected_total": 30000}
+    preorder = post_json(app, "/api/orders", order_body(**pot), key="pot")
+    check(spec, preorder, "post", "/api/orders")
+    found = lookup(app, {"reference": placed.json["reference"], "email": "li@example.com"})
+    for res in (found, lookup(app, {"reference": "MM-NONE", "email": "x@y.cn"}), lookup(app, {"email": 1})):
+        check(spec, res, "post", "/api/orders/lookup")
+    assert [found.status] == [200]
+    for product in ("pot", "tea"):
+        check(spec, call(app, "GET", f"/api/group-buys/{product}"), "get", "/api/group-buys/{product}")
+    at(service, "2026-12-12T00:00:00+00:00")
+    service.settle_group_buys()
+    settled = call(app, "GET", "/api/group-buys/pot")
+    assert settled.json["outcome"] == "cancelled"
+    check(spec, settled, "get", "/api/group-buys/{product}")
+    closed = post_json(app, "/api/orders", order_body(**pot), key="late")
+    check(spec, closed, "post", "/api/orders")
+    view = call(
+        app, "GET", f"/api/orders/{preorder.json['reference']}", headers={"X-Order-Token": preorder.json["token"]}
+    )
+    assert view.json["status"] == "cancelled"
+    check(spec, view, "get", "/api/orders/{reference}")
