@@ -209,7 +209,8 @@ def plan_pages(
              "cart"),
         spec("order.html", "order", "order/", _("Your order"), _("Your order at %(shop)s.", shop=shop), "cart"),
         spec("search.html", "search", "search/", _("Search"), _("Search %(shop)s.", shop=shop), ""),
-        spec("favorites.html", "favorites", "favorites/", _("Favorites"), _("Your favorites at %(shop)s.", shop=shop), ""),
+        spec("favorites.html", "favorites", "favorites/", _("Favorites"), _("Your favorites at %(shop)s.", shop=shop),
+             ""),
         spec("orders.html", "orders", "orders/", _("My orders"), _("Your orders at %(shop)s.", shop=shop), ""),
     ]  # fmt: skip
     pickup = site.pickup_stores

@@ -41,8 +41,7 @@
   }
 
   function money(minor) {
-    var f = new Intl.NumberFormat(cfg.language, { style: "currency", currency: catalog.currency });
-    return f.format(minor / Math.pow(10, catalog.minor_digits));
+    return window.micromall.money(minor, catalog.currency);
   }
 
   function card(tpl, p) {

@@ -22,10 +22,7 @@
     var d = new Date(iso);
     return isNaN(d) ? "" : d.toLocaleDateString(cfg.language, { dateStyle: "long" });
   }
-  function money(minor, cur) {
-    var f = new Intl.NumberFormat(cfg.language, { style: "currency", currency: cur });
-    return f.format(minor / Math.pow(10, f.resolvedOptions().maximumFractionDigits));
-  }
+  var money = M.money;
 
   function row(o) {
     var li = $("[data-orders-template]").content.firstElementChild.cloneNode(true);
