@@ -11,22 +11,30 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
+
+import jinja2
 
 from .cache import CACHE_DIR, ImageCache, tag_for
 from .catalog_json import render_catalog_json
 from .errors import ContentError, Problem
 from .feeds import render_atom, render_product_csv, render_product_rss
 from .imaging import ImageMaker
+from .imaging import process_context as mp_context
 from .load import load_site
 from .model import Site
-from .output import Source, WriteStats, check_out_dir, write_outputs
-from .render import TemplateProblem, file_digest, make_environment, plan_pages, render_pages
+from .output import Source, Staging, WriteStats, check_out_dir, stage_file
+from .render import PageSpec, TemplateProblem, file_digest, make_environment, plan_pages, render_pages
 from .search import render_search_index
 from .share import plan_share
 from .sitemap import render_robots, render_sitemap
 from .themes import Theme, ThemeError, load_theme
+
+#: Reports progress: (what, done, total), e.g. ("pages", 1200, 10021).
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -77,13 +85,15 @@ def build(
     base_url: str | None = None,
     cache_dir: Path | None = None,
     workers: int | None = None,
+    progress: Progress | None = None,
 ) -> BuildResult:
     """Build the shop in `site_dir` into `out_dir` (default: site_dir/public).
 
     `base_url` replaces site.yml's for this build only: the preview server serves the shop
     at its own address, where the published URL's path would not resolve. `cache_dir` holds
     the share images between builds (default: site_dir/.micromall-cache); `workers` is the
-    number of processes that draw them (default: one per CPU).
+    number of processes that render the pages and draw the images (default: one per CPU);
+    `progress` is told how far the pages and images are.
     """
     out_dir = out_dir if out_dir is not None else site_dir / "public"
     check_out_dir(site_dir, out_dir)
@@ -108,7 +118,8 @@ def build(
 
     cache = ImageCache(cache_dir if cache_dir is not None else default_cache_dir(site_dir))
     with ImageMaker(cache, workers) as maker:
-        result = _build(site, theme, site_dir, out_dir, clean, cache, maker, phase)
+        maker.progress = progress
+        result = _build(site, theme, site_dir, out_dir, clean, cache, maker, phase, progress)
     result.warnings = sorted(warnings + result.warnings)
     result.timings = timings
     return result
@@ -123,48 +134,130 @@ def _build(
     cache: ImageCache,
     maker: ImageMaker,
     phase: Callable[[str], None],
+    progress: Progress | None = None,
 ) -> BuildResult:
     static = collect_static(theme, site_dir)
     static_hashes = {rel: file_digest(path.read_bytes()) for rel, path in static.items()}
     env = make_environment(site, theme, site_dir, static_hashes)
     share = plan_share(site, theme, static, site_dir, cache)
     pages = plan_pages(site, share.image_for)
-    share_files = maker.make(share.qr_jobs)  # the product pages show their QR code inline
-    share.attach_qr(share_files)
+    qr_files = maker.make(share.qr_jobs)  # the product pages show their QR code inline
+    share.attach_qr(qr_files)
     phase("plan")
 
-    files: dict[str, Source] = {}
+    staging = Staging(out_dir)
+    copies: dict[str, Source] = {}
     try:
-        for path, html in render_pages(env, site, pages, [site_dir, *(t.path.parent.parent for t in theme.chain)]):
-            files[path] = html
-    except TemplateProblem as exc:
-        raise ContentError([exc.problem]) from None
-    files["catalog.json"] = render_catalog_json(site)
-    files["sitemap.xml"] = render_sitemap(site)
-    files["robots.txt"] = render_robots(site)
-    files["feed.xml"] = render_atom(site)
-    files["products.xml"] = render_product_rss(site)
-    files["products.csv"] = render_product_csv(site)
-    files["search.json"] = render_search_index(site)
-    phase("render")
+        roots = [site_dir, *(t.path.parent.parent for t in theme.chain)]
+        problem = stage_pages(staging, env, site, pages, roots, maker.workers, progress)
+        if problem is not None:
+            raise ContentError([problem])
+        for rel, data in site_files(site).items():
+            staging.add(rel, data)
+        phase("render")
 
-    share_files.update(maker.make(share.image_jobs))
-    files.update(share_files)
-    phase("images")
+        copies.update(qr_files)
+        copies.update(maker.make(share.image_jobs))
+        phase("images")
 
-    for rel, source in static.items():
-        files[f"static/{rel}"] = source
-    content_dir = site_dir / "content"
-    for image in sorted(_used_images(site), key=lambda i: i.url):
-        files[f"media/{image.path}"] = content_dir / image.path
-    phase("assets")
+        for rel, file in static.items():
+            copies[f"static/{rel}"] = file
+        content_dir = site_dir / "content"
+        for image in sorted(_used_images(site), key=lambda i: i.url):
+            copies[f"media/{image.path}"] = content_dir / image.path
+        for rel, copy in sorted(copies.items()):
+            staging.add(rel, copy)
+        phase("assets")
+    except BaseException:
+        staging.abort()
+        raise
 
-    stats = write_outputs(out_dir, files, clean=clean)
+    stats = staging.commit(copies, clean)
     cache.prune(maker.keys, tag_for(site.config.base_url))
     cache.save_hashes()
     phase("write")
-    return BuildResult(site, out_dir, len(pages), len(files), stats, share.warnings, {},
+    return BuildResult(site, out_dir, len(pages), len(staging.names), stats, share.warnings, {},
                        images_drawn=maker.drawn, images_cached=maker.cached)  # fmt: skip
+
+
+def site_files(site: Site) -> dict[str, bytes]:
+    """The shop's data files: catalog, sitemap, feeds and the search index."""
+    return {
+        "catalog.json": render_catalog_json(site),
+        "sitemap.xml": render_sitemap(site),
+        "robots.txt": render_robots(site),
+        "feed.xml": render_atom(site),
+        "products.xml": render_product_rss(site),
+        "products.csv": render_product_csv(site),
+        "search.json": render_search_index(site),
+    }
+
+
+#: Pages rendered by one task of a worker process; fewer pages in all are rendered in-process.
+PAGES_PER_TASK = 250
+
+# What forked page workers render: set just before the pool starts, inherited by fork (the
+# shop is shared copy-on-write instead of being pickled to every worker).
+_RENDER_STATE: tuple[jinja2.Environment, Site, list[PageSpec], list[Path], Path, dict[str, Any]] | None = None
+
+
+def _render_task(bounds: tuple[int, int]) -> tuple[list[tuple[str, bool, Any]], Problem | None]:
+    assert _RENDER_STATE is not None
+    env, site, pages, roots, out_dir, previous = _RENDER_STATE
+    done: list[tuple[str, bool, Any]] = []
+    try:
+        for rel, html in render_pages(env, site, pages[bounds[0] : bounds[1]], roots):
+            done.append((rel, *stage_file(out_dir, rel, html, previous.get(rel))))
+    except TemplateProblem as exc:
+        return done, exc.problem
+    return done, None
+
+
+def stage_pages(
+    staging: Staging,
+    env: jinja2.Environment,
+    site: Site,
+    pages: list[PageSpec],
+    roots: list[Path],
+    jobs: int,
+    progress: Progress | None = None,
+) -> Problem | None:
+    """Render every page and stage the changed ones; the first template problem, if any.
+
+    With several jobs the pages are rendered by forked worker processes, each comparing and
+    staging its own pages, so only file names travel back. Where fork is not safe (threads
+    running, macOS) the pages are rendered here."""
+    global _RENDER_STATE
+    total = len(pages)
+    if progress is not None:
+        progress("pages", 0, total)
+    context = mp_context()
+    if jobs < 2 or total < 2 * PAGES_PER_TASK or context.get_start_method() != "fork":
+        try:
+            for n, (rel, html) in enumerate(render_pages(env, site, pages, roots), 1):
+                staging.add(rel, html)
+                if progress is not None and n % 100 == 0:
+                    progress("pages", n, total)
+        except TemplateProblem as exc:
+            return exc.problem
+        if progress is not None:
+            progress("pages", total, total)
+        return None
+    _RENDER_STATE = (env, site, pages, roots, staging.out_dir, staging.previous)
+    tasks = [(start, min(start + PAGES_PER_TASK, total)) for start in range(0, total, PAGES_PER_TASK)]
+    first: Problem | None = None
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            for done, problem in pool.map(_render_task, tasks):
+                for rel, staged, stamp in done:
+                    staging.record(rel, staged, stamp)
+                if problem is not None and first is None:
+                    first = problem
+                if progress is not None:
+                    progress("pages", len(staging.names), total)
+    finally:
+        _RENDER_STATE = None
+    return first
 
 
 def _used_images(site: Site) -> set:  # type: ignore[type-arg]

@@ -104,15 +104,18 @@ class ImageCache:
         self._hashes: dict[str, list[Any]] | None = None
         self._hashes_changed = False
 
-    def get(self, key: str, count: int) -> tuple[bytes, ...] | None:
-        try:
-            return tuple((self.images / f"{key}.{n}").read_bytes() for n in range(count))
-        except OSError:
-            return None
+    def get(self, key: str, count: int) -> tuple[Path, ...] | None:
+        """The files of a drawing, or None when any is missing. Only their presence is checked:
+        the output copies them, so a build holds no image bytes in memory."""
+        files = tuple(self.images / f"{key}.{n}" for n in range(count))
+        return files if all(f.is_file() for f in files) else None
 
-    def put(self, key: str, parts: Iterable[bytes]) -> None:
+    def put(self, key: str, parts: Iterable[bytes]) -> tuple[Path, ...]:
+        files = []
         for n, data in enumerate(parts):
-            _write_atomic(self.images / f"{key}.{n}", data)
+            files.append(self.images / f"{key}.{n}")
+            _write_atomic(files[-1], data)
+        return tuple(files)
 
     # ---- source images: their hash, read again only when the file changed ----------------
 

@@ -7,6 +7,7 @@ Each loader collects problems and keeps going, so a shop owner sees every mistak
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -256,26 +257,30 @@ def _report_at(problems: list[Problem], rel: str, line: int, message: str) -> No
 
 
 def _link_related(products: list[Product]) -> None:
-    """Up to four products sharing collections (worth 2) or tags (worth 1), best first."""
-    by_collection: dict[str, list[Product]] = defaultdict(list)
-    by_tag: dict[str, list[Product]] = defaultdict(list)
-    order = {p.id: i for i, p in enumerate(products)}
+    """Up to four products sharing collections (worth 2) or tags (worth 1), best first; ties go
+    to products in stock, then to the earlier one. Each product looks at no more than the first
+    200 products of each of its collections and tags, so this stays linear in the shop's size;
+    the counting runs in C (Counter.update) and the ranking keeps only the best few."""
+    by_collection: dict[str, list[str]] = defaultdict(list)
+    by_tag: dict[str, list[str]] = defaultdict(list)
+    by_id = {p.id: p for p in products}
+    span = 2 * len(products) + 2
+    # rank = sold_out, then order, as one int; a point of score outweighs any rank
+    rank = {p.id: int(p.sold_out) * (len(products) + 1) + n for n, p in enumerate(products)}
     for p in products:
         for c in p.collections:
-            by_collection[c.id].append(p)
+            if len(by_collection[c.id]) < 200:
+                by_collection[c.id].append(p.id)
         for t in p.tags:
-            by_tag[t].append(p)
+            if len(by_tag[t]) < 200:
+                by_tag[t].append(p.id)
     for p in products:
         score: Counter[str] = Counter()
-        pool: dict[str, Product] = {}
         for c in p.collections:
-            for other in by_collection[c.id][:200]:
-                score[other.id] += 2
-                pool[other.id] = other
+            score.update(by_collection[c.id])
+            score.update(by_collection[c.id])
         for t in p.tags:
-            for other in by_tag[t][:200]:
-                score[other.id] += 1
-                pool[other.id] = other
+            score.update(by_tag[t])
         score.pop(p.id, None)
-        best = sorted(score, key=lambda pid: (-score[pid], pool[pid].sold_out, order[pid]))
-        p.related.extend(pool[pid] for pid in best[:RELATED_COUNT])
+        best = heapq.nsmallest(RELATED_COUNT, ((rank[pid] - points * span, pid) for pid, points in score.items()))
+        p.related.extend(by_id[pid] for _, pid in best)

@@ -77,11 +77,13 @@ def parse_price(value: object, currency: str) -> Money:
     return Money(int(amount.scaleb(digits)), currency)
 
 
+@lru_cache(maxsize=16)
 def babel_locale(language: str) -> Locale:
     """Our language tags use a hyphen (zh-CN); Babel wants zh_CN."""
     return Locale.parse(language, sep="-")
 
 
+@lru_cache(maxsize=8192)
 def format_money(money: Money, language: str) -> str:
     """'CN¥128.00' in English, '¥128.00' in Chinese: the locale decides symbol and spacing."""
     return str(format_currency(money.amount, money.currency, locale=babel_locale(language)))

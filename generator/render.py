@@ -76,6 +76,7 @@ def make_environment(site: Site, theme: Theme, site_dir: Path, static_hashes: di
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # compiled once per build: no stat of every template at every include
     )
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     base_path = site.config.base_path

@@ -74,10 +74,11 @@ class SharePlan:
     def image_for(self, page_url: str) -> ShareImage:
         return self.page_images.get(page_url, self.default)
 
-    def attach_qr(self, files: Mapping[str, bytes]) -> None:
+    def attach_qr(self, files: Mapping[str, bytes | Path]) -> None:
         """Give each product its `share`, now that its QR code's SVG is made."""
         for product, share in self._pending:
-            svg = Markup(files[share.qr_svg_url].decode("ascii"))
+            made = files[share.qr_svg_url]
+            svg = Markup((made.read_bytes() if isinstance(made, Path) else made).decode("ascii"))
             product._share[:] = [replace(share, qr_svg=svg)]
         self._pending.clear()
 
