@@ -53,8 +53,8 @@ class BuildResult:
         total = sum(self.timings.values())
         return (
             f"Built {self.pages} pages, {self.files} files in all "
-            f"({self.stats.written} written, {self.stats.unchanged} unchanged, {self.stats.removed} removed) "
-            f"in {total:.2f} s → {self.out_dir}"
+            f"({self.stats.written} written, {self.stats.unchanged} unchanged, {self.stats.removed} removed), "
+            f"images {self.images_drawn} drawn, {self.images_cached} cached, in {total:.2f} s → {self.out_dir}"
         )
 
 
@@ -107,7 +107,8 @@ def build(
         clock = now
         log(f"{name}: {timings[name]:.3f} s")
 
-    site, warnings = load_site(site_dir)
+    cache_dir = cache_dir if cache_dir is not None else default_cache_dir(site_dir)
+    site, warnings = load_site(site_dir, cache_dir)
     if base_url is not None:
         site = replace(site, config=replace(site.config, base_url=base_url))
     try:
@@ -116,7 +117,7 @@ def build(
         raise ContentError([]) from exc
     phase("load")
 
-    cache = ImageCache(cache_dir if cache_dir is not None else default_cache_dir(site_dir))
+    cache = ImageCache(cache_dir)
     with ImageMaker(cache, workers) as maker:
         maker.progress = progress
         result = _build(site, theme, site_dir, out_dir, clean, cache, maker, phase, progress)

@@ -14,6 +14,7 @@ Layout of the cache folder (default `SITE_DIR/.micromall-cache/`):
     images/<key>.<n>      the n-th file of one drawing (a QR code makes an SVG and a PNG)
     builds/<tag>.json     the keys the last successful build of each base URL used
     sources.json          the hash of each source image by its path, size and modification time
+    measured.json         the width and height of each content image checked, by the same stamp
 
 At the end of a successful build, images that no recent build uses are deleted. Every file is
 written under a temporary name and renamed, so a build that stops halfway leaves no torn file.

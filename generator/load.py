@@ -19,7 +19,7 @@ from .config import parse_config
 from .documents import MarkdownFile, StoryDraft, check_slug, parse_page, parse_story, split_front_matter
 from .errors import ContentError, Problem, Severity, UsageError, did_you_mean
 from .fields import Obj, SourceFile, field_name
-from .media import ImageProblem, MediaLibrary
+from .media import ImageProblem, MeasureCache, MediaLibrary
 from .model import Collection, Image, Product, Site, Store, Story, StoryPart
 from .stores import parse_stores
 from .themes import theme_problem
@@ -31,10 +31,10 @@ RELATED_COUNT = 4
 class Loader:
     """Reads one site's files; `problems` holds everything found wrong so far."""
 
-    def __init__(self, site_dir: Path) -> None:
+    def __init__(self, site_dir: Path, measured: MeasureCache | None = None) -> None:
         self.site_dir = site_dir
         self.problems: list[Problem] = []
-        self.media = MediaLibrary(site_dir)
+        self.media = MediaLibrary(site_dir, measured)
         self.unreadable: list[str] = []  # files that could not be parsed at all
 
     def rel(self, file: Path) -> str:
@@ -85,13 +85,18 @@ class Loader:
         return sorted(found)
 
 
-def load_site(site_dir: Path) -> tuple[Site, list[Problem]]:
-    """Read and check the whole site: the Site and its warnings, or ContentError with everything."""
+def load_site(site_dir: Path, cache_dir: Path | None = None) -> tuple[Site, list[Problem]]:
+    """Read and check the whole site: the Site and its warnings, or ContentError with everything.
+
+    With `cache_dir`, the sizes of images checked by an earlier build are remembered there
+    (measured.json), so that unchanged images are not decoded again."""
     site_yml = site_dir / "site.yml"
     if not site_yml.is_file():
         raise UsageError(f"no site.yml in {site_dir}: is this a micromall site? (start one with: micromall new DIR)")
-    loader = Loader(site_dir)
+    measured = MeasureCache(cache_dir / "measured.json") if cache_dir is not None else None
+    loader = Loader(site_dir, measured)
     site = _load(loader)
+    loader.media.measured.save()
     errors = [p for p in loader.problems if p.severity is Severity.ERROR]
     if errors or site is None:
         raise ContentError(loader.problems)
