@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,6 +20,7 @@ import jinja2
 
 from .cache import CACHE_DIR, ImageCache, tag_for
 from .catalog_json import render_catalog_json
+from .depends import TrackingEnvironment, fingerprints
 from .errors import ContentError, Problem
 from .feeds import render_atom, render_product_csv, render_product_rss
 from .imaging import ImageMaker
@@ -27,7 +28,15 @@ from .imaging import process_context as mp_context
 from .load import load_site
 from .model import Site
 from .output import Source, Staging, WriteStats, check_out_dir, stage_file
-from .render import PageSpec, TemplateProblem, file_digest, make_environment, plan_pages, render_pages
+from .render import (
+    PageSpec,
+    SiteContext,
+    TemplateProblem,
+    file_digest,
+    make_environment,
+    plan_pages,
+    render_pages,
+)
 from .search import render_search_index
 from .share import plan_share
 from .sitemap import render_robots, render_sitemap
@@ -48,6 +57,8 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     images_drawn: int = 0  # share image files drawn by this build (cards, posters, QR codes)
     images_cached: int = 0  # share image files found in the cache
+    rendered: int = 0  # pages rendered (fewer than `pages` in a preview rebuild)
+    state: BuildState | None = None  # for the next preview rebuild, when tracking
 
     def summary(self) -> str:
         total = sum(self.timings.values())
@@ -56,6 +67,16 @@ class BuildResult:
             f"({self.stats.written} written, {self.stats.unchanged} unchanged, {self.stats.removed} removed), "
             f"images {self.images_drawn} drawn, {self.images_cached} cached, in {total:.2f} s → {self.out_dir}"
         )
+
+
+@dataclass
+class BuildState:
+    """What a preview rebuild reuses from the build before it (see depends.py): the keys each
+    page depends on, their fingerprints, and a fingerprint of each page's own metadata."""
+
+    deps: dict[str, frozenset[str]]
+    prints: dict[str, int]
+    metas: dict[str, int]
 
 
 def default_cache_dir(site_dir: Path) -> Path:
@@ -86,6 +107,8 @@ def build(
     cache_dir: Path | None = None,
     workers: int | None = None,
     progress: Progress | None = None,
+    track: bool = False,
+    previous: BuildState | None = None,
 ) -> BuildResult:
     """Build the shop in `site_dir` into `out_dir` (default: site_dir/public).
 
@@ -94,6 +117,10 @@ def build(
     the share images between builds (default: site_dir/.micromall-cache); `workers` is the
     number of processes that render the pages and draw the images (default: one per CPU);
     `progress` is told how far the pages and images are.
+
+    `track` records what each page shows in `result.state`; given that state as `previous`
+    (and an output folder that holds that build), only the pages whose content changed are
+    rendered again. The preview server rebuilds like this after an edit in content/.
     """
     out_dir = out_dir if out_dir is not None else site_dir / "public"
     check_out_dir(site_dir, out_dir)
@@ -120,7 +147,7 @@ def build(
     cache = ImageCache(cache_dir)
     with ImageMaker(cache, workers) as maker:
         maker.progress = progress
-        result = _build(site, theme, site_dir, out_dir, clean, cache, maker, phase, progress)
+        result = _build(site, theme, site_dir, out_dir, clean, cache, maker, phase, progress, track, previous)
     result.warnings = sorted(warnings + result.warnings)
     result.timings = timings
     return result
@@ -136,21 +163,37 @@ def _build(
     maker: ImageMaker,
     phase: Callable[[str], None],
     progress: Progress | None = None,
+    track: bool = False,
+    previous: BuildState | None = None,
 ) -> BuildResult:
     static = collect_static(theme, site_dir)
     static_hashes = {rel: file_digest(path.read_bytes()) for rel, path in static.items()}
-    env = make_environment(site, theme, site_dir, static_hashes)
+    env_class = TrackingEnvironment if track or previous is not None else jinja2.Environment
+    env = make_environment(site, theme, site_dir, static_hashes, env_class)
     share = plan_share(site, theme, static, site_dir, cache)
     pages = plan_pages(site, share.image_for)
     qr_files = maker.make(share.qr_jobs)  # the product pages show their QR code inline
     share.attach_qr(qr_files)
     phase("plan")
 
+    state = None
+    todo = pages
+    if isinstance(env, TrackingEnvironment):
+        state = BuildState({}, fingerprints(SiteContext(site)), {p.output: hash(repr(p.meta)) for p in pages})
+        if previous is not None:
+            todo = _pages_to_render(pages, previous, state)
+
     staging = Staging(out_dir)
     copies: dict[str, Source] = {}
     try:
         roots = [site_dir, *(t.path.parent.parent for t in theme.chain)]
-        problem = stage_pages(staging, env, site, pages, roots, maker.workers, progress)
+        if state is not None and previous is not None:
+            redo = {p.output for p in todo}
+            for page in pages:
+                if page.output not in redo:  # as the last build wrote it
+                    staging.record(page.output, False, None)
+                    state.deps[page.output] = previous.deps[page.output]
+        problem = stage_pages(staging, env, site, todo, roots, maker.workers, progress, state)
         if problem is not None:
             raise ContentError([problem])
         for rel, data in site_files(site).items():
@@ -178,7 +221,22 @@ def _build(
     cache.save_hashes()
     phase("write")
     return BuildResult(site, out_dir, len(pages), len(staging.names), stats, share.warnings, {},
-                       images_drawn=maker.drawn, images_cached=maker.cached)  # fmt: skip
+                       images_drawn=maker.drawn, images_cached=maker.cached, rendered=len(todo),
+                       state=state)  # fmt: skip
+
+
+def _pages_to_render(pages: list[PageSpec], previous: BuildState, now: BuildState) -> list[PageSpec]:
+    """The pages whose output may differ from the last build's: new pages, pages whose own
+    metadata changed, and pages that show something whose fingerprint changed."""
+    keys = previous.prints.keys() | now.prints.keys()
+    changed = {k for k in keys if previous.prints.get(k) != now.prints.get(k)}
+    return [
+        p
+        for p in pages
+        if p.output not in previous.deps
+        or previous.metas.get(p.output) != now.metas[p.output]
+        or not changed.isdisjoint(previous.deps[p.output])
+    ]
 
 
 def site_files(site: Site) -> dict[str, bytes]:
@@ -202,13 +260,32 @@ PAGES_PER_TASK = 250
 _RENDER_STATE: tuple[jinja2.Environment, Site, list[PageSpec], list[Path], Path, dict[str, Any]] | None = None
 
 
-def _render_task(bounds: tuple[int, int]) -> tuple[list[tuple[str, bool, Any]], Problem | None]:
+def _tracked(
+    env: jinja2.Environment, rendered: Iterator[tuple[str, bytes]]
+) -> Iterator[tuple[str, bytes, frozenset[str]]]:
+    """Each rendered page with what it read (see depends.py); nothing when not tracking. The
+    generator renders a page only when asked for it, so each page gets a fresh set."""
+    if not isinstance(env, TrackingEnvironment):
+        for rel, html in rendered:
+            yield rel, html, frozenset()
+        return
+    try:
+        env.touched = set()
+        for rel, html in rendered:
+            deps = frozenset(env.touched)
+            env.touched = set()
+            yield rel, html, deps
+    finally:
+        env.touched = None
+
+
+def _render_task(bounds: tuple[int, int]) -> tuple[list[tuple[str, bool, Any, frozenset[str]]], Problem | None]:
     assert _RENDER_STATE is not None
     env, site, pages, roots, out_dir, previous = _RENDER_STATE
-    done: list[tuple[str, bool, Any]] = []
+    done: list[tuple[str, bool, Any, frozenset[str]]] = []
     try:
-        for rel, html in render_pages(env, site, pages[bounds[0] : bounds[1]], roots):
-            done.append((rel, *stage_file(out_dir, rel, html, previous.get(rel))))
+        for rel, html, deps in _tracked(env, render_pages(env, site, pages[bounds[0] : bounds[1]], roots)):
+            done.append((rel, *stage_file(out_dir, rel, html, previous.get(rel)), deps))
     except TemplateProblem as exc:
         return done, exc.problem
     return done, None
@@ -222,6 +299,7 @@ def stage_pages(
     roots: list[Path],
     jobs: int,
     progress: Progress | None = None,
+    state: BuildState | None = None,
 ) -> Problem | None:
     """Render every page and stage the changed ones; the first template problem, if any.
 
@@ -235,8 +313,10 @@ def stage_pages(
     context = mp_context()
     if jobs < 2 or total < 2 * PAGES_PER_TASK or context.get_start_method() != "fork":
         try:
-            for n, (rel, html) in enumerate(render_pages(env, site, pages, roots), 1):
+            for n, (rel, html, deps) in enumerate(_tracked(env, render_pages(env, site, pages, roots)), 1):
                 staging.add(rel, html)
+                if state is not None:
+                    state.deps[rel] = deps
                 if progress is not None and n % 100 == 0:
                     progress("pages", n, total)
         except TemplateProblem as exc:
@@ -250,8 +330,10 @@ def stage_pages(
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             for done, problem in pool.map(_render_task, tasks):
-                for rel, staged, stamp in done:
+                for rel, staged, stamp, deps in done:
                     staging.record(rel, staged, stamp)
+                    if state is not None:
+                        state.deps[rel] = deps
                 if problem is not None and first is None:
                     first = problem
                 if progress is not None:

@@ -63,12 +63,19 @@ def output_path(url: str) -> str:
     return url
 
 
-def make_environment(site: Site, theme: Theme, site_dir: Path, static_hashes: dict[str, str]) -> jinja2.Environment:
-    """A Jinja environment whose loader looks in the site's templates/, then the theme chain."""
+def make_environment(
+    site: Site,
+    theme: Theme,
+    site_dir: Path,
+    static_hashes: dict[str, str],
+    environment_class: type[jinja2.Environment] = jinja2.Environment,
+) -> jinja2.Environment:
+    """A Jinja environment whose loader looks in the site's templates/, then the theme chain.
+    (`environment_class`: the preview server's records what each page reads.)"""
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(site_dir / "templates"))]
     loaders += [jinja2.FileSystemLoader(str(t.path / "templates")) for t in theme.chain]
     prefixed = {t.name: jinja2.FileSystemLoader(str(t.path / "templates")) for t in theme.chain}
-    env = jinja2.Environment(
+    env = environment_class(
         loader=jinja2.ChoiceLoader([jinja2.PrefixLoader(prefixed, delimiter=":"), *loaders]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
