@@ -68,13 +68,30 @@ def key_of(spec: object) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+#: The keyed field names of each dataclass, and the plain form of frozen dataclass instances
+#: seen lately (by id, holding the instance so that the id stays its own): the fonts, palette
+#: and logo shared by every picture of a shop are walked once, not once per picture.
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_SEEN: dict[int, tuple[object, Any]] = {}
+
+
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: _plain(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if f.metadata.get("key", True) and f.init
-        }
+        seen = _SEEN.get(id(value))
+        if seen is not None and seen[0] is value:
+            return seen[1]
+        cls = type(value)
+        names = _FIELDS.get(cls)
+        if names is None:
+            names = _FIELDS[cls] = tuple(
+                f.name for f in dataclasses.fields(value) if f.metadata.get("key", True) and f.init
+            )
+        plain = {name: _plain(getattr(value, name)) for name in names}
+        if cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+            if len(_SEEN) > 2048:
+                _SEEN.clear()
+            _SEEN[id(value)] = (value, plain)
+        return plain
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

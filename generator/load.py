@@ -7,7 +7,6 @@ Each loader collects problems and keeps going, so a shop owner sees every mistak
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -265,12 +264,11 @@ def _link_related(products: list[Product]) -> None:
     """Up to four products sharing collections (worth 2) or tags (worth 1), best first; ties go
     to products in stock, then to the earlier one. Each product looks at no more than the first
     200 products of each of its collections and tags, so this stays linear in the shop's size;
-    the counting runs in C (Counter.update) and the ranking keeps only the best few."""
+    the counting and the ranking run in C (Counter.update, sorts with C key functions)."""
     by_collection: dict[str, list[str]] = defaultdict(list)
     by_tag: dict[str, list[str]] = defaultdict(list)
     by_id = {p.id: p for p in products}
-    span = 2 * len(products) + 2
-    # rank = sold_out, then order, as one int; a point of score outweighs any rank
+    # rank: in stock first, then in the shop's order
     rank = {p.id: int(p.sold_out) * (len(products) + 1) + n for n, p in enumerate(products)}
     for p in products:
         for c in p.collections:
@@ -287,5 +285,7 @@ def _link_related(products: list[Product]) -> None:
         for t in p.tags:
             score.update(by_tag[t])
         score.pop(p.id, None)
-        best = heapq.nsmallest(RELATED_COUNT, ((rank[pid] - points * span, pid) for pid, points in score.items()))
-        p.related.extend(by_id[pid] for _, pid in best)
+        # two stable sorts with C key functions: by rank, then by points (highest first)
+        best = sorted(score, key=rank.__getitem__)
+        best.sort(key=score.__getitem__, reverse=True)
+        p.related.extend(by_id[pid] for pid in best[:RELATED_COUNT])
