@@ -88,3 +88,41 @@ def test_a_template_change_after_an_incremental_rebuild_matches_a_full_build(
     build(site, full, workers=1)
     assert tree(out) == tree(full)
     assert b'class="container product x"' in (out / "products/green/index.html").read_bytes()
+
+
+def test_serve_rebuilds_an_edited_product_page_and_reports_what_it_rendered(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from browser import free_port, wait_until_serving
+
+    site, out = make_site(), tmp_path / "preview"
+    port = free_port()
+    with (tmp_path / "serve.log").open("ab") as log:  # appends: the child's writes never overwrite
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "generator", "serve", str(site), "--port", str(port), "--out", str(out)],
+            stdout=log, stderr=log,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent), "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+        try:
+            wait_until_serving(f"http://127.0.0.1:{port}/", proc)
+            page = out / "products/green/index.html"
+            assert b"Green tea, spring" not in page.read_bytes()
+            edit(site / "content/catalog/tea.yml", "title: Green tea", "title: Green tea, spring")
+            deadline = time.monotonic() + 60
+            while b"Green tea, spring" not in page.read_bytes():
+                assert time.monotonic() < deadline, "the page was not rebuilt within 60 s"
+                time.sleep(0.05)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+    lines = (tmp_path / "serve.log").read_text("utf-8").splitlines()
+    rebuilt = [line for line in lines if "pages rendered" in line]
+    assert rebuilt, lines
+    rendered = int(rebuilt[-1].rsplit("(", 1)[1].split()[0])
+    total = int(rebuilt[-1].split()[1])
+    assert 0 < rendered < total
