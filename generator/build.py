@@ -169,7 +169,9 @@ def _build(
     static = collect_static(theme, site_dir)
     static_hashes = {rel: file_digest(path.read_bytes()) for rel, path in static.items()}
     env_class = TrackingEnvironment if track or previous is not None else jinja2.Environment
-    env = make_environment(site, theme, site_dir, static_hashes, env_class)
+    compiled = cache.folder / "templates"
+    compiled.mkdir(parents=True, exist_ok=True)
+    env = make_environment(site, theme, site_dir, static_hashes, env_class, compiled)
     share = plan_share(site, theme, static, site_dir, cache)
     pages = plan_pages(site, share.image_for)
     qr_files = maker.make(share.qr_jobs)  # the product pages show their QR code inline

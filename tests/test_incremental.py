@@ -117,6 +117,9 @@ def test_serve_rebuilds_an_edited_product_page_and_reports_what_it_rendered(
             while b"Green tea, spring" not in page.read_bytes():
                 assert time.monotonic() < deadline, "the page was not rebuilt within 60 s"
                 time.sleep(0.05)
+            while b"pages rendered" not in (tmp_path / "serve.log").read_bytes():  # printed after the write
+                assert time.monotonic() < deadline, "no summary of the rebuild within 60 s"
+                time.sleep(0.05)
         finally:
             proc.terminate()
             proc.wait(timeout=15)
