@@ -6,8 +6,10 @@ For each size N (a shop written by bench/make_catalog.py):
 
 - cold: `micromall build` with an empty image cache and no output folder;
 - warm: the same build again (image cache filled, output present: nothing to draw or write);
-- incremental: `micromall serve` running; one product's title is edited, and the time from the
-  file write to the product page holding the new title on disk is measured;
+- incremental: one product's title is edited and the preview's rebuild (build with the last
+  build's state, as `serve` runs it) is timed from the file write to the page on disk; with
+  --serve, also in a running `micromall serve` (its first build draws every picture again for
+  the preview address, so this takes as long as a cold build);
 - baseline: a lean script in a child process: the YAML loaded with the C safe loader, the
   Markdown descriptions rendered with markdown-it, one Jinja2 template rendered per product on
   the same number of processes, files written only when their bytes changed; no images.
@@ -108,6 +110,37 @@ def incremental(site: Path, out: Path, env: dict[str, str], count: int, runs: in
     return times, peak
 
 
+def incremental_library(site: Path, out: Path, count: int, runs: int) -> None:
+    """In this process (a child of the bench): the rebuild serve runs after an edit, without the
+    watcher (which looks every 0.1 s) and with the published base URL, so that a warm image
+    cache serves it. Prints one line: the times in seconds and the peak memory."""
+    import resource
+
+    from generator.build import build
+
+    state = build(site, out, track=True).state
+    pid = f"p-{count // 2}"
+    file = next(f for f in sorted((site / "content/catalog").glob("*.yml")) if f"id: {pid}\n" in f.read_text())
+    page = out / "products" / pid / "index.html"
+    text = file.read_text("utf-8")
+    title_at = text.index("title: ", text.index(f"id: {pid}\n")) + len("title: ")
+    times, rendered = [], []
+    try:
+        for n in range(runs):
+            marker = f"Edited{n}x{time.time_ns()}"
+            started = time.perf_counter()
+            file.write_text(text[:title_at] + marker + " " + text[title_at:], "utf-8")
+            result = build(site, out, track=True, previous=state)
+            times.append(time.perf_counter() - started)
+            assert marker in page.read_text("utf-8")
+            state = result.state
+            rendered.append(result.rendered)
+    finally:
+        file.write_text(text, "utf-8")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(" ".join(f"{t:.4f}" for t in times), peak, max(rendered))
+
+
 # ---- the lean baseline ---------------------------------------------------------------------
 
 TEMPLATE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ p.title }} – {{ shop }}</title>
@@ -169,10 +202,16 @@ def main() -> None:
     parser.add_argument("--incremental-runs", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--work", type=Path, default=Path("/tmp/micromall-bench"))
+    parser.add_argument("--serve", action="store_true", help="also time the edit in a running `serve`")
     parser.add_argument("--baseline-child", nargs=2, metavar=("SITE", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--incremental-child", nargs=3, metavar=("SITE", "OUT", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.baseline_child:
         baseline(Path(args.baseline_child[0]), Path(args.baseline_child[1]), args.jobs)
+        return
+    if args.incremental_child:
+        site_arg, out_arg, count_arg = args.incremental_child
+        incremental_library(Path(site_arg), Path(out_arg), int(count_arg), args.incremental_runs)
         return
 
     env = dict(os.environ)
@@ -219,8 +258,14 @@ def main() -> None:
         print(figure("warm", warm_t, warm_m, count, base))
 
         if args.incremental_runs:
+            argv = [sys.executable, __file__, "--incremental-runs", str(args.incremental_runs),
+                    "--incremental-child", str(site), str(out), str(count)]  # fmt: skip
+            line = subprocess.run(argv, env=env, check=True, capture_output=True, text=True).stdout.split()
+            inc_t, peak, rendered = [float(t) for t in line[:-2]], float(line[-2]), line[-1]
+            print(figure("incremental", inc_t, [peak], count, None) + f"  (build(previous=...), {rendered} pages)")
+        if args.incremental_runs and args.serve:
             inc_t, peak = incremental(site, root / "preview", env, count, args.incremental_runs)
-            print(figure("incremental", inc_t, [peak], count, None) + "  (serve's peak memory)")
+            print(figure("serve edit", inc_t, [peak], count, None) + "  (serve's peak memory)")
 
         if hugo_dir is not None:
             hugo_t, hugo_m = [], []

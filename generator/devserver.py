@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,9 @@ def serve(site_dir: Path, out_dir: Path | None, host: str, port: int) -> None:
         with tempfile.TemporaryDirectory(prefix="micromall-preview-") as tmp:
             serve(site_dir, Path(tmp) / "public", host, port)
         return
+    # SIGTERM (a test, a process manager) unwinds like Ctrl+C: the worker processes of a build
+    # in progress are stopped and the temporary folder is removed, instead of being left behind.
+    signal.signal(signal.SIGTERM, _exit)
 
     preview_url = f"http://{host}:{port}/"
     watched = [site_dir / "site.yml", site_dir / "content", site_dir / "templates", site_dir / "static"]
@@ -128,6 +132,10 @@ def serve(site_dir: Path, out_dir: Path | None, host: str, port: int) -> None:
         click.echo(f"Orders go to the preview order service at {preview_url}api/ (a throw-away database).")
     # restart_delay="forever": no reload of every open page when the server starts (livereload's default)
     server.serve(root=str(out_dir), host=host, port=port, open_url_delay=None, restart_delay="forever", debug=False)
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _order_api(site: Site, site_dir: Path, out_dir: Path) -> Any:
