@@ -23,6 +23,7 @@ from .catalog_json import render_catalog_json
 from .depends import TrackingEnvironment, fingerprints
 from .errors import ContentError, Problem
 from .feeds import render_atom, render_product_csv, render_product_rss
+from .i18n import Text, load_translations
 from .imaging import ImageMaker
 from .imaging import process_context as mp_context
 from .load import load_site
@@ -98,6 +99,13 @@ def collect_static(theme: Theme, site_dir: Path) -> dict[str, Path]:
     return found
 
 
+def template_roots(theme: Theme, site_dir: Path) -> list[Path]:
+    """Folders that template paths in error messages are shown relative to: the site for its
+    own templates and themes, else the folder above the theme's folder's parent (so that a
+    bundled theme shows as themes/default/templates/...)."""
+    return [site_dir, *(t.path.parent.parent for t in theme.chain)]
+
+
 def build(
     site_dir: Path,
     out_dir: Path | None = None,
@@ -139,7 +147,7 @@ def build(
     if base_url is not None:
         site = replace(site, config=replace(site.config, base_url=base_url))
     try:
-        theme = load_theme(site.config.theme, site_dir)
+        theme = load_theme(site.config.theme, site_dir).with_overrides(site.config.theme_settings)
     except ThemeError as exc:  # pragma: no cover - load_site already checked the theme
         raise ContentError([]) from exc
     phase("load")
@@ -168,12 +176,14 @@ def _build(
 ) -> BuildResult:
     static = collect_static(theme, site_dir)
     static_hashes = {rel: file_digest(path.read_bytes()) for rel, path in static.items()}
+    translations = load_translations(theme, site_dir, site.config.language)
+    text = Text(translations)
     env_class = TrackingEnvironment if track or previous is not None else jinja2.Environment
     compiled = cache.folder / "templates"
     compiled.mkdir(parents=True, exist_ok=True)
-    env = make_environment(site, theme, site_dir, static_hashes, env_class, compiled)
-    share = plan_share(site, theme, static, site_dir, cache)
-    pages = plan_pages(site, share.image_for)
+    env = make_environment(site, theme, site_dir, static_hashes, translations, env_class, compiled)
+    share = plan_share(site, theme, static, site_dir, cache, text)
+    pages = plan_pages(site, share.image_for, text)
     qr_files = maker.make(share.qr_jobs)  # the product pages show their QR code inline
     share.attach_qr(qr_files)
     phase("plan")
@@ -188,14 +198,14 @@ def _build(
     staging = Staging(out_dir)
     copies: dict[str, Source] = {}
     try:
-        roots = [site_dir, *(t.path.parent.parent for t in theme.chain)]
+        roots = template_roots(theme, site_dir)
         if state is not None and previous is not None:
             redo = {p.output for p in todo}
             for page in pages:
                 if page.output not in redo:  # as the last build wrote it
                     staging.record(page.output, False, None)
                     state.deps[page.output] = previous.deps[page.output]
-        problem = stage_pages(staging, env, site, todo, roots, maker.workers, progress, state)
+        problem = stage_pages(staging, env, site, theme, todo, roots, maker.workers, progress, state)
         if problem is not None:
             raise ContentError([problem])
         for rel, data in site_files(site).items():
@@ -259,7 +269,7 @@ PAGES_PER_TASK = 250
 
 # What forked page workers render: set just before the pool starts, inherited by fork (the
 # shop is shared copy-on-write instead of being pickled to every worker).
-_RENDER_STATE: tuple[jinja2.Environment, Site, list[PageSpec], list[Path], Path, dict[str, Any]] | None = None
+_RENDER_STATE: tuple[jinja2.Environment, Site, Theme, list[PageSpec], list[Path], Path, dict[str, Any]] | None = None
 
 
 def _tracked(
@@ -283,10 +293,10 @@ def _tracked(
 
 def _render_task(bounds: tuple[int, int]) -> tuple[list[tuple[str, bool, Any, frozenset[str]]], Problem | None]:
     assert _RENDER_STATE is not None
-    env, site, pages, roots, out_dir, previous = _RENDER_STATE
+    env, site, theme, pages, roots, out_dir, previous = _RENDER_STATE
     done: list[tuple[str, bool, Any, frozenset[str]]] = []
     try:
-        for rel, html, deps in _tracked(env, render_pages(env, site, pages[bounds[0] : bounds[1]], roots)):
+        for rel, html, deps in _tracked(env, render_pages(env, site, theme, pages[bounds[0] : bounds[1]], roots)):
             done.append((rel, *stage_file(out_dir, rel, html, previous.get(rel)), deps))
     except TemplateProblem as exc:
         return done, exc.problem
@@ -297,6 +307,7 @@ def stage_pages(
     staging: Staging,
     env: jinja2.Environment,
     site: Site,
+    theme: Theme,
     pages: list[PageSpec],
     roots: list[Path],
     jobs: int,
@@ -315,7 +326,7 @@ def stage_pages(
     context = mp_context()
     if jobs < 2 or total < 2 * PAGES_PER_TASK or context.get_start_method() != "fork":
         try:
-            for n, (rel, html, deps) in enumerate(_tracked(env, render_pages(env, site, pages, roots)), 1):
+            for n, (rel, html, deps) in enumerate(_tracked(env, render_pages(env, site, theme, pages, roots)), 1):
                 staging.add(rel, html)
                 if state is not None:
                     state.deps[rel] = deps
@@ -326,7 +337,7 @@ def stage_pages(
         if progress is not None:
             progress("pages", total, total)
         return None
-    _RENDER_STATE = (env, site, pages, roots, staging.out_dir, staging.previous)
+    _RENDER_STATE = (env, site, theme, pages, roots, staging.out_dir, staging.previous)
     tasks = [(start, min(start + PAGES_PER_TASK, total)) for start in range(0, total, PAGES_PER_TASK)]
     first: Problem | None = None
     try:

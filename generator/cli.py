@@ -121,6 +121,46 @@ def serve(site_dir: str, host: str, port: int, out_dir: str | None) -> None:
     _run(lambda: run_serve(site, Path(out_dir) if out_dir else None, host, port))
 
 
+@main.group()
+def theme() -> None:
+    """Write and inspect themes."""
+
+
+@theme.command("new")
+@click.argument("name")
+@click.option("--extends", "parent", default="default", show_default=True, help="The parent theme.")
+@click.option(
+    "--dir", "folder", default="themes", show_default=True, type=click.Path(file_okay=False),
+    help="Where to create the theme: a shop's themes/ folder, or any folder.",
+)  # fmt: skip
+def theme_new(name: str, parent: str, folder: str) -> None:
+    """Create NAME, a child theme of another theme, ready to edit."""
+    from .scaffold import create_theme
+
+    def action() -> None:
+        path = create_theme(Path(folder), name, parent)
+        click.echo(f"Created the theme {name} in {path}. Use it with `theme: {name}` in site.yml.")
+
+    _run(action)
+
+
+@theme.command("list")
+@click.argument("site_dir", default=".", type=click.Path(file_okay=False))
+def theme_list(site_dir: str) -> None:
+    """List the themes SITE_DIR can use, with where each comes from."""
+    from .themes import ThemeError, available_themes, load_theme
+
+    site = _site_dir(site_dir)
+    for name in available_themes(site):
+        try:
+            found = load_theme(name, site)
+        except ThemeError as exc:
+            click.echo(f"{name}  (broken: {exc})")
+            continue
+        parent = f", extends {found.parent.name}" if found.parent else ""
+        click.echo(f"{name}  ({found.origin}{parent})")
+
+
 def _register_orders() -> None:
     from .orders.cli import orders
 
@@ -128,6 +168,15 @@ def _register_orders() -> None:
 
 
 _register_orders()
+
+
+def _register_i18n() -> None:
+    from .i18n_cli import i18n
+
+    main.add_command(i18n)
+
+
+_register_i18n()
 
 
 def _print_warnings(problems: list[Problem]) -> None:

@@ -6,14 +6,16 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from .errors import did_you_mean
-from .fields import Obj, SourceFile
+from .fields import Obj, SourceFile, kind_of
+from .i18n import is_language
 from .markup import render_markdown
 from .model import Checkout, Contact, Image, ShippingMethod, SiteConfig
 from .money import is_currency
+from .themes import Theme, ThemeError, check_setting
 
-LANGUAGES = ("en", "zh-CN")
+LANGUAGES = ("en", "zh-CN")  # with complete catalogs in the default theme; any tag Babel knows works
 SITE_KEYS = (
-    "title", "tagline", "base_url", "language", "currency", "theme",
+    "title", "tagline", "base_url", "language", "currency", "theme", "theme_settings",
     "logo", "contact", "shipping", "checkout",
 )  # fmt: skip
 CONTACT_KEYS = ("email", "phone", "wechat", "whatsapp", "address")
@@ -69,6 +71,33 @@ def _checkout(src: SourceFile, root: Obj, contact: Contact, image: Callable[[Obj
     )
 
 
+def _theme_settings(src: SourceFile, root: Obj, theme: Theme) -> dict[str, object]:
+    """`theme_settings:`, each checked against the setting the theme (or a parent) declares."""
+    if not root.has("theme_settings"):
+        return {}
+    raw = root.data["theme_settings"]
+    path = root.at("theme_settings")
+    if not isinstance(raw, dict):
+        src.error(path, f"must be a mapping of setting names to values, got {kind_of(raw)}")
+        return {}
+    declared = theme.declared
+    values: dict[str, object] = {}
+    for key, value in raw.items():
+        key = str(key)
+        setting = declared.get(key)
+        if setting is None:
+            known = ", ".join(sorted(declared)) or "none"
+            src.error(path + (key,), f"unknown setting of theme '{theme.name}'{did_you_mean(key, declared)} "
+                                     f"(its settings: {known})")  # fmt: skip
+            continue
+        problem = check_setting(setting, value)
+        if problem:
+            src.error(path + (key,), problem)
+            continue
+        values[key] = value.strip() if isinstance(value, str) else value
+    return values
+
+
 def _default_channels(contact: Contact) -> tuple[str, ...]:
     return tuple(c for c in CHANNELS if getattr(contact, c))
 
@@ -76,11 +105,11 @@ def _default_channels(contact: Contact) -> tuple[str, ...]:
 def parse_config(
     src: SourceFile,
     image: Callable[[Obj, str], Image | None],
-    themes: Callable[[str], str | None],
+    themes: Callable[[str], Theme],
 ) -> tuple[SiteConfig | None, str]:
     """Check site.yml: the config (None when unusable) and the currency ('' when unusable).
 
-    `image` resolves the logo; `themes` names a problem with a theme, or None.
+    `image` resolves the logo; `themes` loads a theme by name (raising ThemeError).
     The currency comes back on its own so that prices can be checked even when another
     setting is wrong.
     """
@@ -94,8 +123,12 @@ def parse_config(
         base_url += "/"
 
     language = root.text("language", default="en")
-    if language not in LANGUAGES:
-        src.error(root.at("language"), f"'{language}' is not supported (use one of: {', '.join(LANGUAGES)})")
+    if not is_language(language):
+        dashed = language.replace("_", "-")
+        hint = f"did you mean '{dashed}'?" if dashed != language and is_language(dashed) else "use one such as "
+        if not hint.startswith("did"):
+            hint += ", ".join((*LANGUAGES, "de-DE", "pt-PT"))
+        src.error(root.at("language"), f"'{language}' is not a language tag micromall knows ({hint})")
         language = "en"
 
     currency = root.text("currency", required=True)
@@ -108,9 +141,11 @@ def parse_config(
         currency = ""
 
     theme = root.text("theme", default="default")
-    theme_problem = themes(theme)
-    if theme_problem:
-        src.error(root.at("theme"), theme_problem)
+    theme_settings: dict[str, object] = {}
+    try:
+        theme_settings = _theme_settings(src, root, themes(theme))
+    except ThemeError as exc:
+        src.error(root.at("theme"), str(exc))
 
     contact_obj = src.obj(root.data["contact"], root.at("contact"), CONTACT_KEYS) if root.has("contact") else None
     contact = Contact(**{k: contact_obj.text(k) for k in CONTACT_KEYS}) if contact_obj else Contact()
@@ -144,6 +179,7 @@ def parse_config(
         language=language,
         currency=currency,
         theme=theme,
+        theme_settings=theme_settings,
         logo=logo,
         contact=contact,
         shipping=tuple(shipping),

@@ -99,6 +99,7 @@ def serve(site_dir: Path, out_dir: Path | None, host: str, port: int) -> None:
 
     preview_url = f"http://{host}:{port}/"
     watched = [site_dir / "site.yml", site_dir / "content", site_dir / "templates", site_dir / "static"]
+    watched += [site_dir / "locale"]  # the shop's own wording of interface text
     watched += [t.path for t in _theme_chain(site_dir)]
     preview = Preview(site_dir, out_dir, preview_url, [p for p in watched if p.exists()])
     result = preview.build()

@@ -21,7 +21,7 @@ from .fields import Obj, SourceFile, field_name
 from .media import ImageProblem, MeasureCache, MediaLibrary
 from .model import Collection, Image, Product, Site, Store, Story, StoryPart
 from .stores import parse_stores
-from .themes import theme_problem
+from .themes import load_theme
 from .yamlsafe import YamlError, decode, parse_yaml
 
 RELATED_COUNT = 4
@@ -107,7 +107,7 @@ def _load(loader: Loader) -> Site | None:
     src = loader.read_yaml(site_dir / "site.yml")
     config, currency = None, ""
     if src is not None:
-        config, currency = parse_config(src, loader.image, lambda name: theme_problem(name, site_dir))
+        config, currency = parse_config(src, loader.image, lambda name: load_theme(name, site_dir))
 
     catalogs = []
     for file in loader.files("catalog", (".yml", ".yaml")):

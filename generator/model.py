@@ -9,6 +9,7 @@ out of `repr` and equality so that printing a product does not walk the whole sh
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
@@ -288,6 +289,7 @@ class SiteConfig:
     contact: Contact
     shipping: tuple[ShippingMethod, ...]
     checkout: Checkout
+    theme_settings: Mapping[str, object] = field(default_factory=dict)  # checked against the theme
 
     @property
     def base_path(self) -> str:

@@ -83,7 +83,33 @@ def babel_locale(language: str) -> Locale:
     return Locale.parse(language, sep="-")
 
 
+#: Locales whose numbers group only from five digits on (CLDR's minimumGroupingDigits = 2:
+#: "1000,00 €" but "12 345,00 €" in Portugal). Babel's data lacks this field, while browsers
+#: (ICU) apply it; tests/test_money_browser.py checks this list against Chromium.
+MIN_GROUPING_2 = frozenset((
+    "bg", "bg_BG", "es", "es_EA", "es_ES", "es_GQ", "es_IC", "es_PH", "et", "et_EE", "hu", "hu_HU",
+    "it", "it_CH", "it_IT", "it_SM", "it_VA", "lv", "lv_LV", "pl", "pl_PL", "pt_CH", "pt_CV", "pt_GQ",
+    "pt_GW", "pt_LU", "pt_MO", "pt_MZ", "pt_PT", "pt_ST", "pt_TL", "ru_UA", "sl", "sl_SI",
+))  # fmt: skip
+
+
 @lru_cache(maxsize=8192)
 def format_money(money: Money, language: str) -> str:
-    """'CN¥128.00' in English, '¥128.00' in Chinese: the locale decides symbol and spacing."""
-    return str(format_currency(money.amount, money.currency, locale=babel_locale(language)))
+    """'CN¥128.00' in English, '¥128.00' in Chinese, '1000,00 €' in Portugal: the locale decides
+    symbol, spacing and grouping, by the same CLDR rules as `Intl.NumberFormat` in the cart's
+    script (shop.js `money`), so that a price reads the same on the page and in the cart."""
+    locale = babel_locale(language)
+    key = f"{locale.language}_{locale.territory}" if locale.territory else locale.language
+    group = not (key in MIN_GROUPING_2 and 1000 <= abs(money.amount) < 10000)
+    text = str(format_currency(money.amount, money.currency, locale=locale, group_separator=group))
+    return _currency_spacing(text)
+
+
+def _currency_spacing(text: str) -> str:
+    """CLDR's currencySpacing, which Babel leaves out: a symbol made of letters ('EUR', 'CHF')
+    next to a digit gets a no-break space between them ('EUR 12.00', '12.00 EUR'), as ICU writes it."""
+    return _LETTER_THEN_DIGIT.sub("\\1\u00a0\\2", _DIGIT_THEN_LETTER.sub("\\1\u00a0\\2", text))
+
+
+_LETTER_THEN_DIGIT = re.compile(r"([^\W\d_])(\d)")
+_DIGIT_THEN_LETTER = re.compile(r"(\d)([^\W\d_])")

@@ -16,15 +16,17 @@ from typing import Any
 
 import jinja2
 from babel.dates import format_date
+from babel.support import NullTranslations
 from jinja2.ext import i18n
 from markupsafe import Markup
 
 from . import structured
 from .errors import Problem
+from .i18n import Text, english, load_translations
 from .markup import plain_text
 from .model import ShareImage, Site
-from .money import Money, babel_locale, format_money
-from .themes import Theme
+from .money import Money, babel_locale, format_money, minor_digits
+from .themes import Theme, css_block
 
 
 @dataclass(frozen=True)
@@ -69,15 +71,21 @@ def make_environment(
     theme: Theme,
     site_dir: Path,
     static_hashes: dict[str, str],
+    translations: NullTranslations | None = None,
     environment_class: type[jinja2.Environment] = jinja2.Environment,
     bytecode_dir: Path | None = None,
 ) -> jinja2.Environment:
-    """A Jinja environment whose loader looks in the site's templates/, then the theme chain.
+    """A Jinja environment whose loader looks in the site's templates/, then the theme chain, and
+    whose `_()`/`ngettext()` use the theme's catalogs for the shop's language.
     (`environment_class`: the preview server's records what each page reads; `bytecode_dir`
     keeps compiled templates between builds, checked against each template's source.)"""
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(site_dir / "templates"))]
     loaders += [jinja2.FileSystemLoader(str(t.path / "templates")) for t in theme.chain]
-    prefixed = {t.name: jinja2.FileSystemLoader(str(t.path / "templates")) for t in theme.chain}
+    # "<theme>:name" is the template as that theme sees it: its own, else its parents'.
+    prefixed: dict[str, jinja2.BaseLoader] = {
+        t.name: jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(p.path / "templates")) for p in t.chain])
+        for t in theme.chain
+    }
     env = environment_class(
         loader=jinja2.ChoiceLoader([jinja2.PrefixLoader(prefixed, delimiter=":"), *loaders]),
         autoescape=True,
@@ -89,10 +97,17 @@ def make_environment(
         auto_reload=False,  # compiled once per build: no stat of every template at every include
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode_dir)) if bytecode_dir is not None else None,
     )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    # What newstyle null translations do for `_("...")`, without a context lookup and call per
-    # use (a tenth of the rendering time of a product page): the text, autoescaped, formatted.
-    env.globals["_"] = env.globals["gettext"] = _gettext
+    if translations is None:
+        translations = load_translations(theme, site_dir, site.config.language)
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    # What newstyle gettext does for `_("...")`, without a context lookup and call per use (a
+    # tenth of the rendering time of a product page): translated, autoescaped, formatted.
+    translate = translations.gettext
+
+    def gettext(__string: str, **variables: Any) -> str:
+        return Markup(translate(__string)) % variables
+
+    env.globals["_"] = env.globals["gettext"] = gettext
     base_path = site.config.base_path
     language = site.config.language
 
@@ -120,19 +135,19 @@ def make_environment(
     return env
 
 
-def _gettext(__string: str, **variables: Any) -> str:
-    return Markup(__string) % variables
-
-
 def absolute(site: Site, url: str) -> str:
     return site.config.base_url + url
 
 
-def plan_pages(site: Site, share_image: Callable[[str], ShareImage] | None = None) -> list[PageSpec]:
+def plan_pages(
+    site: Site, share_image: Callable[[str], ShareImage] | None = None, text: Text | None = None
+) -> list[PageSpec]:
     """Every HTML page of the shop, in a stable order. `share_image` gives a page's share card
-    by its URL."""
+    by its URL; `text` translates the titles and descriptions of the list pages."""
     cfg = site.config
     default_description = cfg.tagline or cfg.title
+    _ = text if text is not None else english()
+    shop = cfg.title
 
     def spec(
         template: str, kind: str, url: str, title: str, description: str, nav: str,
@@ -145,17 +160,18 @@ def plan_pages(site: Site, share_image: Callable[[str], ShareImage] | None = Non
     pages = [
         spec("index.html", "home", "", cfg.title, cfg.tagline, "home",
              (structured.organization(site), structured.website(site))),
-        spec("products.html", "products", "products/", "All products", f"Everything from {cfg.title}.", "categories",
-             products=list(site.products)),
-        spec("collections.html", "collections", "collections/", "Categories",
-             f"Browse {cfg.title} by category.", "categories"),
-        spec("stories.html", "stories", "stories/", "Stories", f"Stories from {cfg.title}.", "stories"),
-        spec("stores.html", "stores", "stores/", "Stores", f"Visit {cfg.title} in person.", "",
+        spec("products.html", "products", "products/", _("All products"), _("Everything from %(shop)s.", shop=shop),
+             "categories", products=list(site.products)),
+        spec("collections.html", "collections", "collections/", _("Categories"),
+             _("Browse %(shop)s by category.", shop=shop), "categories"),
+        spec("stories.html", "stories", "stories/", _("Stories"), _("Stories from %(shop)s.", shop=shop), "stories"),
+        spec("stores.html", "stores", "stores/", _("Stores"), _("Visit %(shop)s in person.", shop=shop), "",
              tuple(structured.store(site, s) for s in site.stores)),
-        spec("cart.html", "cart", "cart/", "Cart", f"Your cart at {cfg.title}.", "cart"),
-        spec("checkout.html", "checkout", "checkout/", "Checkout", f"Place your order at {cfg.title}.", "cart"),
-        spec("order.html", "order", "order/", "Your order", f"Your order at {cfg.title}.", "cart"),
-        spec("search.html", "search", "search/", "Search", f"Search {cfg.title}.", ""),
+        spec("cart.html", "cart", "cart/", _("Cart"), _("Your cart at %(shop)s.", shop=shop), "cart"),
+        spec("checkout.html", "checkout", "checkout/", _("Checkout"), _("Place your order at %(shop)s.", shop=shop),
+             "cart"),
+        spec("order.html", "order", "order/", _("Your order"), _("Your order at %(shop)s.", shop=shop), "cart"),
+        spec("search.html", "search", "search/", _("Search"), _("Search %(shop)s.", shop=shop), ""),
     ]  # fmt: skip
     pickup = site.pickup_stores
     for product in site.products:
@@ -164,20 +180,20 @@ def plan_pages(site: Site, share_image: Callable[[str], ShareImage] | None = Non
                           structured.for_product(site, product), product=product, pickup_stores=pickup))  # fmt: skip
     for coll in site.collections:
         pages.append(spec("collection.html", "collection", coll.url, coll.title, coll.summary, "categories",
-                          structured.for_collection(site, coll), collection=coll))  # fmt: skip
+                          structured.for_collection(site, coll, _("Categories")), collection=coll))  # fmt: skip
     for story in site.stories:
         description = story.summary or plain_text("".join(part.html for part in story.body))
         pages.append(spec("story.html", "story", story.url, story.title, description, "stories",
-                          structured.for_story(site, story), story=story))  # fmt: skip
+                          structured.for_story(site, story, _("Stories")), story=story))  # fmt: skip
     for doc in site.pages:
         pages.append(spec("doc.html", "doc", doc.url, doc.title, doc.summary or plain_text(doc.body_html), "", doc=doc))
-    not_found = spec("404.html", "404", "404.html", "Page not found", "This page does not exist.", "")
+    not_found = spec("404.html", "404", "404.html", _("Page not found"), _("This page does not exist."), "")
     pages.append(not_found)
     return pages
 
 
 def render_pages(
-    env: jinja2.Environment, site: Site, pages: list[PageSpec], roots: list[Path]
+    env: jinja2.Environment, site: Site, theme: Theme, pages: list[PageSpec], roots: list[Path]
 ) -> Iterator[tuple[str, bytes]]:
     """Render each page; a template mistake raises TemplateProblem naming the template and line.
 
@@ -186,11 +202,12 @@ def render_pages(
     """
     cache: dict[str, jinja2.Template] = {}
     site_context = SiteContext(site)
+    theme_context = ThemeContext(theme)
     for page in pages:
         template = cache.get(page.template)
         if template is None:
             template = cache[page.template] = _get_template(env, page.template, roots)
-        context = {"site": site_context, "page": page.meta, **page.extra}
+        context = {"site": site_context, "page": page.meta, "theme": theme_context, **page.extra}
         try:
             html = template.render(context)
         except Exception as exc:
@@ -251,6 +268,7 @@ class SiteContext:
         self.base_url = cfg.base_url
         self.language = cfg.language
         self.currency = cfg.currency
+        self.currency_digits = minor_digits(cfg.currency)  # for scripts that format minor units
         self.logo = cfg.logo
         self.contact = cfg.contact
         self.shipping = cfg.shipping
@@ -261,6 +279,16 @@ class SiteContext:
         self.stories = site.stories
         self.pages = site.pages
         self.stores = site.stores
+
+
+class ThemeContext:
+    """`theme` in templates: which theme renders the page, and its settings' values."""
+
+    def __init__(self, theme: Theme) -> None:
+        self.name = theme.name
+        self.chain = [t.name for t in theme.chain]
+        self.settings = theme.settings
+        self.css_variables = css_block(theme)
 
 
 def file_digest(data: bytes) -> str:

@@ -21,7 +21,7 @@ FILES = {
         title: {title}
         tagline: Small-batch goods, made with care.
         base_url: https://example.com/
-        language: en          # en or zh-CN
+        language: en          # en, zh-CN, or another tag such as pt-PT
         currency: USD         # an ISO 4217 code: CNY, USD, EUR, ...
         theme: default
         contact:
@@ -119,3 +119,52 @@ def create_site(target: Path, title: str = "My Shop") -> None:
         body = textwrap.dedent(text).format(title=f'"{quoted}"')
         file.write_text(body, encoding="utf-8")
     _placeholder_png(target / "content" / "images" / "placeholder.png")
+
+
+THEME_FILES = {
+    "theme.yml": """\
+        name: {name}
+        description: A child theme of {parent}, made with `micromall theme new`.
+        extends: {parent}
+        # New defaults for the parent's settings (a shop can still change them in site.yml under
+        # theme_settings:). Declare a setting of your own with a type:
+        #   banner: {{type: text, default: "Free delivery over 199"}}
+        settings:
+          accent: "#8a4b2a"
+          background: "#fbf6ef"
+        """,
+    "templates/base.html": """\
+        {{#- The parent's base.html, with this theme's stylesheet after the parent's ones.
+            "{prefix}:base.html" is the parent's own file: a plain "base.html" would be this one. #}}
+        {{% extends "{prefix}:base.html" %}}
+        {{% block stylesheets %}}
+        {{{{ super() }}}}
+        <link rel="stylesheet" href="{{{{ static('css/{name}.css') }}}}">
+        {{% endblock %}}
+        """,
+    "static/css/{name}.css": """\
+        /* {name}: loaded after the parent's stylesheet, so these rules win. The colours come from
+           theme.yml's settings as CSS custom properties (var(--accent), var(--bg)). */
+        .site-header {{
+          border-bottom: 3px solid var(--accent);
+        }}
+        """,
+}
+
+
+def create_theme(folder: Path, name: str, parent: str = "default") -> Path:
+    """Write a working child theme called `name` into folder/name: new colours, one block of
+    base.html overridden and its own stylesheet. Returns the theme's folder."""
+    from .fields import SLUG
+
+    if not SLUG.match(name):
+        raise UsageError(f"'{name}' is not a valid theme name: use lowercase letters, digits and hyphens")
+    target = folder / name
+    if target.exists():
+        raise UsageError(f"{target} already exists; choose a new name or folder")
+    for rel, text in THEME_FILES.items():
+        file = target / rel.format(name=name)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        body = textwrap.dedent(text).format(name=name, parent=parent, prefix=Path(parent).name)
+        file.write_text(body, encoding="utf-8")
+    return target

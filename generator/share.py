@@ -34,6 +34,7 @@ from .fonts import (
     fallback_families,
     theme_family,
 )
+from .i18n import Text, english
 from .imaging import Job
 from .markup import plain_text
 from .model import Image, Product, ProductShare, ShareImage, Site
@@ -41,31 +42,16 @@ from .money import Money, format_money
 from .qr import QrSpec
 from .themes import Theme
 
-#: The words drawn on the pictures and written in share texts, by shop language.
-WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "scan_to_buy": "Scan to buy",
-        "scan_to_visit": "Scan to visit the shop",
-        "sale": "Sale",
-        "from": "From {price}",
-        "was": "{price} (was {was})",
-        "stores": "Our stores",
-        "share": "{title} – {price}",
-    },
-    "zh-CN": {
-        "scan_to_buy": "扫码购买",
-        "scan_to_visit": "扫码进店",
-        "sale": "特价",
-        "from": "{price} 起",
-        "was": "{price}（原价 {was}）",
-        "stores": "我们的门店",
-        "share": "【{title}】{price}",
-    },
-}
 
-
-def words(language: str) -> dict[str, str]:
-    return WORDS.get(language, WORDS["en"])
+def words(text: Text) -> dict[str, str]:
+    """The fixed words drawn on the pictures, in the shop's language (from the theme catalogs)."""
+    _ = text
+    return {
+        "scan_to_buy": _("Scan to buy"),
+        "scan_to_visit": _("Scan to visit the shop"),
+        "sale": _("Sale"),
+        "stores": _("Our stores"),
+    }
 
 
 @dataclass
@@ -92,10 +78,13 @@ class SharePlan:
 
 
 class _Planner:
-    def __init__(self, site: Site, theme: Theme, static: Mapping[str, Path], site_dir: Path, cache: ImageCache):
+    def __init__(
+        self, site: Site, theme: Theme, static: Mapping[str, Path], site_dir: Path, cache: ImageCache, text: Text
+    ):
         self.site = site
         self.cfg = site.config
-        self.words = words(self.cfg.language)
+        self._ = text
+        self.words = words(text)
         self.content = site_dir / "content"
         self.cache = cache
         self.warnings: list[Problem] = []
@@ -189,15 +178,15 @@ class _Planner:
         """The price as drawn ('From CN¥88.00' when variants differ) and the struck price."""
         price = self.money(product.price)
         if product.price_varies:
-            price = self.words["from"].format(price=price)
+            price = self._("From %(price)s", price=price)
         was = self.money(product.compare_at_price) if product.compare_at_price is not None else ""
         return price, was
 
     def share_text(self, product: Product, url: str) -> str:
         price, was = self.price_text(product)
         if was:
-            price = self.words["was"].format(price=price, was=was)
-        lines = [self.words["share"].format(title=product.title, price=price)]
+            price = self._("%(price)s (was %(was)s)", price=price, was=was)
+        lines = [self._("%(title)s – %(price)s", title=product.title, price=price)]
         summary = product.summary or plain_text(product.description_html)
         if summary:
             lines.append(summary)
@@ -209,9 +198,11 @@ def _image(url: str, key: str, size: tuple[int, int], alt: str) -> ShareImage:
     return ShareImage(f"{url}?v={key[:10]}", size[0], size[1], alt)
 
 
-def plan_share(site: Site, theme: Theme, static: Mapping[str, Path], site_dir: Path, cache: ImageCache) -> SharePlan:
-    """Plan every card, poster and QR code of the shop."""
-    p = _Planner(site, theme, static, site_dir, cache)
+def plan_share(
+    site: Site, theme: Theme, static: Mapping[str, Path], site_dir: Path, cache: ImageCache, text: Text | None = None
+) -> SharePlan:
+    """Plan every card, poster and QR code of the shop; `text` gives the words in its language."""
+    p = _Planner(site, theme, static, site_dir, cache, text if text is not None else english())
     cfg = site.config
     w = p.words
     shop_title = cfg.title

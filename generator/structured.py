@@ -141,10 +141,11 @@ def for_product(site: Site, p: Product) -> tuple[JsonLd, ...]:
     return product(site, p), breadcrumbs(site, [*trail, (p.title, p.url)])
 
 
-def for_collection(site: Site, c: Collection) -> tuple[JsonLd, ...]:
-    return (breadcrumbs(site, [(site.config.title, ""), ("Categories", "collections/"), (c.title, c.url)]),)
+def for_collection(site: Site, c: Collection, section: str = "Categories") -> tuple[JsonLd, ...]:
+    """`section`: the name of the collections page in the shop's language."""
+    return (breadcrumbs(site, [(site.config.title, ""), (section, "collections/"), (c.title, c.url)]),)
 
 
-def for_story(site: Site, s: Story) -> tuple[JsonLd, ...]:
-    trail = [(site.config.title, ""), ("Stories", "stories/"), (s.title, s.url)]
+def for_story(site: Site, s: Story, section: str = "Stories") -> tuple[JsonLd, ...]:
+    trail = [(site.config.title, ""), (section, "stories/"), (s.title, s.url)]
     return article(site, s), breadcrumbs(site, trail)

@@ -163,6 +163,36 @@ def built_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+#: The bundled themes: the demo shop must build, link and sell in each of them.
+THEMES = ("default", "editorial")
+
+
+def demo_in_theme(theme: str, dest: Path) -> Path:
+    """The demo shop with another theme: its own site.yml, the repository's content (linked)."""
+    if theme == "default":
+        return REPO
+    dest.mkdir(parents=True, exist_ok=True)
+    text = (REPO / "site.yml").read_text("utf-8")
+    assert "\ntheme: default\n" in text
+    (dest / "site.yml").write_text(text.replace("\ntheme: default\n", f"\ntheme: {theme}\n"), "utf-8")
+    (dest / "content").symlink_to(REPO / "content", target_is_directory=True)
+    return dest
+
+
+@pytest.fixture(scope="session", params=THEMES)
+def built_demo_theme(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo shop built once in each bundled theme."""
+    from generator.build import build
+
+    if request.param == "default":
+        return request.getfixturevalue("built_demo")
+    site = demo_in_theme(request.param, tmp_path_factory.mktemp(f"demo-{request.param}") / "site")
+    out = site.parent / "public"
+    result = build(site, out)
+    assert result.warnings == [], result.warnings
+    return out
+
+
 @pytest.fixture
 def demo_copy(tmp_path: Path) -> Path:
     """A private copy of the demo shop's sources, for tests that edit content."""

@@ -1,4 +1,5 @@
-"""A buyer's first minutes in the demo shop, in a real browser at phone and desktop widths."""
+"""A buyer's first minutes in the demo shop, in a real browser at phone and desktop widths,
+in each bundled theme."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from browser import CHROMIUM, static_server
-from conftest import REPO
+from conftest import THEMES, demo_in_theme
 from playwright.sync_api import Browser, Page
 
 pytestmark = [
@@ -20,15 +21,26 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
+@pytest.fixture(scope="module", params=THEMES)
+def shop_theme(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def shop_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def shop_url(shop_theme: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from generator.build import build
 
-    out = tmp_path_factory.mktemp("browser") / "public"
-    with static_server(out.parent) as base:
+    root = tmp_path_factory.mktemp(f"browser-{shop_theme}")
+    site = demo_in_theme(shop_theme, root / "site")
+    out = root / "public"
+    with static_server(root) as base:
         # Build for the address we serve it on, as `micromall serve` does.
-        build(REPO, out, base_url=base + "public/")
+        build(site, out, base_url=base + "public/")
         yield base + "public/"
+
+
+#: The main navigation a phone shows, per theme: default's bottom tab bar, editorial's masthead.
+PHONE_NAV = {"default": "nav.bottom-nav", "editorial": "header nav.masthead__nav"}
 
 
 @pytest.fixture
@@ -44,12 +56,16 @@ def phone(browser: Browser) -> Iterator[Page]:
     assert errors == [], errors
 
 
-def test_phone_home_shows_products_and_tab_bar(phone: Page, shop_url: str) -> None:
+def test_phone_home_shows_products_and_navigation(phone: Page, shop_url: str, shop_theme: str) -> None:
     page = phone
     page.goto(shop_url)
-    tabs = page.locator("nav.bottom-nav")
+    tabs = page.locator(PHONE_NAV[shop_theme])
     assert tabs.is_visible()
-    assert tabs.locator("a").all_inner_texts() == ["Home", "Categories", "Cart", "Stories"]
+    expected = {
+        "default": ["Home", "Categories", "Cart", "Stories"],
+        "editorial": ["STORIES", "SHOP", "VISIT", "SEARCH", "CART"],  # set in capitals by the CSS
+    }
+    assert [t.strip() for t in tabs.locator("a").all_inner_texts()] == expected[shop_theme]
     first_card = page.locator(".product-card").first
     assert first_card.is_visible()
     # no horizontal scrolling on a phone
@@ -99,11 +115,11 @@ def test_desktop_hides_the_tab_bar_and_shows_the_top_nav(browser: Browser, shop_
     context.close()
 
 
-def test_browsing_works_without_javascript(browser: Browser, shop_url: str) -> None:
+def test_browsing_works_without_javascript(browser: Browser, shop_url: str, shop_theme: str) -> None:
     context = browser.new_context(viewport=PHONE, java_script_enabled=False)
     page = context.new_page()
     page.goto(shop_url + "collections/")
-    page.locator(".bottom-nav a", has_text="Stories").click()
+    page.locator(PHONE_NAV[shop_theme] + " a", has_text=re.compile("stories", re.I)).click()
     assert page.url.endswith("/stories/")
     page.locator("main a[href*='/stories/']").first.click()
     assert page.locator("main h1").inner_text()
@@ -187,3 +203,22 @@ def test_a_link_can_choose_the_variant(phone: Page, shop_url: str) -> None:
     assert page.locator("#variant-250g").is_checked()
     assert page.locator("[data-add-to-cart]").get_attribute("data-variant") == "250g"
     assert "398.00" in page.locator("[data-price-display]").inner_text()
+
+
+def test_add_to_cart_then_see_it_in_the_cart(phone: Page, shop_url: str) -> None:
+    page = phone
+    page.goto(shop_url + "products/longjing-2026/")
+    page.locator("label[for='variant-100g']").click()
+    page.locator("[data-buy-box] [data-quantity]").fill("2")
+    page.locator("[data-buy-box] [data-add-to-cart]").click()
+    # the count is shown where the theme shows the cart link on a phone
+    page.wait_for_function(
+        "[...document.querySelectorAll('[data-cart-count]')].some(e => e.offsetParent && e.textContent === '2')",
+        timeout=10_000,
+    )
+    page.goto(shop_url + "cart/")
+    line = page.locator("[data-cart-lines] [data-cart-line]")
+    line.first.wait_for()
+    assert line.count() == 1
+    assert "West Lake Longjing" in line.inner_text() and "100 g" in line.inner_text()
+    assert "336.00" in page.locator("[data-cart-subtotal]").inner_text()

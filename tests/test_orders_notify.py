@@ -186,3 +186,38 @@ def test_status_changes_notify_every_notifier(tmp_path: Path, receiver: Receiver
     assert deliver_due(svc.store, notifiers) == 4  # created + paid, to each of the two notifiers
     assert [e["event"] for e in receiver.events] == ["order.created", "order.paid"]
     svc.store.close()
+
+
+def test_the_seller_email_is_in_the_shop_language(tmp_path: Path) -> None:
+    from generator.orders.notify import EmailNotifier
+
+    order = {"reference": "M-ABC123", "currency": "CNY", "total": 13800,
+             "items": [{"quantity": 2, "title": "Longjing · 50 g", "line_total": 12600}]}  # fmt: skip
+    customer = {"name": "李伟", "phone": "+86 138 0000 0000", "email": "", "address": "杭州市西湖区 1 号"}
+    common = {"name": "mail", "host": "127.0.0.1", "sender": "shop@example.com", "to": "seller@example.com"}
+
+    zh = EmailNotifier(**common, language="zh-CN").compose("e1", "order.created", order, customer)
+    assert zh["Subject"] == "新订单 M-ABC123"
+    assert zh.get_content().splitlines() == [
+        "新订单 M-ABC123", "", "2 × Longjing · 50 g：¥126.00", "", "合计：¥138.00", "",
+        "姓名：李伟", "手机号：+86 138 0000 0000", "收货地址：杭州市西湖区 1 号",
+    ]  # fmt: skip
+    paid = EmailNotifier(**common, language="zh-CN").compose("e2", "order.paid", order, customer)
+    assert paid["Subject"] == "订单 M-ABC123：已付款"
+
+    en = EmailNotifier(**common).compose("e3", "order.shipped", order, customer)
+    assert en["Subject"] == "Order M-ABC123: Shipped"
+    assert "2 × Longjing · 50 g: CN¥126.00" in en.get_content() and "Total: CN¥138.00" in en.get_content()
+
+
+def test_an_email_notifier_language_is_checked(tmp_path: Path) -> None:
+    from generator.orders.config import ConfigError, load_service_config
+
+    (tmp_path / "orders.yml").write_text(
+        "notify:\n  - type: email\n    host: h\n    sender: s@example.com\n    to: t@example.com\n"
+        "    language: chinese\n",
+        "utf-8",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_service_config(tmp_path / "orders.yml", tmp_path)
+    assert "orders.yml:6: notify[0].language: 'chinese' is not a language tag such as en or zh-CN" in str(err.value)

@@ -30,6 +30,10 @@ def test_wheel_contains_the_bundled_themes(wheel: Path) -> None:
     assert "generator/themes/default/templates/base.html" in names
     assert "generator/themes/default/theme.yml" in names
     assert "generator/themes/default/static/css/shop.css" in names
+    assert "generator/themes/editorial/theme.yml" in names
+    assert "generator/themes/editorial/templates/story.html" in names
+    assert "generator/themes/editorial/static/css/editorial.css" in names
+    assert "generator/themes/default/locale/zh_CN/LC_MESSAGES/messages.po" in names  # read at build time
     assert not any(n.startswith(("content/", "public/", "tests/")) for n in names)
 
 

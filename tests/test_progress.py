@@ -6,6 +6,7 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 
 from generator.progress import terminal_progress, wants_progress
@@ -35,8 +36,9 @@ def test_progress_redraws_one_line_at_most_every_interval_and_clears_it() -> Non
 
 
 def test_build_summary_counts_pages_and_images_and_no_progress_when_piped(
-    make_site: Callable[..., Path], cli: Callable[..., Result]
+    make_site: Callable[..., Path], cli: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("MICROMALL_CACHE", str(tmp_path / "empty-cache"))  # the first build draws
     site = make_site()
     first = cli("build", str(site), "--jobs", "1")
     assert first.exit_code == 0, first.output

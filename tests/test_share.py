@@ -133,9 +133,18 @@ def test_share_text_and_words_follow_the_shop_language(make_site: Callable[..., 
     assert green.share is not None
     assert green.share.text.split("\n") == ["【Green tea】¥128.00（原价 ¥158.00）", "Fresh and sweet.",
                                             "https://shop.example.com/products/green/"]  # fmt: skip
-    from generator.share import words
+    from generator.build import collect_static
+    from generator.i18n import Text, load_translations
+    from generator.share import plan_share
+    from generator.themes import load_theme
 
-    assert words("zh-CN")["scan_to_buy"] == "扫码购买" and words("en")["scan_to_buy"] == "Scan to buy"
+    # the words drawn on the posters come from the theme's catalog for the shop's language
+    theme = load_theme("default", site)
+    for language, cta in (("zh-CN", "扫码购买"), ("en", "Scan to buy")):
+        text = Text(load_translations(theme, site, language))
+        plan = plan_share(result.site, theme, collect_static(theme, site), site, ImageCache(tmp_path / "c"), text)
+        ctas = {getattr(job.spec, "cta", None) for job in plan.image_jobs if job.outputs[0].startswith("posters/green")}
+        assert ctas == {cta}
 
 
 # ---- QR codes ---------------------------------------------------------------------------

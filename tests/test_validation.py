@@ -109,7 +109,7 @@ CASES: dict[str, tuple[dict[str, str | None], list[str]]] = {
     ),
     "unknown theme": (
         {"site.yml": SITE_YML + "theme: fancy\n"},
-        ["site.yml:17: theme: unknown theme 'fancy' (available: default)"],
+        ["site.yml:17: theme: unknown theme 'fancy' (available: default, editorial)"],
     ),
     "invalid base_url": (
         {"site.yml": SITE_YML.replace("https://shop.example.com/", "shop.example.com")},

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from ..errors import Problem, did_you_mean
 from ..fields import Obj, SourceFile
+from ..i18n import is_language
 from ..money import parse_price
 from ..yamlsafe import YamlError, decode, parse_yaml
 from .pricing import Coupon
@@ -22,7 +23,9 @@ CONFIG_KEYS = (
     "coupons", "notify", "trusted_proxies", "handler_options",
 )  # fmt: skip
 COUPON_KEYS = ("code", "percent_off", "amount_off", "min_spend", "expires", "max_uses", "once_per_customer")
-NOTIFY_KEYS = ("type", "url", "secret", "host", "port", "username", "password", "sender", "to", "starttls", "timeout")
+NOTIFY_KEYS = (
+    "type", "url", "secret", "host", "port", "username", "password", "sender", "to", "starttls", "timeout", "language",
+)  # fmt: skip
 NOTIFY_TYPES = ("log", "webhook", "email")
 
 
@@ -209,5 +212,7 @@ def _notifiers(src: SourceFile, root: Obj) -> list[NotifierConfig]:
             for key in ("host", "sender", "to"):
                 if not options.get(key):
                     src.error(obj.at(key), "is required")
+            if "language" in options and not is_language(str(options["language"])):
+                src.error(obj.at("language"), f"'{options['language']}' is not a language tag such as en or zh-CN")
         out.append(NotifierConfig(kind, options, f"{kind}-{i}"))
     return out

@@ -19,6 +19,8 @@ import urllib.request
 from email.message import EmailMessage
 from typing import Any, Protocol
 
+from ..i18n import bundled_text
+from ..money import Money, format_money
 from .config import NotifierConfig
 from .store import OrderStore
 
@@ -80,26 +82,52 @@ class WebhookNotifier:
 
 
 class EmailNotifier:
-    """Sends the seller an email per event over SMTP."""
+    """Sends the seller an email per event over SMTP, in the shop's language (`language`)."""
 
     def __init__(
         self, name: str, host: str, sender: str, to: str, port: int = 25, username: str = "", password: str = "",
-        starttls: bool = False, timeout: float = 10.0, **_: Any,
+        starttls: bool = False, timeout: float = 10.0, language: str = "en", **_: Any,
     ) -> None:  # fmt: skip
         self.name, self.host, self.port, self.sender, self.to = name, host, int(port), sender, to
         self.username, self.password, self.starttls, self.timeout = username, password, starttls, float(timeout)
+        self.language = language
 
-    def deliver(self, event_id: str, event: str, order: dict[str, Any], customer: dict[str, Any]) -> None:
+    def compose(self, event_id: str, event: str, order: dict[str, Any], customer: dict[str, Any]) -> EmailMessage:
+        """The email: subject and text in the shop's language, amounts written as on the shop."""
+        _ = bundled_text(self.language)
+        statuses = {
+            "pending_payment": _("Waiting for payment"), "paid": _("Paid"), "shipped": _("Shipped"),
+            "completed": _("Completed"), "cancelled": _("Cancelled"),
+        }  # fmt: skip
+        ref, currency = str(order.get("reference")), str(order.get("currency", ""))
+        status = event.removeprefix("order.")
+        if status == "created":
+            subject = _("New order %(ref)s", ref=ref)
+        else:
+            subject = _("Order %(ref)s: %(status)s", ref=ref, status=statuses.get(status, status))
+
+        def money(minor: object) -> str:
+            return format_money(Money(int(minor), currency), self.language) if isinstance(minor, int) else str(minor)
+
+        def field(label: str, value: object) -> str:
+            return _("%(label)s: %(value)s", label=label, value=value)
+
         message = EmailMessage()
         message["From"], message["To"] = self.sender, self.to
-        message["Subject"] = f"{event.replace('order.', 'Order ')}: {order.get('reference')}"
+        message["Subject"] = subject
         message["Message-ID"] = f"<{event_id}@micromall>"
-        lines = [f"Order {order.get('reference')} ({event})", ""]
+        lines = [subject, ""]
         for item in order.get("items", []):
-            lines.append(f"{item['quantity']} x {item['title']} = {item['line_total']} (minor units)")
-        lines += ["", f"Total: {order.get('total')} {order.get('currency')}", ""]
-        lines += [f"{k}: {v}" for k, v in customer.items() if v]
+            lines.append(field(f"{item['quantity']} × {item['title']}", money(item["line_total"])))
+        lines += ["", field(_("Total"), money(order.get("total"))), ""]
+        labels = {"name": _("Name"), "phone": _("Phone"), "email": _("Email"), "address": _("Delivery address"),
+                  "note": _("Note")}  # fmt: skip
+        lines += [field(labels.get(k, k), v) for k, v in customer.items() if v]
         message.set_content("\n".join(lines))
+        return message
+
+    def deliver(self, event_id: str, event: str, order: dict[str, Any], customer: dict[str, Any]) -> None:
+        message = self.compose(event_id, event, order, customer)
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             if self.starttls:
                 smtp.starttls()

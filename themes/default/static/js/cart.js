@@ -10,6 +10,8 @@
   const cfg = M.config;
   const page = JSON.parse(data.textContent);
   const T = Object.assign({}, cfg.t, page.t);
+  const field = (label, value) => fmt(T.field, { label: label, value: value });
+  const plural = new Intl.PluralRules(cfg.language);
   const fmt = M.fmt;
   const $ = (sel, root) => (root || document).querySelector(sel);
   const show = (node, on) => { if (node) node.hidden = !on; };
@@ -32,13 +34,7 @@
   const save = (cart) => { try { M.saveCart(cart); } catch (e) { /* the page still shows it */ } };
   let catalog = null;
 
-  // Money is integer minor units, written as Babel writes it in the templates.
-  function money(minor, currency) {
-    currency = currency || cfg.currency;
-    const f = new Intl.NumberFormat(cfg.language, { style: "currency", currency: currency });
-    const digits = catalog && catalog.currency === currency ? catalog.minor_digits : f.resolvedOptions().maximumFractionDigits;
-    return f.format(minor / Math.pow(10, digits));
-  }
+  const money = M.money; // (minor units, currency = the shop's): the same rules as the templates
 
   async function loadCatalog() {
     const res = await fetch(cfg.catalog, { cache: "no-cache" });
@@ -101,6 +97,8 @@
     if (address) address.required = !pickup;
     show($("[data-store-field]"), pickup);
     show($("[data-address-field]"), !pickup);
+    const count = lines.reduce((n, l) => n + l.item.quantity, 0);
+    put("[data-cart-items]", fmt(T.items[plural.select(count)] || T.items.other, { n: count }));
     put("[data-cart-subtotal]", money(subtotal));
     put("[data-cart-shipping]", cost(method) ? money(cost(method)) : T.free);
     put("[data-cart-total]", money(subtotal + cost(method)));
@@ -350,13 +348,13 @@
       reference = reference || "M-" + Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"[b % 32]).join("");
       const title = fmt(T.order, { ref: reference }) + " · " + page.shop;
       const store = form.elements.store;
-      const out = [title, ""].concat(state.lines.map((l) => l.item.quantity + " × " + l.title + ": " + money(l.total)), "",
-        T.subtotal + ": " + money(state.subtotal),
-        state.method ? T.shipping + " (" + state.method.label + "): " + (state.shipping ? money(state.shipping) : T.free) : [],
-        T.total + ": " + money(state.total), "",
-        T.name + ": " + value("name"), T.phone + ": " + value("phone"), T.email + ": " + value("email"),
-        state.pickup ? T.store + ": " + store.selectedOptions[0].text + ", " + store.selectedOptions[0].getAttribute("data-address") : T.address + ": " + value("address"),
-        value("note") ? T.note + ": " + value("note") : []);
+      const out = [title, ""].concat(state.lines.map((l) => field(l.item.quantity + " × " + l.title, money(l.total))), "",
+        field(T.subtotal, money(state.subtotal)),
+        state.method ? field(T.shipping + " (" + state.method.label + ")", state.shipping ? money(state.shipping) : T.free) : [],
+        field(T.total, money(state.total)), "",
+        field(T.name, value("name")), field(T.phone, value("phone")), field(T.email, value("email")),
+        state.pickup ? field(T.store, store.selectedOptions[0].text + ", " + store.selectedOptions[0].getAttribute("data-address")) : field(T.address, value("address")),
+        value("note") ? field(T.note, value("note")) : []);
       const text = out.join("\n");
       $("[data-order-message]", step).value = text;
       const email = $('[data-send="email"]', step);

@@ -56,7 +56,8 @@
       item.querySelector("[data-slot=summary]").textContent = doc.s;
       list.appendChild(item);
     });
-    var text = !hits.length ? form.dataset.textNone : hits.length === 1 ? form.dataset.textOne : form.dataset.textCount;
+    var plural = new Intl.PluralRules(document.documentElement.lang || undefined).select(hits.length);
+    var text = !hits.length ? form.dataset.textNone : plural === "one" ? form.dataset.textOne : form.dataset.textOther;
     status.textContent = fill(text, { q: query, n: hits.length });
   }
 

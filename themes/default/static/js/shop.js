@@ -171,6 +171,27 @@
     return n;
   }
 
+  // Money is integer minor units, written by the same rules as the templates' `money` filter
+  // (Babel): the locale's pattern, symbol and spacing, and the currency's own decimals. The
+  // amount reaches Intl as an exact decimal string, never as a float.
+  var formatters = {};
+  function money(minor, currency) {
+    currency = currency || config.currency;
+    var f = formatters[currency];
+    if (!f) {
+      var probe = new Intl.NumberFormat(config.language, { style: "currency", currency: currency, numberingSystem: "latn" });
+      var digits = currency === config.currency && typeof config.digits === "number" ? config.digits : probe.resolvedOptions().maximumFractionDigits;
+      f = formatters[currency] = { digits: digits, nf: new Intl.NumberFormat(config.language,
+        { style: "currency", currency: currency, numberingSystem: "latn", minimumFractionDigits: digits, maximumFractionDigits: digits }) };
+    }
+    var text = String(Math.abs(minor));
+    if (f.digits) {
+      while (text.length <= f.digits) text = "0" + text;
+      text = text.slice(0, -f.digits) + "." + text.slice(-f.digits);
+    }
+    return f.nf.format((minor < 0 ? "-" : "") + text);
+  }
+
   function fmt(template, values) {
     return String(template || "").replace(/\{(\w+)\}/g, function (m, key) {
       return key in values ? values[key] : m;
@@ -305,7 +326,7 @@
     });
   }
 
-  window.micromall = { config: config, key: CART_KEY, loadCart: loadCart, saveCart: saveCart, toast: toast, fmt: fmt };
+  window.micromall = { config: config, key: CART_KEY, loadCart: loadCart, saveCart: saveCart, toast: toast, fmt: fmt, money: money };
 
   function init() {
     initCart();
