@@ -18,6 +18,7 @@ import jinja2
 from babel.dates import format_date
 from babel.support import NullTranslations
 from jinja2.ext import i18n
+from markupsafe import Markup
 
 from . import structured
 from .errors import Problem
@@ -72,9 +73,13 @@ def make_environment(
     site_dir: Path,
     static_hashes: dict[str, str],
     translations: NullTranslations | None = None,
+    environment_class: type[jinja2.Environment] = jinja2.Environment,
+    bytecode_dir: Path | None = None,
 ) -> jinja2.Environment:
     """A Jinja environment whose loader looks in the site's templates/, then the theme chain, and
-    whose `_()`/`ngettext()` use the theme's catalogs for the shop's language."""
+    whose `_()`/`ngettext()` use the theme's catalogs for the shop's language.
+    (`environment_class`: the preview server's records what each page reads; `bytecode_dir`
+    keeps compiled templates between builds, checked against each template's source.)"""
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(site_dir / "templates"))]
     loaders += [jinja2.FileSystemLoader(str(t.path / "templates")) for t in theme.chain]
     # "<theme>:name" is the template as that theme sees it: its own, else its parents'.
@@ -82,7 +87,7 @@ def make_environment(
         t.name: jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(p.path / "templates")) for p in t.chain])
         for t in theme.chain
     }
-    env = jinja2.Environment(
+    env = environment_class(
         loader=jinja2.ChoiceLoader([jinja2.PrefixLoader(prefixed, delimiter=":"), *loaders]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -90,10 +95,20 @@ def make_environment(
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # compiled once per build: no stat of every template at every include
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode_dir)) if bytecode_dir is not None else None,
     )
     if translations is None:
         translations = load_translations(theme, site_dir, site.config.language)
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    # What newstyle gettext does for `_("...")`, without a context lookup and call per use (a
+    # tenth of the rendering time of a product page): translated, autoescaped, formatted.
+    translate = translations.gettext
+
+    def gettext(__string: str, **variables: Any) -> str:
+        return Markup(translate(__string)) % variables
+
+    env.globals["_"] = env.globals["gettext"] = gettext
     base_path = site.config.base_path
     language = site.config.language
 
