@@ -31,7 +31,15 @@ from . import cards, posters
 from .cache import ImageCache
 from .draw import DEFAULT_ACCENT, DEFAULT_BACKGROUND, Fonts, Palette, SourceFile, parse_colour
 from .errors import Problem, Severity
-from .fonts import FontChain, FontFamily, FontSettingError, describe_missing, fallback_families, theme_family
+from .fonts import (
+    FontChain,
+    FontFamily,
+    FontSettingError,
+    Resolved,
+    describe_missing,
+    fallback_families,
+    theme_family,
+)
 from .i18n import Text, english
 from .imaging import Job
 from .markup import plain_text
@@ -69,10 +77,11 @@ class SharePlan:
     def image_for(self, page_url: str) -> ShareImage:
         return self.page_images.get(page_url, self.default)
 
-    def attach_qr(self, files: Mapping[str, bytes]) -> None:
+    def attach_qr(self, files: Mapping[str, bytes | Path]) -> None:
         """Give each product its `share`, now that its QR code's SVG is made."""
         for product, share in self._pending:
-            svg = Markup(files[share.qr_svg_url].decode("ascii"))
+            made = files[share.qr_svg_url]
+            svg = Markup((made.read_bytes() if isinstance(made, Path) else made).decode("ascii"))
             product._share[:] = [replace(share, qr_svg=svg)]
         self._pending.clear()
 
@@ -92,6 +101,7 @@ class _Planner:
         self.chain = FontChain(tuple(self._theme_fonts(theme, static, site_dir)) + tuple(fallback_families()))
         self.logo = self.source(self.cfg.logo)
         self._missing: dict[tuple[str, str], list[str]] = {}
+        self._plain_chars: set[str] = set()
 
     # ---- inputs ----------------------------------------------------------------------------
 
@@ -143,13 +153,23 @@ class _Planner:
         fallback: dict[str, int] = {}
         out = {}
         for name, text in texts.items():
-            resolved = self.chain.resolve(text)
+            resolved = self.resolve(text)
             out[name] = resolved.text
             fallback.update(resolved.fallback)
             if resolved.missing:
                 seen = self._missing.setdefault(owner, [])
                 seen += [ch for ch in resolved.missing if ch not in seen]
         return Fonts(self.chain.families, tuple(sorted(fallback.items()))), out
+
+    def resolve(self, text: str) -> Resolved:
+        """The font chain's resolution, with a shortcut for the usual text: one whose
+        characters were all drawn by the first font before, which comes out unchanged."""
+        if self._plain_chars.issuperset(text):
+            return Resolved(text, {}, "")
+        resolved = self.chain.resolve(text)
+        if resolved.text == text and not resolved.fallback and not resolved.missing:
+            self._plain_chars.update(text)
+        return resolved
 
     def font_warnings(self) -> list[Problem]:
         return [

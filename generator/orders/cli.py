@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import sys
 from collections import defaultdict
@@ -69,7 +70,7 @@ def serve(site_dir: str, config: str | None, database: str | None, catalog: str 
 
     import waitress
 
-    from .app import OrderService, make_app
+    from .app import GroupBuySettler, OrderService, make_app
     from .notify import OutboxWorker, make_notifiers
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -80,6 +81,8 @@ def serve(site_dir: str, config: str | None, database: str | None, catalog: str 
         raise click.ClickException(str(exc)) from None
     worker = OutboxWorker(service.store, make_notifiers(cfg.notify))
     worker.start()
+    settler = GroupBuySettler(service)
+    settler.start()
     click.echo(f"Order service for {service.catalog().title or 'the shop'} on http://{host}:{port}/api/ "
                f"({'PostgreSQL' if cfg.is_postgres else 'SQLite'}); Ctrl+C stops.")  # fmt: skip
     try:
@@ -87,6 +90,7 @@ def serve(site_dir: str, config: str | None, database: str | None, catalog: str 
                        ident="micromall", _quiet=True)  # fmt: skip
     finally:
         worker.stop()
+        settler.stop()
 
 
 def _line(order: StoredOrder) -> str:
@@ -144,13 +148,29 @@ def show(site_dir: str, config: str | None, database: str | None, catalog: str |
 
 @orders.command()
 @common
-@click.option("--csv", "as_csv", is_flag=True, required=True, help="Write CSV: one row per line item.")
+@click.option("--csv", "as_csv", is_flag=True, help="Write CSV: one row per line item.")
+@click.option(
+    "--group-buy",
+    "group_buy",
+    metavar="PRODUCT",
+    help="Write a group buy's participant list to paste into a group chat (names and phones masked).",
+)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file instead of standard output.")
 @click.option("--status", type=click.Choice(STATUSES))
 def export(site_dir: str, config: str | None, database: str | None, catalog: str | None, as_csv: bool,
-           out: str | None, status: str | None) -> None:  # fmt: skip
-    """Export orders as CSV, one row per line item (opens in a spreadsheet)."""
-    store = _store(_config(site_dir, config, database, catalog))
+           group_buy: str | None, out: str | None, status: str | None) -> None:  # fmt: skip
+    """Export orders as CSV, one row per line item (opens in a spreadsheet), or a group buy's list."""
+    if as_csv == bool(group_buy):
+        raise click.UsageError("give one of --csv or --group-buy PRODUCT")
+    cfg = _config(site_dir, config, database, catalog)
+    store = _store(cfg)
+    if group_buy:
+        text = _group_buy_text(cfg, store, group_buy)
+        if out:
+            Path(out).write_text(text, encoding="utf-8")
+        else:
+            click.echo(text, nl=False)
+        return
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["reference", "created_at", "status", "product", "variant", "title", "quantity", "unit_price",
@@ -175,6 +195,65 @@ def export(site_dir: str, config: str | None, database: str | None, catalog: str
         click.echo(data, nl=False)
 
 
+def mask_name(name: str) -> str:
+    """As a group chat shows a participant: the first letter of each word ("L* W**", "李**")."""
+    return " ".join(w[0] + "*" * min(len(w) - 1, 3) for w in name.split()) or "*"
+
+
+def mask_phone(phone: str) -> str:
+    """The last four digits, and the first three of a long (mobile) number: 138****0000."""
+    digits = "".join(c for c in phone if c.isdigit())
+    if len(digits) >= 11:
+        return digits[-11:-8] + "****" + digits[-4:]
+    return "****" + digits[-4:]
+
+
+def _group_buy_text(cfg: ServiceConfig, store: OrderStore, product: str) -> str:
+    """The participant list (接龙) for `product`: one numbered line per order, oldest first."""
+    from .catalog import load_catalog
+
+    try:
+        info = load_catalog(cfg.catalog).group_buys.get(product)
+    except CatalogError as exc:
+        raise click.ClickException(str(exc)) from None
+    if info is None:
+        raise click.ClickException(f"no group buy for a product '{product}' in {cfg.catalog}")
+    state = store.group_buy(product)
+    found = [o for o in store.orders() if o.status != "cancelled" and any(i["product"] == product for i in o.items)]
+    title = next((i["title"] for o in found for i in o.items if i["product"] == product), product)
+    ends = info.ends.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    outcome = {"confirmed": "it goes ahead", "cancelled": "cancelled"}.get(state["outcome"] or "", f"until {ends}")
+    lines = [f"{title}: group buy, {state['joined']} of {info.min_orders} joined ({outcome})", ""]
+    for n, order in enumerate(found, 1):
+        qty = sum(i["quantity"] for i in order.items if i["product"] == product)
+        who = f"{mask_name(str(order.customer.get('name', '')))}  {mask_phone(str(order.customer.get('phone', '')))}"
+        lines.append(f"{n}. {who}  x{qty}  {order.reference[-4:]}")
+    if not found:
+        lines.append("(nobody yet)")
+    return "\n".join(lines) + "\n"
+
+
+@orders.command(name="settle-group-buys")
+@common
+def settle_group_buys(site_dir: str, config: str | None, database: str | None, catalog: str | None) -> None:
+    """Settle the group buys that have ended: confirm or cancel their orders, notify (cron-safe)."""
+    from .app import OrderService
+
+    cfg = _config(site_dir, config, database, catalog)
+    try:
+        service = OrderService(cfg)
+    except CatalogError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        settled = service.settle_group_buys()
+    finally:
+        service.store.close()
+    for product, outcome, refs in settled:
+        click.echo(f"{product}: {outcome}, {len(refs)} order(s): {' '.join(refs) or '-'}")
+    if not settled:
+        click.echo("No group buy to settle.")
+
+
 def _digits(currency: str) -> int:
     from ..money import minor_digits
 
@@ -190,7 +269,7 @@ def _decimal(minor: int, factor: int) -> str:
 @orders.command(name="set-status")
 @common
 @click.argument("reference")
-@click.argument("status", type=click.Choice(["paid", "shipped", "completed", "cancelled"]))
+@click.argument("status", type=click.Choice(["confirmed", "paid", "shipped", "completed", "cancelled"]))
 def set_status(site_dir: str, config: str | None, database: str | None, catalog: str | None, reference: str,
                status: str) -> None:  # fmt: skip
     """Move an order on (cancelling gives its stock back)."""

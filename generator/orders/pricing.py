@@ -1,4 +1,4 @@
-"""Reading an order request and pricing it from the catalog. Pure: no clock, no storage.
+"""Reading an order request and pricing it from the catalog. Pure: the clock is passed in; no storage.
 
 The request schema is strict (an unknown field is refused, never ignored), and nothing the
 client says about money is used: unit prices, shipping and discounts all come from the
@@ -63,10 +63,11 @@ class Coupon:
 class Line:
     sellable: Sellable
     quantity: int
+    unit_price: int  # the catalog's price, or the sale price when a sale window is open
 
     @property
     def total(self) -> int:
-        return self.sellable.price * self.quantity
+        return self.unit_price * self.quantity
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class PricedOrder:
     stock_needed: dict[str, int] = field(default_factory=dict)
     ref: str | None = None  # the promoter who brought the order: a code the catalog knows
     source_store: str | None = None  # the store whose poster brought the buyer: a store id
+    group_buy: str | None = None  # the group-buy product this pre-order joins
 
 
 def _text(data: dict[str, Any], key: str, path: str, limit: int, required: bool) -> str:
@@ -130,7 +132,7 @@ def _quantity(value: object, path: str) -> int:
     return value
 
 
-def read_lines(body: dict[str, Any], catalog: Catalog) -> tuple[Line, ...]:
+def read_lines(body: dict[str, Any], catalog: Catalog, now: dt.datetime) -> tuple[Line, ...]:
     items = body.get("items")
     if not isinstance(items, list) or not items:
         raise invalid("items", "must list at least one item")
@@ -162,8 +164,22 @@ def read_lines(body: dict[str, Any], catalog: Catalog) -> tuple[Line, ...]:
         total = quantity + (previous.quantity if previous else 0)
         if total > MAX_QUANTITY:
             raise invalid(f"{path}.quantity", f"must be a whole number from 1 to {MAX_QUANTITY}")
-        merged[sellable.key] = Line(sellable, total)
+        merged[sellable.key] = Line(sellable, total, catalog.unit_price(sellable, now))
     return tuple(merged.values())
+
+
+def group_buy_of(lines: tuple[Line, ...], catalog: Catalog, now: dt.datetime) -> str | None:
+    """The group buy an order joins, if any. A pre-order holds that product alone (its outcome
+    decides the whole order), and is taken only until the group buy ends."""
+    joined = {line.sellable.product for line in lines if line.sellable.product in catalog.group_buys}
+    if not joined:
+        return None
+    product = sorted(joined)[0]
+    if len(joined) > 1 or any(line.sellable.product != product for line in lines):
+        raise invalid("items", "a group-buy product is ordered on its own, in an order of its own")
+    if now >= catalog.group_buys[product].ends:
+        raise OrderError(422, "group_buy_closed", f"The group buy for '{product}' has ended.", field="items")
+    return product
 
 
 def read_customer(body: dict[str, Any], pickup: bool) -> Customer:
@@ -206,10 +222,13 @@ def read_attribution(data: dict[str, Any], key: str, known: frozenset[str] | set
     return value
 
 
-def price_order(body: object, catalog: Catalog, coupons: dict[str, Coupon], today: dt.date) -> PricedOrder:
-    """Check the request and price it; raise OrderError for the first thing wrong."""
+def price_order(body: object, catalog: Catalog, coupons: dict[str, Coupon], now: dt.datetime) -> PricedOrder:
+    """Check the request and price it at `now` (the service's clock: sale windows, coupon
+    expiry, group-buy ends); raise OrderError for the first thing wrong."""
+    today = now.astimezone(dt.UTC).date()
     data = _strict(body, BODY_KEYS, "")
-    lines = read_lines(data, catalog)
+    lines = read_lines(data, catalog, now)
+    group_buy = group_buy_of(lines, catalog, now)
 
     shipping_id = data.get("shipping")
     if not isinstance(shipping_id, str) or shipping_id not in catalog.shipping:
@@ -280,4 +299,5 @@ def price_order(body: object, catalog: Catalog, coupons: dict[str, Coupon], toda
         stock_needed={line.sellable.key: line.quantity for line in lines},
         ref=ref,
         source_store=source_store,
+        group_buy=group_buy,
     )

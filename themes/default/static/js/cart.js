@@ -66,12 +66,14 @@
         item.quantity = src.stock;
         notes.push(fmt(T.lowered, { title: f.title, n: src.stock }));
       }
-      if (typeof item.price === "number" && item.price !== src.price) {
-        notes.push(fmt(T.repriced, { title: f.title, old: money(item.price), new: money(src.price) }));
+      // a sale window open on this device's clock (buyer.js): the service charges by its own
+      const price = M.salePrice ? M.salePrice(catalog, f.p.id, src.price) : src.price;
+      if (typeof item.price === "number" && item.price !== price && item.price !== src.price) {
+        notes.push(fmt(T.repriced, { title: f.title, old: money(item.price), new: money(price) }));
       }
-      item.price = src.price;
+      item.price = price;
       item.title = f.title;
-      lines.push(Object.assign(f, { item: item, price: src.price, stock: src.stock, total: src.price * item.quantity }));
+      lines.push(Object.assign(f, { item: item, price: price, regular: src.price, stock: src.stock, total: price * item.quantity }));
       return true;
     });
     notes.forEach((note) => $("[data-notices]").appendChild(el("p", "notice", note)).setAttribute("data-notice", ""));
@@ -167,6 +169,7 @@
       else slot("img").remove();
       slot("variant").textContent = l.v ? l.v.title : "";
       slot("unit").textContent = fmt(T.each, { price: money(l.price) });
+      if (l.regular !== l.price) slot("unit").append(" ", el("s", "price__compare", money(l.regular)));
       slot("total").textContent = money(l.total);
       const quantity = $("[data-line-quantity]", li);
       quantity.value = l.item.quantity;
@@ -502,7 +505,7 @@
 
       // what happens next, while the order waits for its payment: the manual handler's instructions
       // are the shop's own (shown formatted, with the QR code); others are plain text or a link
-      const pay = (o.status === "pending_payment" && o.payment) || {};
+      const pay = ((o.status === "pending_payment" || o.status === "confirmed") && o.payment) || {};
       const url = /^https?:\/\//i.test(pay.redirect_url) ? pay.redirect_url : "";
       const own = $("[data-order-site-payment]", root);
       const manual = !!(own && pay.instructions && pay.handler === "manual");
