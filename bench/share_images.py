@@ -9,6 +9,11 @@ For the demo shop and for a synthetic catalog of 200 products (the demo's photos
 - images phases: the time of the plan (QR codes) and images phases of that cold build;
 - warm rebuild: the same build again, nothing changed (nothing drawn).
 
+The demo has two promoters (content/promoters.yml), so its builds also make their kits: per
+product and promoter, two posters (drawn with the product's own, see posters.py) and a QR code.
+The synthetic shop has none. For the demo, "draw, one core" includes the promoters' posters of
+the product (they are one drawing with its own), but not their QR codes.
+
 Medians of --runs runs (default 3). With --formats, also compares JPEG (what the build writes)
 with PNG for the demo's cards and posters: size and encoding time.
 

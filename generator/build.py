@@ -11,27 +11,46 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
+
+import jinja2
 
 from .cache import CACHE_DIR, ImageCache, tag_for
 from .catalog_json import render_catalog_json
+from .depends import TrackingEnvironment, fingerprints
 from .errors import ContentError, Problem
 from .feeds import render_atom, render_product_csv, render_product_rss
 from .i18n import Text, load_translations
 from .imaging import ImageMaker
+from .imaging import process_context as mp_context
+from .kits import plan_kit_pages
 from .load import load_site
 from .minify import compact_html, minifiable, minify
 from .model import Site
-from .output import Source, WriteStats, check_out_dir, write_outputs
-from .render import TemplateProblem, file_digest, make_environment, plan_pages, render_pages
+from .output import Source, Staging, WriteStats, check_out_dir, stage_file
+from .render import (
+    PageSpec,
+    SiteContext,
+    TemplateProblem,
+    file_digest,
+    make_environment,
+    output_path,
+    plan_pages,
+    render_pages,
+)
 from .responsive import plan_pictures
 from .search import render_search_index
 from .share import plan_share
 from .sitemap import render_robots, render_sitemap
 from .themes import Theme, ThemeError, load_theme
 from .truth import check_truth
+
+#: Reports progress: (what, done, total), e.g. ("pages", 1200, 10021).
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -45,14 +64,26 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     images_drawn: int = 0  # image files drawn by this build (cards, posters, QR codes, photo sizes)
     images_cached: int = 0  # image files found in the cache
+    rendered: int = 0  # pages rendered (fewer than `pages` in a preview rebuild)
+    state: BuildState | None = None  # for the next preview rebuild, when tracking
 
     def summary(self) -> str:
         total = sum(self.timings.values())
         return (
             f"Built {self.pages} pages, {self.files} files in all "
-            f"({self.stats.written} written, {self.stats.unchanged} unchanged, {self.stats.removed} removed) "
-            f"in {total:.2f} s → {self.out_dir}"
+            f"({self.stats.written} written, {self.stats.unchanged} unchanged, {self.stats.removed} removed), "
+            f"images {self.images_drawn} drawn, {self.images_cached} cached, in {total:.2f} s → {self.out_dir}"
         )
+
+
+@dataclass
+class BuildState:
+    """What a preview rebuild reuses from the build before it (see depends.py): the keys each
+    page depends on, their fingerprints, and a fingerprint of each page's own metadata."""
+
+    deps: dict[str, frozenset[str]]
+    prints: dict[str, int]
+    metas: dict[str, int]
 
 
 def default_cache_dir(site_dir: Path) -> Path:
@@ -89,13 +120,21 @@ def build(
     base_url: str | None = None,
     cache_dir: Path | None = None,
     workers: int | None = None,
+    progress: Progress | None = None,
+    track: bool = False,
+    previous: BuildState | None = None,
 ) -> BuildResult:
     """Build the shop in `site_dir` into `out_dir` (default: site_dir/public).
 
     `base_url` replaces site.yml's for this build only: the preview server serves the shop
     at its own address, where the published URL's path would not resolve. `cache_dir` holds
     the share images between builds (default: site_dir/.micromall-cache); `workers` is the
-    number of processes that draw them (default: one per CPU).
+    number of processes that render the pages and draw the images (default: one per CPU);
+    `progress` is told how far the pages and images are.
+
+    `track` records what each page shows in `result.state`; given that state as `previous`
+    (and an output folder that holds that build), only the pages whose content changed are
+    rendered again. The preview server rebuilds like this after an edit in content/.
     """
     out_dir = out_dir if out_dir is not None else site_dir / "public"
     check_out_dir(site_dir, out_dir)
@@ -109,7 +148,8 @@ def build(
         clock = now
         log(f"{name}: {timings[name]:.3f} s")
 
-    site, warnings = load_site(site_dir)
+    cache_dir = cache_dir if cache_dir is not None else default_cache_dir(site_dir)
+    site, warnings = load_site(site_dir, cache_dir)
     if base_url is not None:
         site = replace(site, config=replace(site.config, base_url=base_url))
     try:
@@ -118,9 +158,10 @@ def build(
         raise ContentError([]) from exc
     phase("load")
 
-    cache = ImageCache(cache_dir if cache_dir is not None else default_cache_dir(site_dir))
+    cache = ImageCache(cache_dir)
     with ImageMaker(cache, workers) as maker:
-        result = _build(site, theme, site_dir, out_dir, clean, cache, maker, phase)
+        maker.progress = progress
+        result = _build(site, theme, site_dir, out_dir, clean, cache, maker, phase, progress, track, previous)
     result.warnings = sorted(warnings + result.warnings)
     result.timings = timings
     return result
@@ -135,6 +176,9 @@ def _build(
     cache: ImageCache,
     maker: ImageMaker,
     phase: Callable[[str], None],
+    progress: Progress | None = None,
+    track: bool = False,
+    previous: BuildState | None = None,
 ) -> BuildResult:
     static = collect_static(theme, site_dir)
     published: dict[str, Source] = {
@@ -146,48 +190,186 @@ def _build(
     translations = load_translations(theme, site_dir, site.config.language)
     text = Text(translations)
     pictures = plan_pictures(site, site_dir, cache)
-    env = make_environment(site, theme, site_dir, static_hashes, translations, pictures)
+    env_class = TrackingEnvironment if track or previous is not None else jinja2.Environment
+    compiled = cache.folder / "templates"
+    compiled.mkdir(parents=True, exist_ok=True)
+    env = make_environment(site, theme, site_dir, static_hashes, translations, env_class, compiled, pictures)
     share = plan_share(site, theme, static, site_dir, cache, text)
-    pages = plan_pages(site, share.image_for, text)
-    share_files = maker.make(share.qr_jobs)  # the product pages show their QR code inline
-    share.attach_qr(share_files)
+    pages = plan_pages(site, share.image_for, text) + plan_kit_pages(site, share.kits, share.image_for, text)
+    qr_files = maker.make(share.qr_jobs)  # the product pages show their QR code inline
+    share.attach_qr(qr_files)
     phase("plan")
 
-    files: dict[str, Source] = {}
+    state = None
+    todo = pages
+    if isinstance(env, TrackingEnvironment):
+        state = BuildState({}, fingerprints(SiteContext(site)), {p.output: hash(repr(p.meta)) for p in pages})
+        if previous is not None:
+            todo = _pages_to_render(pages, previous, state)
+
+    staging = Staging(out_dir)
+    copies: dict[str, Source] = {}
     try:
-        for path, html in render_pages(env, site, theme, pages, template_roots(theme, site_dir)):
-            files[path] = compact_html(html)
-    except TemplateProblem as exc:
-        raise ContentError([exc.problem]) from None
-    files["catalog.json"] = render_catalog_json(site)
-    files["sitemap.xml"] = render_sitemap(site)
-    files["robots.txt"] = render_robots(site)
-    files["feed.xml"] = render_atom(site)
-    files["products.xml"] = render_product_rss(site)
-    files["products.csv"] = render_product_csv(site)
-    files["search.json"] = render_search_index(site)
-    disagreements = check_truth(site, files)  # one price everywhere, or nothing is written
-    if disagreements:
-        raise ContentError(disagreements)
-    phase("render")
+        roots = template_roots(theme, site_dir)
+        if state is not None and previous is not None:
+            redo = {p.output for p in todo}
+            for page in pages:
+                if page.output not in redo:  # as the last build wrote it
+                    staging.record(page.output, False, None)
+                    state.deps[page.output] = previous.deps[page.output]
+        problem = stage_pages(staging, env, site, theme, todo, roots, maker.workers, progress, state)
+        if problem is not None:
+            raise ContentError([problem])
+        for rel, data in site_files(site).items():
+            staging.add(rel, data)
+        truth = ["catalog.json", "products.xml", "products.csv"] + [output_path(p.url) for p in site.products]
+        disagreements = check_truth(site, {rel: staging.path_of(rel) for rel in truth})
+        if disagreements:  # one price everywhere, or nothing is written
+            raise ContentError(disagreements)
+        phase("render")
 
-    share_files.update(maker.make(share.image_jobs + pictures.jobs))
-    files.update(share_files)
-    phase("images")
+        copies.update(qr_files)
+        copies.update(maker.make(share.image_jobs + pictures.jobs))
+        phase("images")
 
-    for rel, source in published.items():
-        files[f"static/{rel}"] = source
-    content_dir = site_dir / "content"
-    for image in sorted(_used_images(site), key=lambda i: i.url):
-        files[f"media/{image.path}"] = content_dir / image.path
-    phase("assets")
+        for rel, published_file in published.items():
+            copies[f"static/{rel}"] = published_file
+        content_dir = site_dir / "content"
+        for image in sorted(_used_images(site), key=lambda i: i.url):
+            copies[f"media/{image.path}"] = content_dir / image.path
+        for rel, copy in sorted(copies.items()):
+            staging.add(rel, copy)
+        phase("assets")
+    except BaseException:
+        staging.abort()
+        raise
 
-    stats = write_outputs(out_dir, files, clean=clean)
+    stats = staging.commit(copies, clean)
     cache.prune(maker.keys, tag_for(site.config.base_url))
     cache.save_hashes()
     phase("write")
-    return BuildResult(site, out_dir, len(pages), len(files), stats, share.warnings, {},
-                       images_drawn=maker.drawn, images_cached=maker.cached)  # fmt: skip
+    return BuildResult(site, out_dir, len(pages), len(staging.names), stats, share.warnings, {},
+                       images_drawn=maker.drawn, images_cached=maker.cached, rendered=len(todo),
+                       state=state)  # fmt: skip
+
+
+def _pages_to_render(pages: list[PageSpec], previous: BuildState, now: BuildState) -> list[PageSpec]:
+    """The pages whose output may differ from the last build's: new pages, pages whose own
+    metadata changed, and pages that show something whose fingerprint changed."""
+    keys = previous.prints.keys() | now.prints.keys()
+    changed = {k for k in keys if previous.prints.get(k) != now.prints.get(k)}
+    return [
+        p
+        for p in pages
+        if p.output not in previous.deps
+        or previous.metas.get(p.output) != now.metas[p.output]
+        or not changed.isdisjoint(previous.deps[p.output])
+    ]
+
+
+def site_files(site: Site) -> dict[str, bytes]:
+    """The shop's data files: catalog, sitemap, feeds and the search index."""
+    return {
+        "catalog.json": render_catalog_json(site),
+        "sitemap.xml": render_sitemap(site),
+        "robots.txt": render_robots(site),
+        "feed.xml": render_atom(site),
+        "products.xml": render_product_rss(site),
+        "products.csv": render_product_csv(site),
+        "search.json": render_search_index(site),
+    }
+
+
+#: Pages rendered by one task of a worker process; fewer pages in all are rendered in-process.
+PAGES_PER_TASK = 250
+
+# What forked page workers render: set just before the pool starts, inherited by fork (the
+# shop is shared copy-on-write instead of being pickled to every worker).
+_RENDER_STATE: tuple[jinja2.Environment, Site, Theme, list[PageSpec], list[Path], Path, dict[str, Any]] | None = None
+
+
+def _tracked(
+    env: jinja2.Environment, rendered: Iterator[tuple[str, bytes]]
+) -> Iterator[tuple[str, bytes, frozenset[str]]]:
+    """Each rendered page, compacted, with what it read (see depends.py; nothing when not
+    tracking). The generator renders a page only when asked for it, so each page gets a fresh set."""
+    if not isinstance(env, TrackingEnvironment):
+        for rel, html in rendered:
+            yield rel, compact_html(html), frozenset()
+        return
+    try:
+        env.touched = set()
+        for rel, html in rendered:
+            deps = frozenset(env.touched)
+            env.touched = set()
+            yield rel, compact_html(html), deps
+    finally:
+        env.touched = None
+
+
+def _render_task(bounds: tuple[int, int]) -> tuple[list[tuple[str, bool, Any, frozenset[str]]], Problem | None]:
+    assert _RENDER_STATE is not None
+    env, site, theme, pages, roots, out_dir, previous = _RENDER_STATE
+    done: list[tuple[str, bool, Any, frozenset[str]]] = []
+    try:
+        for rel, html, deps in _tracked(env, render_pages(env, site, theme, pages[bounds[0] : bounds[1]], roots)):
+            done.append((rel, *stage_file(out_dir, rel, html, previous.get(rel)), deps))
+    except TemplateProblem as exc:
+        return done, exc.problem
+    return done, None
+
+
+def stage_pages(
+    staging: Staging,
+    env: jinja2.Environment,
+    site: Site,
+    theme: Theme,
+    pages: list[PageSpec],
+    roots: list[Path],
+    jobs: int,
+    progress: Progress | None = None,
+    state: BuildState | None = None,
+) -> Problem | None:
+    """Render every page and stage the changed ones; the first template problem, if any.
+
+    With several jobs the pages are rendered by forked worker processes, each comparing and
+    staging its own pages, so only file names travel back. Where fork is not safe (threads
+    running, macOS) the pages are rendered here."""
+    global _RENDER_STATE
+    total = len(pages)
+    if progress is not None:
+        progress("pages", 0, total)
+    context = mp_context()
+    if jobs < 2 or total < 2 * PAGES_PER_TASK or context.get_start_method() != "fork":
+        try:
+            for n, (rel, html, deps) in enumerate(_tracked(env, render_pages(env, site, theme, pages, roots)), 1):
+                staging.add(rel, html)
+                if state is not None:
+                    state.deps[rel] = deps
+                if progress is not None and n % 100 == 0:
+                    progress("pages", n, total)
+        except TemplateProblem as exc:
+            return exc.problem
+        if progress is not None:
+            progress("pages", total, total)
+        return None
+    _RENDER_STATE = (env, site, theme, pages, roots, staging.out_dir, staging.previous)
+    tasks = [(start, min(start + PAGES_PER_TASK, total)) for start in range(0, total, PAGES_PER_TASK)]
+    first: Problem | None = None
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            for done, problem in pool.map(_render_task, tasks):
+                for rel, staged, stamp, deps in done:
+                    staging.record(rel, staged, stamp)
+                    if state is not None:
+                        state.deps[rel] = deps
+                if problem is not None and first is None:
+                    first = problem
+                if progress is not None:
+                    progress("pages", len(staging.names), total)
+    finally:
+        _RENDER_STATE = None
+    return first
 
 
 def _used_images(site: Site) -> set:  # type: ignore[type-arg]

@@ -14,6 +14,7 @@ Layout of the cache folder (default `SITE_DIR/.micromall-cache/`):
     images/<key>.<n>      the n-th file of one drawing (a QR code makes an SVG and a PNG)
     builds/<tag>.json     the keys the last successful build of each base URL used
     sources.json          the hash of each source image by its path, size and modification time
+    measured.json         the width and height of each content image checked, by the same stamp
 
 At the end of a successful build, images that no recent build uses are deleted. Every file is
 written under a temporary name and renamed, so a build that stops halfway leaves no torn file.
@@ -67,13 +68,30 @@ def key_of(spec: object) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+#: The keyed field names of each dataclass, and the plain form of frozen dataclass instances
+#: seen lately (by id, holding the instance so that the id stays its own): the fonts, palette
+#: and logo shared by every picture of a shop are walked once, not once per picture.
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_SEEN: dict[int, tuple[object, Any]] = {}
+
+
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: _plain(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if f.metadata.get("key", True) and f.init
-        }
+        seen = _SEEN.get(id(value))
+        if seen is not None and seen[0] is value:
+            return seen[1]
+        cls = type(value)
+        names = _FIELDS.get(cls)
+        if names is None:
+            names = _FIELDS[cls] = tuple(
+                f.name for f in dataclasses.fields(value) if f.metadata.get("key", True) and f.init
+            )
+        plain = {name: _plain(getattr(value, name)) for name in names}
+        if cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+            if len(_SEEN) > 2048:
+                _SEEN.clear()
+            _SEEN[id(value)] = (value, plain)
+        return plain
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
@@ -104,15 +122,18 @@ class ImageCache:
         self._hashes: dict[str, list[Any]] | None = None
         self._hashes_changed = False
 
-    def get(self, key: str, count: int) -> tuple[bytes, ...] | None:
-        try:
-            return tuple((self.images / f"{key}.{n}").read_bytes() for n in range(count))
-        except OSError:
-            return None
+    def get(self, key: str, count: int) -> tuple[Path, ...] | None:
+        """The files of a drawing, or None when any is missing. Only their presence is checked:
+        the output copies them, so a build holds no image bytes in memory."""
+        files = tuple(self.images / f"{key}.{n}" for n in range(count))
+        return files if all(f.is_file() for f in files) else None
 
-    def put(self, key: str, parts: Iterable[bytes]) -> None:
+    def put(self, key: str, parts: Iterable[bytes]) -> tuple[Path, ...]:
+        files = []
         for n, data in enumerate(parts):
-            _write_atomic(self.images / f"{key}.{n}", data)
+            files.append(self.images / f"{key}.{n}")
+            _write_atomic(files[-1], data)
+        return tuple(files)
 
     # ---- source images: their hash, read again only when the file changed ----------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from markupsafe import Markup
 from .errors import did_you_mean
 from .fields import Obj, SourceFile
 from .markup import MAX_MARKDOWN_CHARS, plain_text, render_markdown
-from .model import Collection, Image, Option, Product, Variant
+from .model import Collection, GroupBuy, Image, Option, Product, Variant
 from .money import Money
 from .yamlsafe import Path
 
@@ -19,8 +20,9 @@ CATALOG_KEYS = ("collection", "products")
 COLLECTION_KEYS = ("id", "title", "description", "image")
 PRODUCT_KEYS = (
     "id", "title", "price", "compare_at_price", "sku", "summary", "description", "images",
-    "tags", "collections", "stock", "options", "variants", "published", "featured",
+    "tags", "collections", "stock", "options", "variants", "published", "featured", "group_buy",
 )  # fmt: skip
+GROUP_BUY_KEYS = ("min_orders", "ends")
 VARIANT_KEYS = ("id", "options", "price", "compare_at_price", "sku", "stock", "image")
 
 ImageFn = Callable[[Obj, str], Image | None]
@@ -109,6 +111,7 @@ def _product(
     product_images = images(obj, "images")
     published = obj.boolean("published", True)
     featured = obj.boolean("featured", False)
+    group_buy = _group_buy(obj)
     if not (pid and title) or price is None:
         return None
     product = Product(
@@ -127,10 +130,30 @@ def _product(
         published=published,
         featured=featured,
         source=src.rel,
+        group_buy=group_buy,
     )
     if collection is not None:
         product.collections.append(collection)
     return product
+
+
+def _group_buy(obj: Obj) -> GroupBuy | None:
+    """group_buy: {min_orders: N, ends: DATE}: a date means to the end of that day (UTC), or
+    give a date and time with its offset (2026-12-01 20:00+08:00)."""
+    from .promotions import moment
+
+    if not obj.has("group_buy"):
+        return None
+    gobj = obj.src.obj(obj.data["group_buy"], obj.at("group_buy"), GROUP_BUY_KEYS)
+    if gobj is None:
+        return None
+    min_orders = gobj.integer("min_orders", minimum=2)
+    if not gobj.has("min_orders"):
+        gobj.src.error(gobj.at("min_orders"), "is required (how many orders make the group buy go ahead)")
+    ends = moment(gobj, "ends", dt.UTC, end=True)
+    if min_orders is None or ends is None:
+        return None
+    return GroupBuy(min_orders, ends)
 
 
 def _check_compare_at(obj: Obj, price: Money | None, compare_at: Money | None) -> None:

@@ -6,13 +6,15 @@ integer minor units only, and a hash of its own contents that an order can recor
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from typing import Any
 
 from .markup import markdown_text
-from .model import Product, Site, Variant
+from .model import GroupBuy, Product, Site, Variant
 from .money import Money, minor_digits
+from .promotions import Promotion
 
 
 def _minor(value: Money | None) -> int | None:
@@ -46,6 +48,27 @@ def _product(p: Product, base_path: str) -> dict[str, Any]:
         "options": {o.name: list(o.values) for o in p.options},
         "variants": [_variant(v, base_path) for v in p.variants],
         "collections": [c.id for c in p.collections],
+        "group_buy": _group_buy(p.group_buy),
+    }
+
+
+def _moment(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _group_buy(gb: GroupBuy | None) -> dict[str, Any] | None:
+    return None if gb is None else {"min_orders": gb.min_orders, "ends": _moment(gb.ends)}
+
+
+def _promotion(p: Promotion) -> dict[str, Any]:
+    """A sale window as the cart and the order service apply it (banners alone are left out)."""
+    return {
+        "title": p.title,
+        "starts": _moment(p.starts),
+        "ends": _moment(p.ends),
+        "percent": p.percent,
+        "amount": _minor(p.amount),
+        "products": None if p.products is None else list(p.products),
     }
 
 
@@ -67,6 +90,10 @@ def render_catalog_json(site: Site) -> bytes:
             {"id": s.id, "name": s.name, "address": s.address, "hours": list(s.hours), "pickup": s.pickup}
             for s in site.stores
         ],
+        # Promoter codes only, so the order service can tell a real referral from a typo: the codes
+        # are in every shared link anyway. Names and commissions stay in content/promoters.yml.
+        "promoters": [pr.code for pr in site.promoters],
+        "promotions": [_promotion(p) for p in site.promotions if p.is_sale],
         "checkout": {
             "handler": cfg.checkout.handler,
             "endpoint": cfg.checkout.endpoint,

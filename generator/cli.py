@@ -15,6 +15,7 @@ import click
 from . import __version__
 from .build import build as run_build
 from .errors import ContentError, MicromallError, Problem, Severity, UsageError, count_line
+from .model import Site
 
 
 def _report(problems: list[Problem]) -> None:
@@ -55,17 +56,36 @@ def main() -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: SITE_DIR/public).")
 @click.option("--clean", is_flag=True, help="Also remove files in the output folder that this build did not make.")
 @click.option("--profile", is_flag=True, help="Print the time of each phase.")
-def build(site_dir: str, out_dir: str | None, clean: bool, profile: bool) -> None:
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Processes for pages and images (default: all cores).")
+def build(site_dir: str, out_dir: str | None, clean: bool, profile: bool, jobs: int | None) -> None:
     """Build the shop in SITE_DIR (default: the current folder)."""
+    from .progress import terminal_progress, wants_progress
+
     site = _site_dir(site_dir)
     log = (lambda line: click.echo(line, err=True)) if profile else (lambda _: None)
+    stderr = click.get_text_stream("stderr")
+    progress = terminal_progress(stderr) if wants_progress(stderr) else None
 
     def action() -> None:
-        result = run_build(site, Path(out_dir) if out_dir else None, clean=clean, log=log)
+        result = run_build(
+            site, Path(out_dir) if out_dir else None, clean=clean, log=log, workers=jobs, progress=progress
+        )
         _print_warnings(result.warnings)
         click.echo(result.summary())
+        _print_kits(result.site)
 
     _run(action)
+
+
+def _print_kits(site: Site) -> None:
+    """Where each promoter's kit is: unlisted pages the shop owner sends to each promoter."""
+    from .kits import kit_links
+
+    links = kit_links(site)
+    if links:
+        click.echo("Promoter kits (unlisted: send each link to its promoter only):")
+    for code, name, url in links:
+        click.echo(f"  {code} ({name}): {url}")
 
 
 @main.command()

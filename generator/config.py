@@ -11,12 +11,13 @@ from .i18n import is_language
 from .markup import render_markdown
 from .model import Checkout, Contact, Image, ShippingMethod, SiteConfig
 from .money import is_currency
+from .rates import check_display_currencies
 from .themes import Theme, ThemeError, check_setting
 
 LANGUAGES = ("en", "zh-CN")  # with complete catalogs in the default theme; any tag Babel knows works
 SITE_KEYS = (
     "title", "tagline", "base_url", "language", "currency", "theme", "theme_settings",
-    "logo", "contact", "shipping", "checkout",
+    "logo", "contact", "shipping", "checkout", "display_currencies",
 )  # fmt: skip
 CONTACT_KEYS = ("email", "phone", "wechat", "whatsapp", "address")
 SHIPPING_KEYS = ("id", "label", "price", "free_over", "pickup")
@@ -184,5 +185,6 @@ def parse_config(
         contact=contact,
         shipping=tuple(shipping),
         checkout=checkout,
+        display_currencies=check_display_currencies(root, currency),
     )
     return config, currency

@@ -8,15 +8,82 @@ with its own throw-away database, so the whole flow works locally with one comma
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .build import build
+from .build import BuildResult, BuildState, build, default_cache_dir
 from .errors import ContentError, count_line
 from .model import Site
+
+#: Edits in these folders of content/ rebuild only the pages they touch; any other change
+#: (site.yml, stores, templates, static files, themes) rebuilds everything.
+INCREMENTAL_FOLDERS = {"catalog": (".yml", ".yaml"), "stories": (".md",), "pages": (".md",)}
+#: How often the sources are checked for changes (seconds).
+POLL = 0.1
+#: Touched in the cache folder after each successful rebuild; the browser reloads when it changes.
+RELOAD_MARKER = ".micromall-reload"
+
+
+def needs_full_build(site_dir: Path, changed: set[Path]) -> bool:
+    """Whether these changed files need a full rebuild rather than an incremental one."""
+    content = site_dir / "content"
+    for path in changed:
+        try:
+            parts = path.relative_to(content).parts
+        except ValueError:
+            return True
+        if len(parts) != 2 or path.suffix not in INCREMENTAL_FOLDERS.get(parts[0], ()):
+            return True
+    return False
+
+
+class Preview:
+    """The preview's builds: a full one first, then, after each edit, a rebuild of only what the
+    edit touches (see depends.py). Edits are found by comparing the size and time of every
+    watched file with the last look; edits after a failed build are kept until one succeeds."""
+
+    def __init__(self, site_dir: Path, out_dir: Path, base_url: str, watched: list[Path]) -> None:
+        self.site_dir, self.out_dir, self.base_url, self.watched = site_dir, out_dir, base_url, watched
+        self.state: BuildState | None = None
+        self.seen = self.scan()
+        self.pending: set[Path] = set()
+
+    def scan(self) -> dict[Path, tuple[int, int]]:
+        found: dict[Path, tuple[int, int]] = {}
+        for root in self.watched:
+            if root.is_file():
+                st = root.stat()
+                found[root] = (st.st_mtime_ns, st.st_size)
+                continue
+            for folder, _, names in os.walk(root):
+                for name in names:
+                    path = Path(folder, name)
+                    with contextlib.suppress(OSError):
+                        st = path.stat()
+                        found[path] = (st.st_mtime_ns, st.st_size)
+        return found
+
+    def changes(self) -> set[Path]:
+        now = self.scan()
+        changed = {p for p in now.keys() | self.seen.keys() if now.get(p) != self.seen.get(p)}
+        self.seen = now
+        return changed
+
+    def build(self, changed: set[Path] | None = None) -> BuildResult:
+        """A full build, or with `changed`, a rebuild of what those files touch."""
+        if changed is not None:
+            self.pending |= changed
+        previous = None if self.state is None or needs_full_build(self.site_dir, self.pending) else self.state
+        result = build(self.site_dir, self.out_dir, base_url=self.base_url, track=True, previous=previous)
+        self.state = result.state
+        self.pending.clear()
+        return result
 
 
 def serve(site_dir: Path, out_dir: Path | None, host: str, port: int) -> None:
@@ -26,32 +93,50 @@ def serve(site_dir: Path, out_dir: Path | None, host: str, port: int) -> None:
         with tempfile.TemporaryDirectory(prefix="micromall-preview-") as tmp:
             serve(site_dir, Path(tmp) / "public", host, port)
         return
+    # SIGTERM (a test, a process manager) unwinds like Ctrl+C: the worker processes of a build
+    # in progress are stopped and the temporary folder is removed, instead of being left behind.
+    signal.signal(signal.SIGTERM, _exit)
 
     preview_url = f"http://{host}:{port}/"
-    result = build(site_dir, out_dir, base_url=preview_url)
+    watched = [site_dir / "site.yml", site_dir / "content", site_dir / "templates", site_dir / "static"]
+    watched += [site_dir / "locale"]  # the shop's own wording of interface text
+    watched += [t.path for t in _theme_chain(site_dir)]
+    preview = Preview(site_dir, out_dir, preview_url, [p for p in watched if p.exists()])
+    result = preview.build()
     click.echo(result.summary())
+    marker = default_cache_dir(site_dir) / RELOAD_MARKER
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch()
 
-    def rebuild() -> None:
+    def poll() -> None:
+        changed = preview.changes()
+        if not changed:
+            return
         try:
-            click.echo(build(site_dir, out_dir, base_url=preview_url).summary())
+            done = preview.build(changed)
         except ContentError as exc:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
             click.echo(count_line(exc.problems) + " (still serving the last good build)", err=True)
+            return
+        click.echo(f"{done.summary()} ({done.rendered} pages rendered)")
+        marker.touch()
 
     api = _order_api(result.site, site_dir, out_dir)
     server = _make_server(api)
-    watched = [site_dir / "site.yml", site_dir / "content", site_dir / "templates", site_dir / "static"]
-    watched += [site_dir / "locale"]  # the shop's own wording of interface text
-    watched += [t.path for t in _theme_chain(site_dir)]
-    for path in watched:
-        if path.exists():
-            server.watch(str(path), rebuild, delay=0.2)
+    server.watch(str(marker), delay=0.05)  # livereload reloads the browser when a rebuild is done
+    from tornado.ioloop import PeriodicCallback
+
+    PeriodicCallback(poll, POLL * 1000).start()
     click.echo(f"Serving the shop on {preview_url} (Ctrl+C stops); edits rebuild it.")
     if api is not None:
         click.echo(f"Orders go to the preview order service at {preview_url}api/ (a throw-away database).")
     # restart_delay="forever": no reload of every open page when the server starts (livereload's default)
     server.serve(root=str(out_dir), host=host, port=port, open_url_delay=None, restart_delay="forever", debug=False)
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _order_api(site: Site, site_dir: Path, out_dir: Path) -> Any:

@@ -33,7 +33,7 @@ LOCALE_DIR = "locale"
 
 #: The Python modules whose text is in the theme catalogs: page titles, share words, the
 #: seller's order emails.
-PYTHON_SOURCES = ("render.py", "share.py", "orders/notify.py")
+PYTHON_SOURCES = ("render.py", "share.py", "kits.py", "orders/notify.py")
 
 #: How `micromall i18n extract` finds messages: Jinja templates of a theme (the same as babel.cfg).
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "false", "newstyle_gettext": "true"}

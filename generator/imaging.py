@@ -11,9 +11,10 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from .cache import ImageCache, key_of
@@ -73,9 +74,12 @@ class ImageMaker:
         self.cached = 0  # files found in the cache
         self.keys: set[str] = set()
         self._pool: Executor | None = None
+        self.progress: Callable[[str, int, int], None] | None = None  # told ("images", drawn, to draw)
 
-    def make(self, jobs: Sequence[Job]) -> dict[str, bytes]:
-        files: dict[str, bytes] = {}
+    def make(self, jobs: Sequence[Job]) -> dict[str, Path]:
+        """The files of `jobs` by output path: cached files in the cache folder (drawn first
+        when missing), so that memory holds no image bytes."""
+        files: dict[str, Path] = {}
         missing: list[Job] = []
         for job in jobs:
             self.keys.add(job.key)
@@ -85,22 +89,24 @@ class ImageMaker:
             else:
                 files.update(zip(job.outputs, found, strict=True))
                 self.cached += len(job.outputs)
-        for job, parts in zip(missing, self._draw([job.spec for job in missing]), strict=True):
+        for n, (job, parts) in enumerate(zip(missing, self._draw([job.spec for job in missing]), strict=True), 1):
+            if self.progress is not None:
+                self.progress("images", n, len(missing))
             if len(parts) != len(job.outputs):
                 raise RuntimeError(f"{type(job.spec).__name__} made {len(parts)} files, expected {len(job.outputs)}")
-            self.cache.put(job.key, parts)
-            files.update(zip(job.outputs, parts, strict=True))
+            files.update(zip(job.outputs, self.cache.put(job.key, parts), strict=True))
             self.drawn += len(job.outputs)
         return files
 
-    def _draw(self, specs: list[Drawing]) -> list[tuple[bytes, ...]]:
+    def _draw(self, specs: list[Drawing]) -> Iterator[tuple[bytes, ...]]:
+        """The drawings' files, in order, as they are drawn."""
         context = _context() if self._pool is None else None
         if self.workers < 2 or (context is not None and len(specs) < MIN_PARALLEL[context.get_start_method()]):
-            return [_render(spec) for spec in specs]
+            return (_render(spec) for spec in specs)
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
-        chunk = max(1, len(specs) // (self.workers * 4))
-        return list(self._pool.map(_render, specs, chunksize=chunk))
+        chunk = max(1, min(16, len(specs) // (self.workers * 4)))
+        return self._pool.map(_render, specs, chunksize=chunk)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -112,3 +118,7 @@ class ImageMaker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+#: The start method for worker processes (fork where safe), also used to render pages.
+process_context = _context

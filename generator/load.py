@@ -18,8 +18,11 @@ from .config import parse_config
 from .documents import MarkdownFile, StoryDraft, check_slug, parse_page, parse_story, split_front_matter
 from .errors import ContentError, Problem, Severity, UsageError, did_you_mean
 from .fields import Obj, SourceFile, field_name
-from .media import ImageProblem, MediaLibrary
-from .model import Collection, Image, Product, Site, Store, Story, StoryPart
+from .media import ImageProblem, MeasureCache, MediaLibrary
+from .model import Collection, Image, Product, Promoter, Site, Store, Story, StoryPart
+from .promoters import PROMOTERS_FILE, parse_promoters
+from .promotions import Promotion, parse_promotions
+from .rates import parse_rates
 from .stores import parse_stores
 from .themes import load_theme
 from .yamlsafe import YamlError, decode, parse_yaml
@@ -30,10 +33,10 @@ RELATED_COUNT = 4
 class Loader:
     """Reads one site's files; `problems` holds everything found wrong so far."""
 
-    def __init__(self, site_dir: Path) -> None:
+    def __init__(self, site_dir: Path, measured: MeasureCache | None = None) -> None:
         self.site_dir = site_dir
         self.problems: list[Problem] = []
-        self.media = MediaLibrary(site_dir)
+        self.media = MediaLibrary(site_dir, measured)
         self.unreadable: list[str] = []  # files that could not be parsed at all
 
     def rel(self, file: Path) -> str:
@@ -84,13 +87,18 @@ class Loader:
         return sorted(found)
 
 
-def load_site(site_dir: Path) -> tuple[Site, list[Problem]]:
-    """Read and check the whole site: the Site and its warnings, or ContentError with everything."""
+def load_site(site_dir: Path, cache_dir: Path | None = None) -> tuple[Site, list[Problem]]:
+    """Read and check the whole site: the Site and its warnings, or ContentError with everything.
+
+    With `cache_dir`, the sizes of images checked by an earlier build are remembered there
+    (measured.json), so that unchanged images are not decoded again."""
     site_yml = site_dir / "site.yml"
     if not site_yml.is_file():
         raise UsageError(f"no site.yml in {site_dir}: is this a micromall site? (start one with: micromall new DIR)")
-    loader = Loader(site_dir)
+    measured = MeasureCache(cache_dir / "measured.json") if cache_dir is not None else None
+    loader = Loader(site_dir, measured)
     site = _load(loader)
+    loader.media.measured.save()
     errors = [p for p in loader.problems if p.severity is Severity.ERROR]
     if errors or site is None:
         raise ContentError(loader.problems)
@@ -124,12 +132,35 @@ def _load(loader: Loader) -> Site | None:
         if ssrc is not None:
             stores = parse_stores(ssrc, loader.image)
 
+    promoters: tuple[Promoter, ...] = ()
+    promoters_file = site_dir / PROMOTERS_FILE
+    if promoters_file.is_file():
+        psrc = loader.read_yaml(promoters_file)
+        if psrc is not None:
+            promoters = parse_promoters(psrc).promoters
+
     collections, products = _resolve_catalog(catalogs, loader.problems)
     published = [p for p in products if p.published]
     # With a catalog file unreadable, "unknown product" would mostly be noise from that one mistake.
     catalog_complete = not any(rel.startswith("content/catalog/") for rel in loader.unreadable)
     resolved_stories = _resolve_stories(stories, {p.id: p for p in products}, loader.problems, catalog_complete)
     _link_related(published)
+    promotions: tuple[Promotion, ...] = ()
+    promotions_file = site_dir / "content" / "promotions.yml"
+    if promotions_file.is_file():
+        psrc = loader.read_yaml(promotions_file)
+        if psrc is not None:
+            by_id = {p.id: p for p in published}
+            promotions = parse_promotions(psrc, currency, by_id, {c.id: c for c in collections})
+    display_rates = None
+    if config is not None and config.display_currencies and src is not None:
+        where = (src.rel, src.line(("display_currencies",)))
+        rates_file = site_dir / "content" / "rates.yml"
+        rsrc = loader.read_yaml(rates_file) if rates_file.is_file() else None
+        if rsrc is not None:
+            display_rates = parse_rates(rsrc, currency, config.display_currencies, where)
+        elif not rates_file.is_file():
+            loader.problems.append(Problem(where[0], where[1], "display_currencies", "needs content/rates.yml"))
     if config is None:
         return None
     return Site(
@@ -139,6 +170,9 @@ def _load(loader: Loader) -> Site | None:
         stories=tuple(resolved_stories),
         pages=tuple(sorted(pages, key=lambda d: (d.order, d.title))),
         stores=tuple(stores),
+        promoters=promoters,
+        promotions=promotions,
+        display_rates=display_rates,
     )
 
 
@@ -256,26 +290,31 @@ def _report_at(problems: list[Problem], rel: str, line: int, message: str) -> No
 
 
 def _link_related(products: list[Product]) -> None:
-    """Up to four products sharing collections (worth 2) or tags (worth 1), best first."""
-    by_collection: dict[str, list[Product]] = defaultdict(list)
-    by_tag: dict[str, list[Product]] = defaultdict(list)
-    order = {p.id: i for i, p in enumerate(products)}
+    """Up to four products sharing collections (worth 2) or tags (worth 1), best first; ties go
+    to products in stock, then to the earlier one. Each product looks at no more than the first
+    200 products of each of its collections and tags, so this stays linear in the shop's size;
+    the counting and the ranking run in C (Counter.update, sorts with C key functions)."""
+    by_collection: dict[str, list[str]] = defaultdict(list)
+    by_tag: dict[str, list[str]] = defaultdict(list)
+    by_id = {p.id: p for p in products}
+    # rank: in stock first, then in the shop's order
+    rank = {p.id: int(p.sold_out) * (len(products) + 1) + n for n, p in enumerate(products)}
     for p in products:
         for c in p.collections:
-            by_collection[c.id].append(p)
+            if len(by_collection[c.id]) < 200:
+                by_collection[c.id].append(p.id)
         for t in p.tags:
-            by_tag[t].append(p)
+            if len(by_tag[t]) < 200:
+                by_tag[t].append(p.id)
     for p in products:
         score: Counter[str] = Counter()
-        pool: dict[str, Product] = {}
         for c in p.collections:
-            for other in by_collection[c.id][:200]:
-                score[other.id] += 2
-                pool[other.id] = other
+            score.update(by_collection[c.id])
+            score.update(by_collection[c.id])
         for t in p.tags:
-            for other in by_tag[t][:200]:
-                score[other.id] += 1
-                pool[other.id] = other
+            score.update(by_tag[t])
         score.pop(p.id, None)
-        best = sorted(score, key=lambda pid: (-score[pid], pool[pid].sold_out, order[pid]))
-        p.related.extend(pool[pid] for pid in best[:RELATED_COUNT])
+        # two stable sorts with C key functions: by rank, then by points (highest first)
+        best = sorted(score, key=rank.__getitem__)
+        best.sort(key=score.__getitem__, reverse=True)
+        p.related.extend(by_id[pid] for pid in best[:RELATED_COUNT])

@@ -7,6 +7,8 @@ file must be a real image of a sane size (a decompression bomb is refused, not d
 
 from __future__ import annotations
 
+import json
+import os
 import warnings
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
@@ -27,10 +29,11 @@ class ImageProblem(Exception):
 class MediaLibrary:
     """The images of one site, each checked and measured once however often it is used."""
 
-    def __init__(self, site_dir: Path) -> None:
+    def __init__(self, site_dir: Path, measured: MeasureCache | None = None) -> None:
         self.content_dir = site_dir / "content"
         self._content_real = self.content_dir.resolve()
         self._cache: dict[str, Image | ImageProblem] = {}
+        self.measured = measured if measured is not None else MeasureCache(None)
 
     def image(self, value: object) -> Image:
         """The Image for a content path, or raise ImageProblem."""
@@ -66,8 +69,46 @@ class MediaLibrary:
             raise ImageProblem(f"path must stay inside content/ (a link leads outside): {value}")
         if not real.is_file():
             raise ImageProblem(f"not a file: content/{posix}")
-        width, height = _measure(real, f"content/{posix}")
+        width, height = self.measured.size(real, f"content/{posix}")
         return Image(path=str(posix), url=f"media/{quote(str(posix))}", width=width, height=height)
+
+
+class MeasureCache:
+    """Sizes of images already checked, by path, size, modification time and inode, kept in a
+    JSON file in the cache folder: a rebuild then decodes only new or changed images. Only
+    images found good are remembered, so a broken one is reported again on every build."""
+
+    def __init__(self, file: Path | None) -> None:
+        self.file = file
+        self.known: dict[str, list[int]] = {}
+        self.changed = False
+        if file is not None:
+            try:
+                loaded = json.loads(file.read_text("utf-8"))
+                self.known = loaded if isinstance(loaded, dict) else {}
+            except (OSError, ValueError):
+                pass
+
+    def size(self, file: Path, shown: str) -> tuple[int, int]:
+        st = file.stat()
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
+        known = self.known.get(str(file))
+        if isinstance(known, list) and len(known) == 5 and known[:3] == stamp:
+            return known[3], known[4]
+        width, height = _measure(file, shown)
+        self.known[str(file)] = [*stamp, width, height]
+        self.changed = True
+        return width, height
+
+    def save(self) -> None:
+        if self.file is None or not self.changed:
+            return
+        live = {path: v for path, v in self.known.items() if Path(path).exists()}
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(live, indent=0), "utf-8")
+        os.replace(tmp, self.file)
+        self.changed = False
 
 
 def _measure(file: Path, shown: str) -> tuple[int, int]:

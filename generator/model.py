@@ -11,10 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
 from .money import Money
+
+if TYPE_CHECKING:
+    from .promotions import Promotion
+    from .rates import DisplayRates
 
 LOW_STOCK = 5  # "only N left" from this many down
 
@@ -82,6 +88,20 @@ class Variant:
 
 
 @dataclass(frozen=True, eq=False)
+class GroupBuy:
+    """A threshold pre-order (接龙): the product is made or bought in only if `min_orders`
+    orders come in before `ends`; the order service counts them and settles the outcome."""
+
+    min_orders: int
+    ends: dt.datetime  # aware; orders are taken while now < ends
+
+    @property
+    def last_day(self) -> dt.date:
+        """The last day orders are taken, as the shop owner wrote it (`ends` is the moment after)."""
+        return (self.ends - dt.timedelta(microseconds=1)).date()
+
+
+@dataclass(frozen=True, eq=False)
 class Collection:
     id: str
     title: str
@@ -119,6 +139,7 @@ class Product:
     published: bool
     featured: bool
     source: str
+    group_buy: GroupBuy | None = None
     collections: list[Collection] = field(default_factory=list, repr=False)
     related: list[Product] = field(default_factory=list, repr=False)
     stories: list[Story] = field(default_factory=list, repr=False)
@@ -246,6 +267,37 @@ class Store:
 
 
 @dataclass(frozen=True, eq=False)
+class Promoter:
+    """Someone who sells on the shop's behalf, from content/promoters.yml."""
+
+    code: str  # travels in links as ?ref=CODE and is stored with the orders it brings
+    name: str
+    commission: Decimal | None  # a fraction of the order subtotal (0.1 = 10%); None = not set
+    kit_url: str  # site-relative "kit/<code>-<16 hex>/"; "" when read without the kit secret
+
+
+@dataclass(frozen=True, eq=False)
+class KitItem:
+    """One product in a promoter's kit: the promoter's own link, text, posters and QR code."""
+
+    product: Product
+    url: str  # the product page's absolute URL with ?ref=CODE
+    text: str  # ready-to-paste share text ending with `url`
+    poster_square: ShareImage
+    poster_story: ShareImage
+    qr_png_url: str  # site-relative
+    qr_svg_url: str  # site-relative
+
+
+@dataclass(frozen=True, eq=False)
+class PromoterKit:
+    """A promoter's unlisted kit page: made by the build (generator/share.py)."""
+
+    promoter: Promoter
+    items: tuple[KitItem, ...]
+
+
+@dataclass(frozen=True, eq=False)
 class ShippingMethod:
     id: str
     label: str
@@ -290,6 +342,7 @@ class SiteConfig:
     shipping: tuple[ShippingMethod, ...]
     checkout: Checkout
     theme_settings: Mapping[str, object] = field(default_factory=dict)  # checked against the theme
+    display_currencies: tuple[str, ...] = ()  # approximate prices in these too (content/rates.yml)
 
     @property
     def base_path(self) -> str:
@@ -310,6 +363,9 @@ class Site:
     stories: tuple[Story, ...]  # published only, newest first
     pages: tuple[Doc, ...]
     stores: tuple[Store, ...]
+    promoters: tuple[Promoter, ...] = ()
+    promotions: tuple[Promotion, ...] = ()  # content/promotions.yml, as written (past ones too)
+    display_rates: DisplayRates | None = None  # content/rates.yml, for config.display_currencies
 
     @property
     def featured(self) -> list[Product]:

@@ -77,6 +77,7 @@ def parse_price(value: object, currency: str) -> Money:
     return Money(int(amount.scaleb(digits)), currency)
 
 
+@lru_cache(maxsize=16)
 def babel_locale(language: str) -> Locale:
     """Our language tags use a hyphen (zh-CN); Babel wants zh_CN."""
     return Locale.parse(language, sep="-")
@@ -92,6 +93,7 @@ MIN_GROUPING_2 = frozenset((
 ))  # fmt: skip
 
 
+@lru_cache(maxsize=8192)
 def format_money(money: Money, language: str) -> str:
     """'CN¥128.00' in English, '¥128.00' in Chinese, '1000,00 €' in Portugal: the locale decides
     symbol, spacing and grouping, by the same CLDR rules as `Intl.NumberFormat` in the cart's

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,10 @@ from pathlib import Path
 from .errors import UsageError
 
 MANIFEST = ".micromall-manifest.json"
+#: Folders whose files the manifest never names, because the manifest is served with the shop
+#: and their addresses are secret (the promoters' kits); stale files there are found by a scan.
+UNLISTED = ("kit",)
+STAGING = ".micromall-staging"  # changed files wait here until the whole build has succeeded
 
 Source = bytes | Path  # rendered bytes, or a file to copy
 
@@ -51,6 +56,17 @@ def _same(target: Path, data: bytes) -> bool:
         return False
 
 
+Stamp = list[object]  # a copied file's source path, size and time, and the copy's size and time
+
+
+def _stamp(source: Path, target: Path) -> Stamp | None:
+    try:
+        src, dst = source.stat(), target.stat()
+    except OSError:
+        return None
+    return [str(source), src.st_size, src.st_mtime_ns, dst.st_size, dst.st_mtime_ns]
+
+
 def _write_atomic(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -64,44 +80,143 @@ def _write_atomic(target: Path, data: bytes) -> None:
         raise
 
 
+def read_manifest(out_dir: Path) -> dict[str, Stamp | None]:
+    """What the last build wrote: output paths, with a stamp for files copied from a source."""
+    try:
+        loaded = json.loads((out_dir / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if isinstance(loaded, list):  # written by an older micromall
+        return {str(rel): None for rel in loaded}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def stage_file(out_dir: Path, rel: str, source: Source, stamp: Stamp | None = None) -> tuple[bool, Stamp | None]:
+    """Compare one output file with what is on disk; when it differs, write it into the staging
+    folder for `Staging.commit`. Returns (staged, stamp). A file copied from `source` whose
+    stamp (from the last manifest) still matches both files is unchanged without reading it.
+    Safe to call from worker processes: each call touches only its own file."""
+    target = out_dir / rel
+    if isinstance(source, Path):
+        if stamp is not None and _stamp(source, target) == stamp:
+            return False, stamp
+        data = source.read_bytes()
+    else:
+        data = source
+    if _same(target, data):
+        return False, _stamp(source, target) if isinstance(source, Path) else None
+    staged = out_dir / STAGING / rel
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    staged.write_bytes(data)
+    os.chmod(staged, 0o644)
+    return True, None
+
+
+class Staging:
+    """The output folder's next state, written beside the current one and swapped in at the end.
+
+    `add` compares each file with the output and writes a changed one into a hidden staging
+    folder inside the output folder (so memory holds one file at a time, and an unchanged file
+    costs a compare); `commit` renames the staged files into place, removes stale files and
+    writes the manifest; `abort` (on any error) deletes the staging folder, so a failed build
+    leaves the visible output exactly as it was.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.created = not out_dir.exists()
+        self.previous = read_manifest(out_dir)
+        self.names: dict[str, Stamp | None] = {}
+        self.staged: dict[str, None] = {}  # rel -> None, in staging order
+        self.unchanged = 0
+        shutil.rmtree(out_dir / STAGING, ignore_errors=True)  # left by a build that was killed
+
+    def add(self, rel: str, source: Source) -> None:
+        self.record(rel, *stage_file(self.out_dir, rel, source, self.previous.get(rel)))
+
+    def record(self, rel: str, staged: bool, stamp: Stamp | None) -> None:
+        """Note a file staged, possibly by a worker process, with `stage_file`."""
+        self.names[rel] = stamp
+        if staged:
+            self.staged[rel] = None
+        else:
+            self.unchanged += 1
+
+    def path_of(self, rel: str) -> Path:
+        """Where `rel` of this build is now: staged when it changed, else as it is in the output."""
+        return self.out_dir / STAGING / rel if rel in self.staged else self.out_dir / rel
+
+    def abort(self) -> None:
+        shutil.rmtree(self.out_dir / STAGING, ignore_errors=True)
+        if self.created:
+            with contextlib.suppress(OSError):
+                self.out_dir.rmdir()
+        self.staged.clear()
+
+    def commit(self, sources: dict[str, Source] | None = None, clean: bool = False) -> WriteStats:
+        """Move the staged files into place. `sources` (copied files by rel) lets the manifest
+        stamp freshly copied files, so that the next build skips them with two stats."""
+        stats = WriteStats(written=len(self.staged), unchanged=self.unchanged)
+        staging = self.out_dir / STAGING
+        try:
+            for rel in self.staged:
+                target = self.out_dir / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staging / rel, target)
+                source = (sources or {}).get(rel)
+                if isinstance(source, Path):
+                    self.names[rel] = _stamp(source, target)
+        except BaseException:
+            self.abort()
+            raise
+        shutil.rmtree(staging, ignore_errors=True)
+        self.staged.clear()
+        stats.removed = _remove_stale(self.out_dir, self.previous, self.names, clean)
+        return stats
+
+
 def write_outputs(out_dir: Path, files: dict[str, Source], clean: bool = False) -> WriteStats:
     """Bring out_dir in line with `files`; stale files from our last build are removed.
 
     With `clean`, every file not produced by this build is removed, ours or not, except
     hidden ones (a `.git` folder of a deploy branch, `.well-known`, `.nojekyll`).
     """
-    stats = WriteStats()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for rel, source in sorted(files.items()):
-        data = source.read_bytes() if isinstance(source, Path) else source
-        target = out_dir / rel
-        if _same(target, data):
-            stats.unchanged += 1
-            continue
-        _write_atomic(target, data)
-        stats.written += 1
+    staging = Staging(out_dir)
+    try:
+        for rel, source in sorted(files.items()):
+            staging.add(rel, source)
+    except BaseException:
+        staging.abort()
+        raise
+    return staging.commit(files, clean)
 
-    manifest = out_dir / MANIFEST
+
+def _remove_stale(out_dir: Path, previous: dict[str, Stamp | None], names: dict[str, Stamp | None], clean: bool) -> int:
     if clean:
         found = (p.relative_to(out_dir) for p in out_dir.rglob("*") if p.is_file() or p.is_symlink())
         stale = {rel.as_posix() for rel in found if not any(part.startswith(".") for part in rel.parts)}
     else:
-        try:
-            stale = set(json.loads(manifest.read_text("utf-8")))
-        except (OSError, ValueError, TypeError):
-            stale = set()
-    stale -= set(files) | {MANIFEST}
+        stale = set(previous)
+    for folder in UNLISTED:
+        if (out_dir / folder).is_dir():
+            found = (p.relative_to(out_dir) for p in (out_dir / folder).rglob("*") if p.is_file() or p.is_symlink())
+            stale |= {rel.as_posix() for rel in found}
+    stale -= set(names) | {MANIFEST}
+    removed = 0
     for rel in sorted(stale):
         target = out_dir / rel
         if ".." in Path(rel).parts or not target.resolve().is_relative_to(out_dir.resolve()):
             continue  # a tampered manifest must not delete outside the output folder
         if target.is_file() or target.is_symlink():
             target.unlink()
-            stats.removed += 1
-    if stats.removed:
+            removed += 1
+    if removed:
         _remove_empty_dirs(out_dir)
-    _write_atomic(manifest, json.dumps(sorted(files), indent=0).encode())
-    return stats
+    listed = {rel: stamp for rel, stamp in sorted(names.items()) if rel.split("/", 1)[0] not in UNLISTED}
+    data = json.dumps(listed, indent=0, ensure_ascii=False).encode()
+    if not _same(out_dir / MANIFEST, data):
+        _write_atomic(out_dir / MANIFEST, data)
+    return removed
 
 
 def _remove_empty_dirs(root: Path) -> None:

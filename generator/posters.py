@@ -35,6 +35,15 @@ Layout = Literal["square", "story"]
 
 
 @dataclass(frozen=True)
+class QrPlace:
+    """Where a poster's code card goes; the layout leaves room for it whatever the URL."""
+
+    xy: tuple[int, int]
+    code_size: int
+    cta: Fit
+
+
+@dataclass(frozen=True)
 class PosterSpec:
     """Everything a poster shows; texts are already cleared of characters no font can draw."""
 
@@ -50,14 +59,22 @@ class PosterSpec:
     photo: SourceFile | None = None
     logo: SourceFile | None = None
     palette: Palette = field(default_factory=Palette)
+    also_for: tuple[str, ...] = ()  # more codes: the same poster again for each (a promoter's ?ref= link)
 
     @property
     def size(self) -> tuple[int, int]:
         return SIZES[self.layout]
 
     def render(self) -> tuple[bytes, ...]:
-        img = draw_square(self) if self.layout == "square" else draw_story(self)
-        return (encode_jpeg(img, BUDGET),)
+        """The poster for `url`, then the same poster for each of `also_for`: everything but the
+        code is drawn once."""
+        base, place = _square(self) if self.layout == "square" else _story(self)
+        out = []
+        for url in (self.url, *self.also_for):
+            img = base.copy() if self.also_for else base
+            _qr_card(img, url, place)
+            out.append(encode_jpeg(img, BUDGET))
+        return tuple(out)
 
 
 def _photo(poster: Image.Image, spec: PosterSpec, box: tuple[int, int, int, int], radius: int = 0) -> None:
@@ -73,9 +90,10 @@ def _photo(poster: Image.Image, spec: PosterSpec, box: tuple[int, int, int, int]
     poster.paste(photo, (x0, y0), rounded_mask(size, radius) if radius else None)
 
 
-def _qr_card(poster: Image.Image, spec: PosterSpec, xy: tuple[int, int], code_size: int, cta: Fit) -> tuple[int, int]:
+def _qr_card(poster: Image.Image, url: str, place: QrPlace) -> tuple[int, int]:
     """The code on a white rounded card with the call to action under it; returns the card's size."""
-    code = qr.image(spec.url, code_size).convert("RGB")
+    xy, code_size, cta = place.xy, place.code_size, place.cta
+    code = qr.image(url, code_size).convert("RGB")
     inner = code.width
     pad = 12
     width = inner + 2 * pad
@@ -133,6 +151,19 @@ def _price(draw: ImageDraw.ImageDraw, spec: PosterSpec, xy: tuple[int, int], siz
 
 def draw_square(spec: PosterSpec) -> Image.Image:
     """A square photo at the top left; beside it the shop and the code; the texts below."""
+    poster, place = _square(spec)
+    _qr_card(poster, spec.url, place)
+    return poster
+
+
+def draw_story(spec: PosterSpec) -> Image.Image:
+    """The shop at the top, the photo, the texts, and a large code at the bottom right."""
+    poster, place = _story(spec)
+    _qr_card(poster, spec.url, place)
+    return poster
+
+
+def _square(spec: PosterSpec) -> tuple[Image.Image, QrPlace]:
     width, height = spec.size
     pal = spec.palette
     fonts = spec.fonts
@@ -158,7 +189,7 @@ def draw_square(spec: PosterSpec) -> Image.Image:
     cta = fit(spec.cta, code_size, [(TextStyle(fonts, 30, bold=True, line_height=1.2), 1),
                                     (TextStyle(fonts, 24, bold=True, line_height=1.2), 2)])  # fmt: skip
     card_h = code_size + 12 + block_height(cta) + 20
-    _qr_card(poster, spec, (col_x, margin + photo - card_h), code_size, cta)
+    place = QrPlace((col_x, margin + photo - card_h), code_size, cta)
 
     # below, centred in the room left: the title, the price, the summary
     text_w = width - 2 * margin
@@ -178,10 +209,10 @@ def draw_square(spec: PosterSpec) -> Image.Image:
         y = _price(draw, spec, (margin, y + 6), 54, text_w)
     if summary is not None:
         draw_lines(draw, (margin, y + 8), summary, pal.muted)
-    return poster
+    return poster, place
 
 
-def draw_story(spec: PosterSpec) -> Image.Image:
+def _story(spec: PosterSpec) -> tuple[Image.Image, QrPlace]:
     width, height = spec.size
     pal = spec.palette
     poster = Image.new("RGB", (width, height), pal.background)
@@ -199,7 +230,7 @@ def draw_story(spec: PosterSpec) -> Image.Image:
     card_h = code_size + 12 + block_height(cta) + 20
     card_w = code_size + 24
     card_x, card_y = width - PAD - card_w, height - PAD - card_h
-    _qr_card(poster, spec, (card_x, card_y), code_size, cta)
+    place = QrPlace((card_x, card_y), code_size, cta)
 
     text_w = width - 2 * PAD
     y = photo_top + photo_h + 48
@@ -214,4 +245,4 @@ def draw_story(spec: PosterSpec) -> Image.Image:
     lines = (height - PAD - (y + 16)) // summary_style.step
     if spec.summary and lines > 0:
         draw_lines(draw, (PAD, y + 16), fit(spec.summary, side_w, [(summary_style, min(lines, 6))]), pal.muted)
-    return poster
+    return poster, place

@@ -24,8 +24,9 @@ from . import structured
 from .errors import Problem
 from .i18n import Text, english, load_translations
 from .markup import plain_text
-from .model import Image, ShareImage, Site
+from .model import Image, Product, ShareImage, Site, Variant
 from .money import Money, babel_locale, format_money, minor_digits
+from .promotions import Promotion, best_sale
 from .responsive import Picture, PicturePlan
 from .themes import Theme, css_block
 
@@ -73,11 +74,15 @@ def make_environment(
     site_dir: Path,
     static_hashes: dict[str, str],
     translations: NullTranslations | None = None,
+    environment_class: type[jinja2.Environment] = jinja2.Environment,
+    bytecode_dir: Path | None = None,
     pictures: PicturePlan | None = None,
 ) -> jinja2.Environment:
     """A Jinja environment whose loader looks in the site's templates/, then the theme chain, and
-    whose `_()`/`ngettext()` use the theme's catalogs for the shop's language. `pictures` holds
-    the responsive renditions of the content images (see responsive.py)."""
+    whose `_()`/`ngettext()` use the theme's catalogs for the shop's language.
+    (`environment_class`: the preview server's records what each page reads; `bytecode_dir`
+    keeps compiled templates between builds, checked against each template's source; `pictures`
+    holds the responsive renditions of the content images, see responsive.py.)"""
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(site_dir / "templates"))]
     loaders += [jinja2.FileSystemLoader(str(t.path / "templates")) for t in theme.chain]
     # "<theme>:name" is the template as that theme sees it: its own, else its parents'.
@@ -85,7 +90,7 @@ def make_environment(
         t.name: jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(p.path / "templates")) for p in t.chain])
         for t in theme.chain
     }
-    env = jinja2.Environment(
+    env = environment_class(
         loader=jinja2.ChoiceLoader([jinja2.PrefixLoader(prefixed, delimiter=":"), *loaders]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -93,10 +98,20 @@ def make_environment(
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # compiled once per build: no stat of every template at every include
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode_dir)) if bytecode_dir is not None else None,
     )
     if translations is None:
         translations = load_translations(theme, site_dir, site.config.language)
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    # What newstyle gettext does for `_("...")`, without a context lookup and call per use (a
+    # tenth of the rendering time of a product page): translated, autoescaped, formatted.
+    translate = translations.gettext
+
+    def gettext(__string: str, **variables: Any) -> str:
+        return Markup(translate(__string)) % variables
+
+    env.globals["_"] = env.globals["gettext"] = gettext
     base_path = site.config.base_path
     language = site.config.language
 
@@ -126,7 +141,18 @@ def make_environment(
     def picture(image: Image | None, alt: str = "", sizes: str = "100vw", eager: bool = False, **attrs: Any) -> Markup:
         return picture_markup(image, responsive(image), url, alt, sizes, eager, attrs)
 
-    env.globals.update(url=url, static=static, absolute_url=absolute_url, picture=picture, responsive=responsive)
+    def sale(product: Product, item: Product | Variant | None = None) -> SaleView | None:
+        return sale_view(site.promotions, product, item if item is not None else product)
+
+    def approx(value: Money) -> list[str]:
+        """The price in site.yml's display_currencies, formatted, for "≈ US$17.60"."""
+        rates = site.display_rates
+        return [approx_money(m, language) for m in rates.convert(value)] if rates else []
+
+    env.globals.update(
+        url=url, static=static, absolute_url=absolute_url, picture=picture, responsive=responsive, sale=sale
+    )
+    env.filters.update(approx=approx)
     env.filters.update(money=money, date=date)
     return env
 
@@ -177,6 +203,48 @@ def picture_markup(
     return Markup(f"<picture>{source}{img}</picture>")
 
 
+@dataclass(frozen=True)
+class SaleView:
+    """`sale(product, item)` in templates: the best sale window for a product or a variant.
+
+    The page shows it only while the window is open by the device's clock (buyer.js toggles
+    the elements marked with `window`), so a sale opens and closes without a rebuild."""
+
+    price: Money  # during the window
+    regular: Money
+    promotion: Promotion
+    window: str  # "<starts>/<ends>", ISO 8601 UTC, for data-window
+
+    @property
+    def starts(self) -> dt.date:
+        return self.promotion.starts.date()
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.promotion.last_day
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def sale_view(promotions: tuple[Promotion, ...], product: Product, item: Product | Variant) -> SaleView | None:
+    best = best_sale(promotions, product.id, item.price)
+    if best is None:
+        return None
+    promo, price = best
+    return SaleView(price, item.price, promo, f"{_iso(promo.starts)}/{_iso(promo.ends)}")
+
+
+def approx_money(money: Money, language: str) -> str:
+    """Like format_money, but never a bare "$": next to another currency's price a dollar sign
+    must say whose dollar it is ("US$17.60", as the Chinese locale writes it too)."""
+    text = format_money(money, language)
+    if "$" in text and not any(c.isalpha() for c in text.split("$")[0][-2:]):
+        text = text.replace("$", money.currency[:2] + "$", 1)
+    return text
+
+
 def absolute(site: Site, url: str) -> str:
     return site.config.base_url + url
 
@@ -214,6 +282,9 @@ def plan_pages(
              "cart"),
         spec("order.html", "order", "order/", _("Your order"), _("Your order at %(shop)s.", shop=shop), "cart"),
         spec("search.html", "search", "search/", _("Search"), _("Search %(shop)s.", shop=shop), ""),
+        spec("favorites.html", "favorites", "favorites/", _("Favorites"), _("Your favorites at %(shop)s.", shop=shop),
+             ""),
+        spec("orders.html", "orders", "orders/", _("My orders"), _("Your orders at %(shop)s.", shop=shop), ""),
     ]  # fmt: skip
     pickup = site.pickup_stores
     for product in site.products:
@@ -311,6 +382,7 @@ class SiteContext:
         self.language = cfg.language
         self.currency = cfg.currency
         self.currency_digits = minor_digits(cfg.currency)  # for scripts that format minor units
+        self.display_rates = site.display_rates
         self.logo = cfg.logo
         self.contact = cfg.contact
         self.shipping = cfg.shipping
@@ -321,6 +393,9 @@ class SiteContext:
         self.stories = site.stories
         self.pages = site.pages
         self.stores = site.stores
+        # banners: the promotions not over when the shop was built (buyer.js hides them once over)
+        now = dt.datetime.now(dt.UTC)
+        self.promotions = tuple(p for p in site.promotions if p.ends > now)
 
 
 class ThemeContext:

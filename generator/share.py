@@ -10,6 +10,12 @@ Output paths:
     posters/<product-id>-square.jpg, posters/<product-id>-story.jpg
     posters/stores/<store-id>.jpg, posters/shop.jpg      posters, 1080x1080 and 1080x1920
     qr/<product-id>.svg, qr/<product-id>.png              the product page's QR code
+    kit/<code>-<hash>/posters/<product-id>-square.jpg, …-story.jpg, kit/<code>-<hash>/qr/<product-id>.svg, .png
+                                                          a promoter's posters and codes, with ?ref=CODE
+
+A promoter's pictures live under the kit's unlisted folder, so nothing public leads to them.
+A product's posters for every promoter are one job with its own posters: everything but the
+code is drawn once, and cached together (a price change redraws them all; a new promoter too).
 """
 
 from __future__ import annotations
@@ -25,14 +31,24 @@ from . import cards, posters
 from .cache import ImageCache
 from .draw import DEFAULT_ACCENT, DEFAULT_BACKGROUND, Fonts, Palette, SourceFile, parse_colour
 from .errors import Problem, Severity
-from .fonts import FontChain, FontFamily, FontSettingError, describe_missing, fallback_families, theme_family
+from .fonts import (
+    FontChain,
+    FontFamily,
+    FontSettingError,
+    Resolved,
+    describe_missing,
+    fallback_families,
+    theme_family,
+)
 from .i18n import Text, english
 from .imaging import Job
 from .markup import plain_text
-from .model import Image, Product, ProductShare, ShareImage, Site
+from .model import Image, KitItem, Product, ProductShare, PromoterKit, ShareImage, Site
 from .money import Money, format_money
 from .qr import QrSpec
 from .themes import Theme
+
+LAYOUTS: tuple[posters.Layout, ...] = ("square", "story")
 
 
 def words(text: Text) -> dict[str, str]:
@@ -55,15 +71,17 @@ class SharePlan:
     qr_jobs: list[Job]  # needed before the pages are rendered (the pages show the code inline)
     image_jobs: list[Job]  # cards and posters
     warnings: list[Problem]
+    kits: list[PromoterKit] = field(default_factory=list)  # one per promoter, for the kit pages
     _pending: list[tuple[Product, ProductShare]] = field(default_factory=list)
 
     def image_for(self, page_url: str) -> ShareImage:
         return self.page_images.get(page_url, self.default)
 
-    def attach_qr(self, files: Mapping[str, bytes]) -> None:
+    def attach_qr(self, files: Mapping[str, bytes | Path]) -> None:
         """Give each product its `share`, now that its QR code's SVG is made."""
         for product, share in self._pending:
-            svg = Markup(files[share.qr_svg_url].decode("ascii"))
+            made = files[share.qr_svg_url]
+            svg = Markup((made.read_bytes() if isinstance(made, Path) else made).decode("ascii"))
             product._share[:] = [replace(share, qr_svg=svg)]
         self._pending.clear()
 
@@ -83,6 +101,7 @@ class _Planner:
         self.chain = FontChain(tuple(self._theme_fonts(theme, static, site_dir)) + tuple(fallback_families()))
         self.logo = self.source(self.cfg.logo)
         self._missing: dict[tuple[str, str], list[str]] = {}
+        self._plain_chars: set[str] = set()
 
     # ---- inputs ----------------------------------------------------------------------------
 
@@ -134,13 +153,23 @@ class _Planner:
         fallback: dict[str, int] = {}
         out = {}
         for name, text in texts.items():
-            resolved = self.chain.resolve(text)
+            resolved = self.resolve(text)
             out[name] = resolved.text
             fallback.update(resolved.fallback)
             if resolved.missing:
                 seen = self._missing.setdefault(owner, [])
                 seen += [ch for ch in resolved.missing if ch not in seen]
         return Fonts(self.chain.families, tuple(sorted(fallback.items()))), out
+
+    def resolve(self, text: str) -> Resolved:
+        """The font chain's resolution, with a shortcut for the usual text: one whose
+        characters were all drawn by the first font before, which comes out unchanged."""
+        if self._plain_chars.issuperset(text):
+            return Resolved(text, {}, "")
+        resolved = self.chain.resolve(text)
+        if resolved.text == text and not resolved.fallback and not resolved.missing:
+            self._plain_chars.update(text)
+        return resolved
 
     def font_warnings(self) -> list[Problem]:
         return [
@@ -190,6 +219,8 @@ def plan_share(
     qr_jobs: list[Job] = []
     image_jobs: list[Job] = []
     pending: list[tuple[Product, ProductShare]] = []
+    promoters = [pr for pr in site.promoters if pr.kit_url]  # a kit needs its secret (else: a load error)
+    kit_posters: dict[tuple[str, str, str], ShareImage] = {}  # (code, product id, layout) -> poster
 
     def card(output: str, page_url: str, owner: tuple[str, str], alt: str, photo: Image | None, **texts: str) -> None:
         shown_shop = "" if texts.get("title") == shop_title else shop_title
@@ -200,11 +231,12 @@ def plan_share(
         page_images[page_url] = _image(output, job.key, (cards.WIDTH, cards.HEIGHT), alt)
 
     def poster(output: str, owner: tuple[str, str], layout: posters.Layout, url: str, cta: str,
-               photo: Image | None, **texts: str) -> Job:  # fmt: skip
+               photo: Image | None, more: tuple[tuple[str, str], ...] = (), **texts: str) -> Job:  # fmt: skip
+        """A poster job; `more` adds (output, url) pairs: the same poster with another code."""
         fonts, drawn = p.texts(owner, cta=cta, shop=shop_title, **texts)
         spec = posters.PosterSpec(layout=layout, fonts=fonts, url=url, photo=p.source(photo), logo=p.logo,
-                                  palette=p.palette, **drawn)  # fmt: skip
-        job = Job((output,), spec)
+                                  palette=p.palette, also_for=tuple(u for _, u in more), **drawn)  # fmt: skip
+        job = Job((output, *(o for o, _ in more)), spec)
         image_jobs.append(job)
         return job
 
@@ -233,10 +265,15 @@ def plan_share(
         card(f"share/products/{product.id}.jpg", product.url, owner, alt, product.image,
              title=product.title, subtitle=product.summary, price=price, compare_at=was, badge=badge)  # fmt: skip
         made = {}
-        for layout in ("square", "story"):
+        # each promoter's posters of this product: the same pictures with the code's ?ref=
+        ref_urls = [(pr, f"{url}?{urlencode({'ref': pr.code})}") for pr in promoters]
+        for layout in LAYOUTS:
+            more = tuple((f"{pr.kit_url}posters/{product.id}-{layout}.jpg", ref_url) for pr, ref_url in ref_urls)
             job = poster(f"posters/{product.id}-{layout}.jpg", owner, layout, url, w["scan_to_buy"], product.image,
-                         title=product.title, summary=product.summary, price=price, compare_at=was)  # fmt: skip
+                         more, title=product.title, summary=product.summary, price=price, compare_at=was)  # fmt: skip
             made[layout] = _image(job.outputs[0], job.key, posters.SIZES[layout], alt)
+            for (pr, _ref_url), output in zip(ref_urls, job.outputs[1:], strict=True):
+                kit_posters[(pr.code, product.id, layout)] = _image(output, job.key, posters.SIZES[layout], alt)
         qr_svg, qr_png = f"qr/{product.id}.svg", f"qr/{product.id}.png"
         qr_jobs.append(Job((qr_svg, qr_png), QrSpec(url)))
         share = ProductShare(url=url, text=p.share_text(product, url), card=page_images[product.url],
@@ -253,7 +290,20 @@ def plan_share(
         card(f"share/stories/{story.slug}.jpg", story.url, (story.source, f"story '{story.slug}'"),
              f"{story.title} – {shop_title}", photo, title=story.title, subtitle=story.summary)  # fmt: skip
 
-    plan = SharePlan(page_images, page_images[""], qr_jobs, image_jobs, p.warnings + p.font_warnings())
+    kits = []
+    for promoter in promoters:
+        items = []
+        for product in site.products:
+            url = f"{cfg.base_url}{product.url}?{urlencode({'ref': promoter.code})}"
+            qr_svg, qr_png = f"{promoter.kit_url}qr/{product.id}.svg", f"{promoter.kit_url}qr/{product.id}.png"
+            image_jobs.append(Job((qr_svg, qr_png), QrSpec(url)))
+            items.append(KitItem(product=product, url=url, text=p.share_text(product, url),
+                                 poster_square=kit_posters[(promoter.code, product.id, "square")],
+                                 poster_story=kit_posters[(promoter.code, product.id, "story")],
+                                 qr_png_url=qr_png, qr_svg_url=qr_svg))  # fmt: skip
+        kits.append(PromoterKit(promoter, tuple(items)))
+
+    plan = SharePlan(page_images, page_images[""], qr_jobs, image_jobs, p.warnings + p.font_warnings(), kits)
     plan._pending = pending
     return plan
 

@@ -38,9 +38,13 @@ def free_port() -> int:
 
 
 def wait_until_serving(
-    url: str, proc: subprocess.Popen[bytes], log: IO[bytes] | None = None, within: float = 30
+    url: str, proc: subprocess.Popen[bytes], log: IO[bytes] | None = None, within: float = 90
 ) -> None:
-    """Poll `url` until it answers; fail with the server's log if it exits or takes over `within` s."""
+    """Poll `url` until it answers; fail with the server's log if it exits or takes over `within` s.
+
+    `micromall serve` builds the demo before it answers, with a cold image cache (the preview's
+    address is in every QR code): cards, posters, photo sizes and the promoters' kits. That is a
+    few seconds on an idle machine, but can pass 30 s on a busy CI runner."""
     deadline = time.monotonic() + within
     while True:
         try:

@@ -29,7 +29,7 @@ THEMES = ("default", "editorial")
 LANGUAGE_DIRS = {"en": "en", "zh-CN": "zh_CN"}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 #: Latin words that are right in a Chinese page: names of products and of the tools buyers use.
-ALLOWED_WORDS = {"WhatsApp", "JavaScript", "micromall"}
+ALLOWED_WORDS = {"WhatsApp", "JavaScript", "micromall", "US"}  # "US$", as Chinese writes the US dollar
 
 
 # ---- the catalogs -------------------------------------------------------------------------

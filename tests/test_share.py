@@ -207,6 +207,39 @@ def test_every_poster_scans_to_its_page(built_demo: Path) -> None:
         assert decode(Image.open(built_demo / "posters" / rel)) == [url], rel
 
 
+def test_every_qr_in_the_demo_scans_to_its_url_promoter_kits_included(built_demo: Path) -> None:
+    """Every picture with a code in it, found by walking the output (only photos, theme files and
+    the link-preview cards have none), decodes to exactly the URL it stands for: a promoter's
+    posters and codes carry the product's URL with ?ref=CODE."""
+    data = catalog(built_demo)
+    products = [p["id"] for p in data["products"]]
+    expected: dict[str, str] = {"posters/shop.jpg": BASE}
+    expected |= {f"posters/stores/{s['id']}.jpg": f"{BASE}?store={s['id']}" for s in data["stores"]}
+    for pid in products:
+        url = f"{BASE}products/{pid}/"
+        expected |= {f"posters/{pid}-square.jpg": url, f"posters/{pid}-story.jpg": url,
+                     f"qr/{pid}.png": url, f"qr/{pid}.svg": url}  # fmt: skip
+    kits = sorted((built_demo / "kit").iterdir())
+    assert [k.name.rsplit("-", 1)[0] for k in kits] == data["promoters"] == ["anna", "xiaomei"]
+    for kit in kits:
+        code = kit.name.rsplit("-", 1)[0]
+        for pid in products:
+            url, folder = f"{BASE}products/{pid}/?ref={code}", f"kit/{kit.name}"
+            expected |= {f"{folder}/posters/{pid}-square.jpg": url, f"{folder}/posters/{pid}-story.jpg": url,
+                         f"{folder}/qr/{pid}.png": url, f"{folder}/qr/{pid}.svg": url}  # fmt: skip
+    found = {
+        p.relative_to(built_demo).as_posix()
+        for p in built_demo.rglob("*")
+        if p.suffix in (".jpg", ".png", ".svg")
+        and p.relative_to(built_demo).parts[0] not in ("media", "static", "share")
+    }
+    assert found == set(expected)
+    for rel, url in sorted(expected.items()):
+        file = built_demo / rel
+        img = rasterise_qr_svg(file.read_text("ascii")) if file.suffix == ".svg" else Image.open(file)
+        assert decode(img) == [url], rel
+
+
 # ---- sizes ------------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from .catalog import Catalog, load_catalog
 from .config import ServiceConfig
 from .handlers import CheckoutHandler, PaymentUnavailable, load_handler
-from .pricing import OrderError, PricedOrder, price_order
+from .pricing import OrderError, PricedOrder, invalid, price_order
 from .store import Busy, OrderStore
 from .store_postgres import PostgresDialect
 from .store_sqlite import SqliteDialect
@@ -42,8 +42,12 @@ def make_store(config: ServiceConfig) -> OrderStore:
 class OrderService:
     """The service's state: catalog (reloaded when its file changes), store, handler."""
 
-    def __init__(self, config: ServiceConfig, store: OrderStore | None = None, handler: CheckoutHandler | None = None):
+    def __init__(
+        self, config: ServiceConfig, store: OrderStore | None = None, handler: CheckoutHandler | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:  # fmt: skip
         self.config = config
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))  # sale windows and group buys; tests set it
         self.store = store or make_store(config)
         self.handler = handler or load_handler(config.handler, config.handler_options)
         self._catalog_lock = threading.Lock()
@@ -79,7 +83,7 @@ class OrderService:
         if seen is not None:
             return self._pay_stored(*seen)
         catalog = self.catalog()
-        order = price_order(body, catalog, self.config.coupons, dt.datetime.now(dt.UTC).date())
+        order = price_order(body, catalog, self.config.coupons, self.clock())
         document = self._document(order, catalog)
         status, response = self.store.place(
             order, key, request_hash, self.handler.name, document, [n.name for n in self.config.notify],
@@ -134,7 +138,7 @@ class OrderService:
                     "variant": line.sellable.variant,
                     "title": line.sellable.title,
                     "quantity": line.quantity,
-                    "unit_price": line.sellable.price,
+                    "unit_price": line.unit_price,
                     "line_total": line.total,
                 }
                 for line in order.lines
@@ -156,12 +160,77 @@ class OrderService:
         doc["payment"] = None if needs_reference else self.handler.payment(doc, catalog)
         return doc
 
+    def lookup(self, body: Any) -> tuple[int, dict[str, Any]]:
+        """POST /api/orders/lookup: a token for the order placed with this reference and email."""
+        if not isinstance(body, dict):
+            return 422, invalid("body", "must be a JSON object").document()
+        for key in body:
+            if key not in ("reference", "email"):
+                return 422, invalid(str(key), "unknown field").document()
+        reference, email = body.get("reference"), body.get("email")
+        for name, value in (("reference", reference), ("email", email)):
+            if not isinstance(value, str) or not value.strip():
+                return 422, invalid(name, "is required").document()
+        assert isinstance(reference, str) and isinstance(email, str)
+        reference = reference.strip().upper()
+        if len(reference) > 40 or len(email) > 254:
+            return 404, _error("not_found", "No order matches this reference and email.")
+        found = self.store.lookup(reference, email)
+        if found is None:
+            log.info("order lookup without a match")
+            return 404, _error("not_found", "No order matches this reference and email.")
+        return 200, found
+
+    def group_buy_view(self, product: str) -> tuple[int, dict[str, Any]]:
+        """GET /api/group-buys/<product>: the live progress a product page shows."""
+        info = self.catalog().group_buys.get(product)
+        if info is None:
+            return 404, _error("not_found", "No group buy for this product.")
+        state = self.store.group_buy(product)
+        ends = info.ends.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        is_open = state["outcome"] is None and self.clock() < info.ends
+        return 200, {"product": product, "min_orders": info.min_orders, "ends": ends, "open": is_open, **state}
+
+    def settle_group_buys(self) -> list[tuple[str, str, list[str]]]:
+        """Settle every group buy that has ended by the service's clock and is not settled yet:
+        (product, outcome, references) for each one settled now. Safe to repeat."""
+        now = self.clock()
+        done = []
+        for product, info in sorted(self.catalog().group_buys.items()):
+            if now >= info.ends:
+                result = self.store.settle_group_buy(product, info.min_orders)
+                if result is not None:
+                    done.append((product, *result))
+        return done
+
     def order_view(self, reference: str, token: str) -> tuple[int, dict[str, Any]]:
         if not token or not self.store.check_token(reference, token):
             return 404, {"error": {"code": "not_found", "message": "No order with this reference and token."}}
         order = self.store.get(reference)
         assert order is not None
         return 200, order.document
+
+
+class GroupBuySettler(threading.Thread):
+    """Settles ended group buys on the service's own clock while `orders serve` runs, so that
+    no cron job is needed; `micromall orders settle-group-buys` does the same once."""
+
+    def __init__(self, service: OrderService, interval: float = 60.0) -> None:
+        super().__init__(name="micromall-group-buys", daemon=True)
+        self.service, self.interval = service, interval
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                for product, outcome, refs in self.service.settle_group_buys():
+                    log.info("group buy %s settled: %s, %d order(s)", product, outcome, len(refs))
+            except Exception:
+                log.exception("settling group buys failed; trying again later")
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
 
 
 # -- WSGI ------------------------------------------------------------------------------------
@@ -222,11 +291,21 @@ def make_app(config: ServiceConfig, service: OrderService | None = None) -> Call
                 return _json(start, 405, _error("method_not_allowed", "Use POST to place an order."),
                              cors + [("Allow", "POST")])  # fmt: skip
             return post_order(environ, start, cors)
+        if path == "/api/orders/lookup":
+            if method != "POST":
+                return _json(start, 405, _error("method_not_allowed", "Use POST."), cors + [("Allow", "POST")])
+            return post_lookup(environ, start, cors)
         match = re.fullmatch(r"/api/orders/([A-Za-z0-9-]{1,40})", path)
         if match:
             if method != "GET":
                 return _json(start, 405, _error("method_not_allowed", "Use GET."), cors + [("Allow", "GET")])
             status, body = svc.order_view(match.group(1), environ.get("HTTP_X_ORDER_TOKEN", ""))
+            return _json(start, status, body, cors)
+        match = re.fullmatch(r"/api/group-buys/([a-z0-9-]{1,100})", path)
+        if match:
+            if method != "GET":
+                return _json(start, 405, _error("method_not_allowed", "Use GET."), cors + [("Allow", "GET")])
+            status, body = svc.group_buy_view(match.group(1))
             return _json(start, status, body, cors)
         if path == "/api/stock" and method == "GET":
             catalog = svc.catalog()
@@ -244,6 +323,20 @@ def make_app(config: ServiceConfig, service: OrderService | None = None) -> Call
             status, body = svc.handler.webhook(headers, raw, svc)
             return _json(start, status, body, [])
         return _json(start, 404, _error("not_found", "No such route."), cors)
+
+    def post_lookup(environ: Environ, start: StartResponse, cors: list[tuple[str, str]]) -> Any:
+        ctype = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            return _json(start, 415, _error("unsupported_media_type", "Send the lookup as application/json."), cors)
+        raw = read_body(environ, 4096)
+        if raw is None:
+            return _json(start, 413, _error("body_too_large", "The request body is too large."), cors)
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            return _json(start, 400, _error("invalid_json", "The request is not valid JSON."), cors)
+        status, answer = svc.lookup(body)
+        return _json(start, status, answer, cors)
 
     def post_order(environ: Environ, start: StartResponse, cors: list[tuple[str, str]]) -> Any:
         ctype = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ..promotions import sale_minor
 
 
 class CatalogError(Exception):
@@ -43,6 +46,30 @@ class StoreInfo:
 
 
 @dataclass(frozen=True)
+class Sale:
+    """A sale window from catalog.json: open while starts <= now < ends, on the service's clock."""
+
+    title: str
+    starts: dt.datetime
+    ends: dt.datetime
+    percent: int | None
+    amount: int | None  # minor units
+    products: frozenset[str] | None  # None: every product
+
+    def price(self, product: str, price: int, now: dt.datetime) -> int:
+        if not self.starts <= now < self.ends or (self.products is not None and product not in self.products):
+            return price
+        return sale_minor(price, self.percent, self.amount)
+
+
+@dataclass(frozen=True)
+class GroupBuyInfo:
+    product: str
+    min_orders: int
+    ends: dt.datetime
+
+
+@dataclass(frozen=True)
 class Catalog:
     hash: str
     currency: str
@@ -55,6 +82,13 @@ class Catalog:
     shipping: dict[str, Shipping]
     stores: dict[str, StoreInfo]
     payment_instructions: str
+    promoters: frozenset[str] = frozenset()  # referral codes (catalogs built before promoters have none)
+    sales: tuple[Sale, ...] = ()
+    group_buys: dict[str, GroupBuyInfo] = field(default_factory=dict)
+
+    def unit_price(self, sellable: Sellable, now: dt.datetime) -> int:
+        """The price charged at `now`: the lowest of the open sale windows, or the catalog's."""
+        return min([sale.price(sellable.product, sellable.price, now) for sale in self.sales] + [sellable.price])
 
     def find(self, product: str, variant: str | None) -> Sellable | None:
         return self.sellables.get(f"{product}/{variant}" if variant else product)
@@ -82,6 +116,18 @@ def parse_catalog(data: dict[str, Any]) -> Catalog:
             s["id"]: StoreInfo(s["id"], s["name"], s["address"], tuple(s.get("hours", ())), bool(s["pickup"]))
             for s in data["stores"]
         }
+        sales = tuple(
+            Sale(
+                str(x.get("title", "")), _moment(x["starts"]), _moment(x["ends"]), x.get("percent"), x.get("amount"),
+                None if x.get("products") is None else frozenset(x["products"]),
+            )
+            for x in data.get("promotions", [])
+        )  # fmt: skip
+        group_buys = {
+            p["id"]: GroupBuyInfo(p["id"], int(p["group_buy"]["min_orders"]), _moment(p["group_buy"]["ends"]))
+            for p in data["products"]
+            if p.get("group_buy")
+        }
         checkout = data.get("checkout") or {}
         return Catalog(
             hash=data["catalog_hash"],
@@ -95,9 +141,19 @@ def parse_catalog(data: dict[str, Any]) -> Catalog:
             shipping=shipping,
             stores=stores,
             payment_instructions=checkout.get("payment_instructions", ""),
+            promoters=frozenset(str(code) for code in data.get("promoters", ())),
+            sales=sales,
+            group_buys=group_buys,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise CatalogError(f"catalog.json is not one micromall built ({type(exc).__name__}: {exc})") from None
+
+
+def _moment(text: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError(f"{text} has no time zone")
+    return value
 
 
 def load_catalog(path: Path) -> Catalog:

@@ -1,4 +1,4 @@
-"""Reading an order request and pricing it from the catalog. Pure: no clock, no storage.
+"""Reading an order request and pricing it from the catalog. Pure: the clock is passed in; no storage.
 
 The request schema is strict (an unknown field is refused, never ignored), and nothing the
 client says about money is used: unit prices, shipping and discounts all come from the
@@ -17,11 +17,15 @@ from .catalog import Catalog, Sellable, Shipping, StoreInfo
 
 MAX_LINES = 50
 MAX_QUANTITY = 99
-BODY_KEYS = frozenset({"items", "shipping", "store", "customer", "note", "coupon", "expected_total"})
+BODY_KEYS = frozenset(
+    {"items", "shipping", "store", "customer", "note", "coupon", "expected_total", "ref", "source_store"}
+)
 ITEM_KEYS = frozenset({"product", "variant", "quantity"})
 CUSTOMER_KEYS = frozenset({"name", "phone", "email", "address"})
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 PHONE = re.compile(r"^\+?[0-9 ()\-.]{5,25}$")
+ATTRIBUTION = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # a promoter code or store id
+MAX_ATTRIBUTION = 40
 
 
 class OrderError(Exception):
@@ -59,10 +63,11 @@ class Coupon:
 class Line:
     sellable: Sellable
     quantity: int
+    unit_price: int  # the catalog's price, or the sale price when a sale window is open
 
     @property
     def total(self) -> int:
-        return self.sellable.price * self.quantity
+        return self.unit_price * self.quantity
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,9 @@ class PricedOrder:
     currency: str
     catalog_hash: str
     stock_needed: dict[str, int] = field(default_factory=dict)
+    ref: str | None = None  # the promoter who brought the order: a code the catalog knows
+    source_store: str | None = None  # the store whose poster brought the buyer: a store id
+    group_buy: str | None = None  # the group-buy product this pre-order joins
 
 
 def _text(data: dict[str, Any], key: str, path: str, limit: int, required: bool) -> str:
@@ -124,7 +132,7 @@ def _quantity(value: object, path: str) -> int:
     return value
 
 
-def read_lines(body: dict[str, Any], catalog: Catalog) -> tuple[Line, ...]:
+def read_lines(body: dict[str, Any], catalog: Catalog, now: dt.datetime) -> tuple[Line, ...]:
     items = body.get("items")
     if not isinstance(items, list) or not items:
         raise invalid("items", "must list at least one item")
@@ -156,8 +164,22 @@ def read_lines(body: dict[str, Any], catalog: Catalog) -> tuple[Line, ...]:
         total = quantity + (previous.quantity if previous else 0)
         if total > MAX_QUANTITY:
             raise invalid(f"{path}.quantity", f"must be a whole number from 1 to {MAX_QUANTITY}")
-        merged[sellable.key] = Line(sellable, total)
+        merged[sellable.key] = Line(sellable, total, catalog.unit_price(sellable, now))
     return tuple(merged.values())
+
+
+def group_buy_of(lines: tuple[Line, ...], catalog: Catalog, now: dt.datetime) -> str | None:
+    """The group buy an order joins, if any. A pre-order holds that product alone (its outcome
+    decides the whole order), and is taken only until the group buy ends."""
+    joined = {line.sellable.product for line in lines if line.sellable.product in catalog.group_buys}
+    if not joined:
+        return None
+    product = sorted(joined)[0]
+    if len(joined) > 1 or any(line.sellable.product != product for line in lines):
+        raise invalid("items", "a group-buy product is ordered on its own, in an order of its own")
+    if now >= catalog.group_buys[product].ends:
+        raise OrderError(422, "group_buy_closed", f"The group buy for '{product}' has ended.", field="items")
+    return product
 
 
 def read_customer(body: dict[str, Any], pickup: bool) -> Customer:
@@ -182,10 +204,31 @@ def percent_of(amount: int, percent: int) -> int:
     return int((Decimal(amount) * percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def price_order(body: object, catalog: Catalog, coupons: dict[str, Coupon], today: dt.date) -> PricedOrder:
-    """Check the request and price it; raise OrderError for the first thing wrong."""
+def read_attribution(data: dict[str, Any], key: str, known: frozenset[str] | set[str]) -> str | None:
+    """A referral code or a store id that the buyer's browser kept from a link or a poster.
+
+    It is never the buyer's to fix, so only a wrong type (a client bug) is refused; a code that
+    is malformed, or that the catalog does not know (a removed promoter, a typed-in link), is
+    dropped and the order goes through without it.
+    """
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise invalid(key, "must be text or null")
+    value = value.strip()
+    if len(value) > MAX_ATTRIBUTION or not ATTRIBUTION.match(value) or value not in known:
+        return None
+    return value
+
+
+def price_order(body: object, catalog: Catalog, coupons: dict[str, Coupon], now: dt.datetime) -> PricedOrder:
+    """Check the request and price it at `now` (the service's clock: sale windows, coupon
+    expiry, group-buy ends); raise OrderError for the first thing wrong."""
+    today = now.astimezone(dt.UTC).date()
     data = _strict(body, BODY_KEYS, "")
-    lines = read_lines(data, catalog)
+    lines = read_lines(data, catalog, now)
+    group_buy = group_buy_of(lines, catalog, now)
 
     shipping_id = data.get("shipping")
     if not isinstance(shipping_id, str) or shipping_id not in catalog.shipping:
@@ -238,6 +281,8 @@ def price_order(body: object, catalog: Catalog, coupons: dict[str, Coupon], toda
             409, "price_changed", "The total has changed since the page was loaded; please check it.",
             total=total, expected_total=expected,
         )  # fmt: skip
+    ref = read_attribution(data, "ref", catalog.promoters)
+    source_store = read_attribution(data, "source_store", set(catalog.stores))
     return PricedOrder(
         lines=lines,
         shipping=shipping,
@@ -252,4 +297,7 @@ def price_order(body: object, catalog: Catalog, coupons: dict[str, Coupon], toda
         currency=catalog.currency,
         catalog_hash=catalog.hash,
         stock_needed={line.sellable.key: line.quantity for line in lines},
+        ref=ref,
+        source_store=source_store,
+        group_buy=group_buy,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import hmac
 import json
 import secrets
 import threading
@@ -51,12 +52,25 @@ SCHEMA = [
         payload TEXT NOT NULL, attempts INTEGER NOT NULL, next_at DOUBLE PRECISION NOT NULL,
         done_at DOUBLE PRECISION, last_error TEXT)""",
     "CREATE TABLE IF NOT EXISTS payment_events (id TEXT PRIMARY KEY, handler TEXT NOT NULL, received_at TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS order_tokens (
+        token_hash TEXT PRIMARY KEY, reference TEXT NOT NULL, created_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS group_buys (
+        product TEXT PRIMARY KEY, outcome TEXT NOT NULL, joined INTEGER NOT NULL, settled_at TEXT NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS orders_created ON orders (created_at)",
     "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (done_at, next_at)",
 ]
 
+#: Columns added to a table after its first release: (table, column, type). `migrate` adds each one
+#: that an existing database lacks, so an old database keeps its orders and gains the column (NULL).
+ADDED_COLUMNS = [
+    ("orders", "ref", "TEXT"),  # the promoter code that brought the order
+    ("orders", "source_store", "TEXT"),  # the store whose poster brought the buyer
+]
+
 #: Which status may follow which. Cancelling gives the stock back.
 TRANSITIONS = {
+    "preorder": {"confirmed", "cancelled"},  # a group buy's order, until the group buy is settled
+    "confirmed": {"paid", "shipped", "completed", "cancelled"},  # its group buy went ahead
     "pending_payment": {"paid", "cancelled"},
     "paid": {"shipped", "completed", "cancelled"},
     "shipped": {"completed"},
@@ -73,6 +87,7 @@ class Busy(Exception):
 class Dialect(Protocol):
     placeholder: str
 
+    def add_column(self, table: str, column: str, kind: str) -> str: ...
     def connect(self) -> Any: ...
     def begin_write(self, conn: Any) -> None: ...
     def is_busy(self, exc: BaseException) -> bool: ...
@@ -90,6 +105,9 @@ class StoredOrder:
     note: str
     created_at: str
     items: list[dict[str, Any]]
+    ref: str | None = None
+    source_store: str | None = None
+    subtotal: int = 0
 
 
 def now_iso() -> str:
@@ -189,6 +207,16 @@ class OrderStore:
         with self.write():
             for statement in SCHEMA:
                 self._exec(statement)
+            for table, column, kind in ADDED_COLUMNS:
+                if column not in self._columns(table):
+                    self._exec(self.dialect.add_column(table, column, kind))
+
+    def _columns(self, table: str) -> set[str]:
+        """The table's column names, read the same way in SQLite and PostgreSQL."""
+        cursor = self._exec(f"SELECT * FROM {table} WHERE 1 = 0")
+        names = {str(d[0]) for d in cursor.description}
+        cursor.fetchall()
+        return names
 
     def sync_stock(self, catalog: Catalog) -> None:
         """Seed stock from the catalog; a rebuilt catalog moves live stock by its change.
@@ -261,14 +289,15 @@ class OrderStore:
                 token = secrets.token_urlsafe(24)
                 created = now_iso()
                 pickup_code = f"{secrets.randbelow(10_000):04d}" if order.shipping.pickup else None
+                status = "preorder" if order.group_buy else "pending_payment"
                 body = {
                     **document,
                     "reference": reference,
-                    "status": "pending_payment",
+                    "status": status,
                     "pickup_code": pickup_code,
                     "created_at": created,
                 }
-                self._insert_order(order, reference, token, body, key, handler, created, pickup_code)
+                self._insert_order(order, reference, token, body, key, handler, created, pickup_code, status)
                 for name in notifiers:
                     self._exec(
                         "INSERT INTO outbox (id, reference, notifier, event, payload, attempts, next_at)"
@@ -360,18 +389,20 @@ class OrderStore:
         handler: str,
         created: str,
         pickup_code: str | None,
+        status: str,
     ) -> None:
         c = order.customer
         customer = {"name": c.name, "phone": c.phone, "email": c.email, "address": c.address}
         self._exec(
             "INSERT INTO orders (reference, token_hash, status, currency, subtotal, discount, shipping_cost, total,"
             " shipping_id, store_id, pickup_code, coupon, catalog_hash, handler, idempotency_key, customer, note,"
-            " document, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " document, created_at, updated_at, ref, source_store)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                reference, token_hash(token), "pending_payment", order.currency, order.subtotal, order.discount,
+                reference, token_hash(token), status, order.currency, order.subtotal, order.discount,
                 order.shipping_cost, order.total, order.shipping.id, order.store.id if order.store else None,
                 pickup_code, order.coupon.code if order.coupon else None, order.catalog_hash, handler, key,
-                json.dumps(customer), order.note, json.dumps(body), created, created,
+                json.dumps(customer), order.note, json.dumps(body), created, created, order.ref, order.source_store,
             ),
         )  # fmt: skip
         for i, line in enumerate(order.lines):
@@ -379,14 +410,15 @@ class OrderStore:
             self._exec(
                 "INSERT INTO order_items (reference, line, sku_key, product, variant, title, quantity, unit_price,"
                 " line_total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (reference, i, s.key, s.product, s.variant, s.title, line.quantity, s.price, line.total),
+                (reference, i, s.key, s.product, s.variant, s.title, line.quantity, line.unit_price, line.total),
             )
 
     # -- reading and changing orders -------------------------------------------------------
 
     def get(self, reference: str) -> StoredOrder | None:
         row = self._exec(
-            "SELECT reference, status, total, document, customer, note, created_at FROM orders WHERE reference = ?",
+            "SELECT reference, status, total, document, customer, note, created_at, ref, source_store, subtotal"
+            " FROM orders WHERE reference = ?",
             (reference,),
         ).fetchone()
         if row is None:
@@ -400,14 +432,41 @@ class OrderStore:
             )
         ]
         document = {**json.loads(row[3]), "status": row[1]}
-        return StoredOrder(row[0], row[1], int(row[2]), document, json.loads(row[4]), row[5], row[6], items)
+        return StoredOrder(row[0], row[1], int(row[2]), document, json.loads(row[4]), row[5], row[6], items,
+                           row[7], row[8], int(row[9]))  # fmt: skip
 
     def check_token(self, reference: str, token: str) -> bool:
-        import hmac
-
+        """The order's own token, or one given by `lookup` to another device."""
         row = self._exec("SELECT token_hash FROM orders WHERE reference = ?", (reference,)).fetchone()
         expected = row[0] if row else token_hash("no such order")
-        return hmac.compare_digest(expected, token_hash(token)) and row is not None
+        if hmac.compare_digest(expected, token_hash(token)) and row is not None:
+            return True
+        extra = self._exec(
+            "SELECT 1 FROM order_tokens WHERE token_hash = ? AND reference = ?", (token_hash(token), reference)
+        ).fetchone()
+        return extra is not None
+
+    def lookup(self, reference: str, email: str) -> dict[str, str] | None:
+        """A new token for the order when `email` is the one it was placed with, else None.
+
+        The buyer who placed the order on another device finds it again with its reference and
+        email. An unknown reference and a wrong email cost the same work and give the same
+        answer, so the lookup tells nobody which references exist. The order's own token is
+        stored only as a hash, so the buyer gets a token of their own (`check_token` takes both).
+        """
+        row = self._exec("SELECT customer, created_at FROM orders WHERE reference = ?", (reference,)).fetchone()
+        stored = str(json.loads(row[0]).get("email", "")) if row else "no order\x00"
+        given = hashlib.sha256(email.strip().lower().encode()).digest()
+        match = hmac.compare_digest(hashlib.sha256(stored.strip().lower().encode()).digest(), given)
+        if not match or row is None:
+            return None
+        token = secrets.token_urlsafe(24)
+        with self.write():
+            self._exec(
+                "INSERT INTO order_tokens (token_hash, reference, created_at) VALUES (?, ?, ?)",
+                (token_hash(token), reference, now_iso()),
+            )
+        return {"reference": reference, "token": token, "created_at": str(row[1])}
 
     def orders(
         self, status: str | None = None, since: str | None = None, until: str | None = None
@@ -431,39 +490,92 @@ class OrderStore:
 
         def attempt() -> None:
             with self.write():
-                row = self._exec("SELECT status FROM orders WHERE reference = ?", (reference,)).fetchone()
-                if row is None:
-                    raise OrderError(404, "not_found", f"no order {reference}")
-                current = row[0]
-                if status not in TRANSITIONS.get(current, set()):
-                    allowed = ", ".join(sorted(TRANSITIONS.get(current, set()))) or "none"
-                    raise OrderError(409, "invalid_transition", f"{reference} is {current}; it can become: {allowed}")
-                self._exec(
-                    "UPDATE orders SET status = ?, updated_at = ? WHERE reference = ?", (status, now_iso(), reference)
-                )
-                if status == "cancelled":
-                    for sku, qty in self._exec(
-                        "SELECT sku_key, quantity FROM order_items WHERE reference = ?", (reference,)
-                    ).fetchall():
-                        self._exec(
-                            "UPDATE stock SET available = available + ? WHERE key = ? AND available IS NOT NULL",
-                            (qty, sku),
-                        )
-                notifiers = [r[0] for r in self._exec(
-                    "SELECT DISTINCT notifier FROM outbox WHERE reference = ?", (reference,)
-                ).fetchall()]  # fmt: skip
-                payload = json.dumps({"reference": reference, "status": status})
-                for name in notifiers:
-                    self._exec(
-                        "INSERT INTO outbox (id, reference, notifier, event, payload, attempts, next_at)"
-                        " VALUES (?, ?, ?, ?, ?, 0, ?)",
-                        (uuid.uuid4().hex, reference, name, f"order.{status}", payload, time.time()),
-                    )
+                self._move(reference, status, {})
 
         self.retrying(attempt)
         found = self.get(reference)
         assert found is not None
         return found
+
+    def _move(self, reference: str, status: str, extra: dict[str, Any]) -> None:
+        """Inside a write transaction: the status change, the stock given back on cancelling,
+        and one outbox row per notifier that the order was announced to (`extra` joins its payload)."""
+        row = self._exec("SELECT status FROM orders WHERE reference = ?", (reference,)).fetchone()
+        if row is None:
+            raise OrderError(404, "not_found", f"no order {reference}")
+        current = row[0]
+        if status not in TRANSITIONS.get(current, set()):
+            allowed = ", ".join(sorted(TRANSITIONS.get(current, set()))) or "none"
+            raise OrderError(409, "invalid_transition", f"{reference} is {current}; it can become: {allowed}")
+        self._exec("UPDATE orders SET status = ?, updated_at = ? WHERE reference = ?", (status, now_iso(), reference))
+        if status == "cancelled":
+            for sku, qty in self._exec(
+                "SELECT sku_key, quantity FROM order_items WHERE reference = ?", (reference,)
+            ).fetchall():
+                self._exec(
+                    "UPDATE stock SET available = available + ? WHERE key = ? AND available IS NOT NULL", (qty, sku)
+                )
+        notifiers = [r[0] for r in self._exec(
+            "SELECT DISTINCT notifier FROM outbox WHERE reference = ?", (reference,)
+        ).fetchall()]  # fmt: skip
+        payload = json.dumps({"reference": reference, "status": status, **extra})
+        for name in notifiers:
+            self._exec(
+                "INSERT INTO outbox (id, reference, notifier, event, payload, attempts, next_at)"
+                " VALUES (?, ?, ?, ?, ?, 0, ?)",
+                (uuid.uuid4().hex, reference, name, f"order.{status}", payload, time.time()),
+            )
+
+    # -- group buys ------------------------------------------------------------------------
+
+    def _group_buy_refs(self, product: str, statuses: Sequence[str]) -> list[str]:
+        marks = ", ".join("?" for _ in statuses)
+        rows = self._exec(
+            "SELECT DISTINCT o.reference, o.created_at FROM orders o JOIN order_items i ON i.reference = o.reference"
+            f" WHERE i.product = ? AND o.status IN ({marks}) ORDER BY o.created_at, o.reference",
+            (product, *statuses),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def group_buy(self, product: str) -> dict[str, Any]:
+        """How a group buy stands: `joined` counts its orders that are not cancelled, and
+        `outcome` is None until it is settled, then "confirmed" or "cancelled"."""
+        row = self._exec("SELECT outcome, joined, settled_at FROM group_buys WHERE product = ?", (product,)).fetchone()
+        if row is not None:
+            return {"joined": int(row[1]), "outcome": row[0], "settled_at": row[2]}
+        joined = len(self._group_buy_refs(product, ("preorder", "confirmed", "paid", "shipped", "completed")))
+        return {"joined": joined, "outcome": None, "settled_at": None}
+
+    def settle_group_buy(self, product: str, min_orders: int) -> tuple[str, list[str]] | None:
+        """Settle one ended group buy: with `min_orders` pre-orders or more, all of them become
+        `confirmed`, else `cancelled` (stock back); each buyer's order gets its outbox event.
+
+        Once only: the outcome is recorded in the same transaction, so a second run (cron, two
+        processes at once) finds it and returns None, changing nothing.
+        """
+
+        def attempt() -> tuple[str, list[str]] | None:
+            with self.write():
+                if self._exec("SELECT 1 FROM group_buys WHERE product = ?", (product,)).fetchone():
+                    return None
+                refs = self._group_buy_refs(product, ("preorder",))
+                outcome = "confirmed" if len(refs) >= min_orders else "cancelled"
+                self._exec(
+                    "INSERT INTO group_buys (product, outcome, joined, settled_at) VALUES (?, ?, ?, ?)",
+                    (product, outcome, len(refs), now_iso()),
+                )
+                extra = {"group_buy": {"product": product, "joined": len(refs), "min_orders": min_orders}}
+                for ref in refs:
+                    self._move(ref, outcome, extra)
+                return outcome, refs
+
+        try:
+            result: tuple[str, list[str]] | None = self.retrying(attempt)
+            return result
+        except Exception as exc:
+            if self.dialect.is_unique_violation(exc):
+                return None  # settled by another process meanwhile
+            raise
 
     def set_payment(self, reference: str, payment: dict[str, Any]) -> bool:
         """Attach a handler's payment details (e.g. a Stripe session) to an order awaiting payment.

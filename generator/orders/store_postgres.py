@@ -17,6 +17,10 @@ class PostgresDialect:
     def __init__(self, url: str) -> None:
         self.url = url
 
+    def add_column(self, table: str, column: str, kind: str) -> str:
+        """IF NOT EXISTS: two processes starting at once may both have seen the column missing."""
+        return f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}"
+
     def connect(self) -> Any:
         import psycopg
 

@@ -16,6 +16,10 @@ class SqliteDialect:
     def __init__(self, path: str) -> None:
         self.path = path
 
+    def add_column(self, table: str, column: str, kind: str) -> str:
+        """SQLite has no ADD COLUMN IF NOT EXISTS; the caller checks first, inside BEGIN IMMEDIATE."""
+        return f"ALTER TABLE {table} ADD COLUMN {column} {kind}"
+
     def connect(self) -> Any:
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")

@@ -4,7 +4,7 @@
   "use strict";
   const K = window.micromall && window.micromall.cart;
   if (!K) return;
-  const { T, fmt, $, show, money, refresh, updateCart, start } = K;
+  const { T, fmt, $, show, el, money, refresh, updateCart, start } = K;
 
   function initCartPage(root) {
     const list = $("[data-cart-lines]", root);
@@ -27,6 +27,7 @@
       else slot("img").remove();
       slot("variant").textContent = l.v ? l.v.title : "";
       slot("unit").textContent = fmt(T.each, { price: money(l.price) });
+      if (l.regular !== l.price) slot("unit").append(" ", el("s", "price__compare", money(l.regular)));
       slot("total").textContent = money(l.total);
       const quantity = $("[data-line-quantity]", li);
       quantity.value = l.item.quantity;

@@ -67,12 +67,14 @@
         item.quantity = src.stock;
         notes.push(fmt(T.lowered, { title: f.title, n: src.stock }));
       }
-      if (typeof item.price === "number" && item.price !== src.price) {
-        notes.push(fmt(T.repriced, { title: f.title, old: money(item.price), new: money(src.price) }));
+      // a sale window open on this device's clock: the service charges by its own
+      const price = M.salePrice(catalog, f.p.id, src.price);
+      if (typeof item.price === "number" && item.price !== price && item.price !== src.price) {
+        notes.push(fmt(T.repriced, { title: f.title, old: money(item.price), new: money(price) }));
       }
-      item.price = src.price;
+      item.price = price;
       item.title = f.title;
-      lines.push(Object.assign(f, { item: item, price: src.price, stock: src.stock, total: src.price * item.quantity }));
+      lines.push(Object.assign(f, { item: item, price: price, regular: src.price, stock: src.stock, total: price * item.quantity }));
       return true;
     });
     notes.forEach((note) => $("[data-notices]").appendChild(el("p", "notice", note)).setAttribute("data-notice", ""));

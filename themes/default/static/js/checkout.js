@@ -68,6 +68,8 @@
         note: value("note"),
         coupon: value("coupon"),
         expected_total: state.total,
+        // a promoter's ?ref= and a store poster's ?store=, kept by shop.js (null when none)
+        ...(window.micromall.attribution ? window.micromall.attribution() : {}),
       });
     });
 

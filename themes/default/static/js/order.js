@@ -77,7 +77,7 @@
 
       // what happens next, while the order waits for its payment: the manual handler's instructions
       // are the shop's own (shown formatted, with the QR code); others are plain text or a link
-      const pay = (o.status === "pending_payment" && o.payment) || {};
+      const pay = ((o.status === "pending_payment" || o.status === "confirmed") && o.payment) || {};
       const url = /^https?:\/\//i.test(pay.redirect_url) ? pay.redirect_url : "";
       const own = $("[data-order-site-payment]", root);
       const manual = !!(own && pay.instructions && pay.handler === "manual");

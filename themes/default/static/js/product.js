@@ -2,7 +2,10 @@
    - Gallery: a thumbnail shows its image in the main picture instead of opening the file.
    - Variant picker: choosing a variant shows its price, stock note and picture.
    - Share: the system share sheet, or else copying the link; copying the share text. Without
-     this file the QR code and the poster links still work. */
+     this file the QR code and the poster links still work. In chat apps' own browsers (WeChat,
+     Weibo, QQ, Instagram, Facebook, Line, TikTok) the poster comes first, with a long-press hint,
+     and "micromall:share" is fired on document for a theme's share SDK.
+   - Promoter kits (also loaded there): copy buttons for the links and texts. */
 (function () {
   "use strict";
   var M = window.micromall;
@@ -137,6 +140,20 @@
 
 
   /* ---- Share ----------------------------------------------------------- */
+  /* ---- Share ----------------------------------------------------------- */
+  // Chat and social apps' own browsers: Open Graph previews and downloads are unreliable there.
+  var IN_APP = [
+    ["wechat", /MicroMessenger/i], ["weibo", /Weibo/i], ["qq", /\bQQ\//i], ["instagram", /Instagram/i],
+    ["facebook", /FBAN|FBAV/], ["line", /\bLine\//i], ["tiktok", /TikTok|musical_ly|BytedanceWebview/i]
+  ];
+
+  function inAppBrowser(ua) {
+    for (var i = 0; i < IN_APP.length; i++) {
+      if (IN_APP[i][1].test(ua)) return IN_APP[i][0];
+    }
+    return null;
+  }
+
   function copyText(value, done, failed) {
     function fallback() {
       var area = document.createElement("textarea");
@@ -161,6 +178,22 @@
   function initShare(box) {
     var buttons = box.querySelector("[data-share-buttons]");
     if (buttons) buttons.hidden = false;
+    var app = inAppBrowser(navigator.userAgent || "");
+    var poster = box.querySelector("[data-share-poster]");
+    if (app && poster) {
+      // poster first: the picture itself (long-press saves it), then the rest of the panel
+      poster.hidden = false;
+      box.classList.add("share--poster-first");
+      box.setAttribute("data-in-app", app);
+      var title = box.querySelector(".share__title");
+      box.insertBefore(poster, title ? title.nextSibling : box.firstChild);
+    }
+    // for a theme's platform share SDK (block share_sdk in base.html): everything it needs
+    document.dispatchEvent(new CustomEvent("micromall:share", { detail: {
+      url: box.getAttribute("data-share-url"), title: box.getAttribute("data-share-title"),
+      text: box.getAttribute("data-share-text"), poster: poster ? poster.getAttribute("data-poster-url") : null,
+      image: box.getAttribute("data-share-image"), inApp: app, element: box
+    } }));
     function say(name) { return function () { toast(box.getAttribute(name)); }; }
     box.addEventListener("click", function (event) {
       var target = event.target.closest ? event.target : null;
@@ -178,6 +211,35 @@
     });
   }
 
+  function initKit(kit) {
+    var copies = kit.querySelectorAll("[data-copy]");
+    for (var i = 0; i < copies.length; i++) copies[i].hidden = false;
+    function say(name) { return function () { toast(kit.getAttribute(name)); }; }
+    kit.addEventListener("click", function (event) {
+      var button = event.target.closest ? event.target.closest("[data-copy]") : null;
+      var field = button ? document.getElementById(button.getAttribute("data-copy")) : null;
+      if (field) copyText(field.value, say("data-copied"), say("data-copy-failed"));
+    });
+  }
+
+  M.inAppBrowser = inAppBrowser;
+
+  // A group buy: [data-group-buy="<url>"] shows the live progress from the order service.
+  function groupBuy(box) {
+    fetch(box.getAttribute("data-group-buy"), { cache: "no-store" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (g) {
+        if (!g) return;
+        var bar = box.querySelector("[data-group-buy-bar]");
+        bar.value = Math.min(g.joined, g.min_orders);
+        var text = box.getAttribute("data-joined").replace("{n}", g.joined).replace("{min}", g.min_orders);
+        if (g.outcome) text = box.getAttribute("data-" + g.outcome);
+        else if (!g.open) text = box.getAttribute("data-ended");
+        box.querySelector("[data-group-buy-text]").textContent = text;
+        box.querySelector("[data-group-buy-progress]").hidden = false;
+        box.setAttribute("data-joined-count", g.joined);
+      }, function () { /* no service: the rule stays, without progress */ });
+  }
 
   function init() {
     var galleries = document.querySelectorAll("[data-gallery]");
@@ -186,6 +248,9 @@
     for (var j = 0; j < pickers.length; j++) initPicker(pickers[j]);
     var shares = document.querySelectorAll("[data-share]");
     for (var k = 0; k < shares.length; k++) initShare(shares[k]);
+    document.querySelectorAll("[data-group-buy]").forEach(groupBuy);
+    var kits = document.querySelectorAll("[data-kit]");
+    for (var m = 0; m < kits.length; m++) initKit(kits[m]);
   }
 
   if (document.readyState === "loading") {

@@ -1,8 +1,11 @@
 /* micromall default theme: every page. Browsing works without this file.
    - Cart: add to cart (product pages and cards), quantity steppers, the item count in the
      navigation, kept in sync across tabs. The cart is localStorage "micromall:cart:<base path>";
-     product.js (product pages) and cart.js (cart, checkout and order pages) use the functions
-     exported as window.micromall. */
+     product.js (product pages and promoter kits) and cart.js (cart, checkout and order pages)
+     use the functions exported as window.micromall.
+   - Attribution: ?ref=CODE (a promoter's link) and ?store=ID (a store poster) on any page are
+     kept in localStorage "micromall:attribution:<base path>" for 30 days, the last one seen
+     winning; checkout.js sends them with the order as `ref` and `source_store`. */
 (function () {
   "use strict";
 
@@ -155,7 +158,7 @@
 
   function initCart() {
     showCount(loadCart());
-    if (document.querySelector("[data-add-to-cart], [data-share]")) {
+    if (document.querySelector("[data-add-to-cart], [data-share], [data-kit]")) {
       toastBox = document.createElement("div");
       toastBox.className = "toast";
       toastBox.setAttribute("role", "status");
@@ -191,13 +194,62 @@
     });
   }
 
+  /* ---- Attribution ----------------------------------------------------- */
+  // Each of ref and store is its own last touch: a store poster does not forget a promoter's link.
+  var ATTRIBUTION = "micromall:attribution:" + (config.base || "/");
+  var CODE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;  // as generator/promoters.py and the order service check
+  var NAMES = ["ref", "store"];
+  var valid = function (v) { return typeof v === "string" && v.length <= 40 && CODE.test(v); };
+
+  // {ref, store}: each {code, at} seen in the last 30 days
+  function readAttribution() {
+    var kept = {};
+    try { kept = JSON.parse(localStorage.getItem(ATTRIBUTION)) || {}; } catch (e) { /* blocked or not JSON */ }
+    var out = {};
+    NAMES.forEach(function (n) {
+      var e = kept[n];
+      if (e && valid(e.code) && e.at >= Date.now() - 2592e6) out[n] = e;
+    });
+    return out;
+  }
+
+  function keepAttribution() {
+    // the order page's ?ref= is the order's reference, not a promoter's code
+    if (config.order && location.pathname === config.order) return;
+    var params = new URLSearchParams(location.search);
+    var kept = readAttribution();
+    var seen = false;
+    NAMES.forEach(function (n) {
+      var code = (params.get(n) || "").trim();
+      if (valid(code)) { kept[n] = { code: code, at: Date.now() }; seen = true; }
+    });
+    try {
+      if (seen) localStorage.setItem(ATTRIBUTION, JSON.stringify(kept));
+    } catch (e) { /* storage blocked: the order goes without attribution */ }
+  }
+
+  function attribution() {
+    var a = readAttribution();
+    return { ref: a.ref ? a.ref.code : null, source_store: a.store ? a.store.code : null };
+  }
+
+  // The lowest price of the windows open now; the service's rule (percent rounds half up).
+  function salePrice(cat, id, price) {
+    var now = Date.now();
+    return (cat.promotions || []).reduce(function (best, p) {
+      if (now < Date.parse(p.starts) || now >= Date.parse(p.ends) || (p.products && p.products.indexOf(id) < 0)) return best;
+      var sale = p.percent ? price - Math.round(price * p.percent / 100) : Math.max(0, price - (p.amount || 0));
+      return Math.min(best, sale);
+    }, price);
+  }
 
   window.micromall = {
     config: config, key: CART_KEY, loadCart: loadCart, saveCart: saveCart, toast: toast, fmt: fmt, money: money,
-    clampQuantity: clampQuantity,
+    clampQuantity: clampQuantity, salePrice: salePrice, attribution: attribution,
   };
 
   function init() {
+    keepAttribution();
     initCart();
   }
 
