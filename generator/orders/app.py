@@ -196,9 +196,9 @@ def make_app(config: ServiceConfig, service: OrderService | None = None) -> Call
                 cors = [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
             result: Iterable[bytes] = route(environ, start, method, path, cors)
             return result
-        except Busy:
-            log.warning("database busy or unavailable; answered 503")
-            return _json(start, 503, _error("retry", "The shop is busy; please try again in a moment."),
+        except Busy as exc:
+            log.warning("database busy or unavailable (%s); answered 503 %s", exc, exc.code)
+            return _json(start, 503, _error(exc.code, "The shop is busy; please try again in a moment."),
                          cors + [("Retry-After", "2")])  # fmt: skip
         except Exception:
             incident = uuid.uuid4().hex[:12]

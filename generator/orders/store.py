@@ -67,7 +67,25 @@ REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read alo
 
 
 class Busy(Exception):
-    """The database is locked or unreachable for now: the client should retry (503)."""
+    """The database is locked, unreachable or full for now: the client should retry (503).
+
+    `code` is the stable error code of the 503: `retry` when the database is busy (a writer
+    holds the lock past the busy timeout), `storage_unavailable` when it cannot be reached or
+    its disk is full. Nothing of the request was stored in either case.
+    """
+
+    def __init__(self, message: str, code: str = "retry") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def busy(exc: BaseException) -> Busy:
+    """The Busy for a database error the dialect calls busy, with its code."""
+    text = str(exc).lower()
+    full = any(w in text for w in ("disk is full", "no space left", "disk i/o", "unable to open", "readonly"))
+    down = any(w in text for w in ("connection", "server closed", "terminating", "shutting down", "starting up"))
+    return Busy(str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                "storage_unavailable" if full or down else "retry")  # fmt: skip
 
 
 class Dialect(Protocol):
@@ -119,7 +137,7 @@ class OrderStore:
                 conn = self.dialect.connect()
             except Exception as exc:
                 if self.dialect.is_busy(exc):
-                    raise Busy(str(exc)) from None
+                    raise busy(exc) from None
                 raise
             self._local.conn = conn
             with self._lock:
@@ -130,7 +148,17 @@ class OrderStore:
         return sql if self.dialect.placeholder == "?" else sql.replace("?", self.dialect.placeholder)
 
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self._conn().execute(self._sql(sql), tuple(params))
+        """Run one statement; a database that is locked, gone or full becomes Busy (a 503), and a
+        connection it broke is dropped so that the next request opens a fresh one."""
+        try:
+            return self._conn().execute(self._sql(sql), tuple(params))
+        except Busy:
+            raise
+        except Exception as exc:
+            if self.dialect.is_busy(exc):
+                self._drop_if_broken(exc)
+                raise busy(exc) from None
+            raise
 
     @contextlib.contextmanager
     def write(self) -> Iterator[None]:
@@ -141,7 +169,7 @@ class OrderStore:
         except Exception as exc:
             self._drop_if_broken(exc)
             if self.dialect.is_busy(exc):
-                raise Busy(str(exc)) from None
+                raise busy(exc) from None
             raise
         try:
             yield
@@ -150,8 +178,8 @@ class OrderStore:
             with contextlib.suppress(Exception):
                 conn.execute("ROLLBACK")
             self._drop_if_broken(exc)
-            if isinstance(exc, Exception) and self.dialect.is_busy(exc):
-                raise Busy(str(exc)) from None
+            if isinstance(exc, Exception) and not isinstance(exc, Busy) and self.dialect.is_busy(exc):
+                raise busy(exc) from None
             raise
 
     def _drop_if_broken(self, exc: BaseException) -> None:
@@ -170,7 +198,7 @@ class OrderStore:
             except Exception as exc:
                 if not self.dialect.is_retryable(exc) or attempt == attempts - 1:
                     if self.dialect.is_retryable(exc):
-                        raise Busy(str(exc)) from None
+                        raise Busy(str(exc).splitlines()[0]) from None
                     raise
                 time.sleep(0.01 * (attempt + 1))
         raise AssertionError("unreachable")
@@ -297,7 +325,9 @@ class OrderStore:
 
     def _take_stock(self, order: PricedOrder) -> None:
         short = []
-        for sku, qty in order.stock_needed.items():
+        # In key order: two carts taking the same items always lock the rows in the same order,
+        # so PostgreSQL never has to break a deadlock between them.
+        for sku, qty in sorted(order.stock_needed.items()):
             cur = self._exec(
                 "UPDATE stock SET available = available - ? WHERE key = ? AND available IS NOT NULL AND available >= ?",
                 (qty, sku, qty),
