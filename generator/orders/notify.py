@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from ..i18n import bundled_text
 from ..money import Money, format_money
 from .config import NotifierConfig
-from .store import OrderStore
+from .store import Busy, OrderStore
 
 log = logging.getLogger("micromall.orders.notify")
 
@@ -180,6 +180,9 @@ class OutboxWorker(threading.Thread):
         while not self._stop_event.is_set():
             try:
                 delivered = deliver_due(self.store, self.notifiers)
+            except Busy as exc:  # the database is locked or away for now: an expected state, no traceback
+                log.warning("outbox worker: database unavailable (%s); retrying", exc.code)
+                delivered = 0
             except Exception:
                 log.exception("outbox worker error; retrying")
                 delivered = 0
