@@ -65,7 +65,7 @@ def test_F3_fsync_before_every_acknowledgement(make_shop: Callable[..., tuple[Pa
             if not ok:
                 unproven.append("\n".join(lines[max(0, request_at) : n + 1][:30]))
     assert responses == 200
-    assert proven == 200, f"only {proven}/200 responses were preceded by an fsync in the responding thread: {unproven[:2]}"
+    assert proven == 200, f"only {proven}/200 responses had an fsync in the responding thread first: {unproven[:2]}"
     print(f"F3: {proven}/200 acknowledgements preceded by fsync/fdatasync in the responding thread")
 
 
@@ -137,8 +137,11 @@ def test_F4_writer_lock_contention(make_shop: Callable[..., tuple[Path, Path]], 
     snap = check_invariants(db, {"tea": 1000}, acked)
     assert len(snap.orders) == len(acked)  # a 503 stored nothing
     with sqlite3.connect(db) as conn:  # every order has its items: nothing half-written
-        assert conn.execute("SELECT COUNT(*) FROM orders o WHERE NOT EXISTS"
-                            " (SELECT 1 FROM order_items i WHERE i.reference = o.reference)").fetchone()[0] == 0  # fmt: skip
+        bare = (
+            "SELECT COUNT(*) FROM orders o"
+            " WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.reference = o.reference)"
+        )
+        assert conn.execute(bare).fetchone()[0] == 0
     print(f"F4: 2 s hold -> {dict(statuses(short))}, slowest {slowest:.2f} s; "
           f"8 s hold -> {dict(statuses(long))} in {wall:.1f} s, 0 tracebacks, 0 half-written")  # fmt: skip
 
@@ -167,8 +170,8 @@ def test_F4_every_write_transaction_begins_immediate(make_shop: Callable[..., tu
 
     _, catalog = make_shop({"tea": (100, 1000)})
     dialect = TracingDialect(str(tmp_path / "t.sqlite3"))
-    config = ServiceConfig(catalog=catalog, database=dialect.path,
-                           coupons={"TEN": Coupon("TEN", percent_off=10, max_uses=5, once_per_customer=True)})  # fmt: skip
+    coupons = {"TEN": Coupon("TEN", percent_off=10, max_uses=5, once_per_customer=True)}
+    config = ServiceConfig(catalog=catalog, database=dialect.path, coupons=coupons)
     svc = OrderService(config, store=OrderStore(dialect))
     try:
         body = cart([("tea", 1)], PRICES)
