@@ -40,6 +40,7 @@ class Outcome:
     headers: dict[str, str] = field(default_factory=dict)
     latency: float = 0.0
     error: str = ""
+    at: float = 0.0  # time.monotonic() when the request was sent
 
     @property
     def code(self) -> str:
@@ -63,7 +64,7 @@ def post(
     sent = {"Content-Type": "application/json", **(headers or {})}
     if key is not None:
         sent["Idempotency-Key"] = key
-    started = time.perf_counter()
+    at, started = time.monotonic(), time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request("POST", path, body=data, headers=sent)
@@ -74,9 +75,10 @@ def post(
             parsed = json.loads(raw)
         except ValueError:
             parsed = {"unparsed": raw.decode("utf-8", "replace")[:2000]}
-        return Outcome(key or "", response.status, parsed, {k.lower(): v for k, v in response.getheaders()}, latency)
+        headers = {k.lower(): v for k, v in response.getheaders()}
+        return Outcome(key or "", response.status, parsed, headers, latency, at=at)
     except (OSError, http.client.HTTPException) as exc:
-        return Outcome(key or "", 0, latency=time.perf_counter() - started, error=f"{type(exc).__name__}: {exc}")
+        return Outcome(key or "", 0, latency=time.perf_counter() - started, error=f"{type(exc).__name__}: {exc}", at=at)
     finally:
         conn.close()
 
@@ -230,3 +232,61 @@ def check_invariants(database: str, initial: dict[str, int], acked: Iterable[dic
     dupes = {k: n for k, n in snap.keys().items() if n > 1}
     assert not dupes, f"more than one order for a key: {list(dupes)[:5]}"
     return snap
+
+
+# -- sustained load (L5, bench/load.py) -----------------------------------------------------------
+
+
+@dataclass
+class LoadResult:
+    outcomes: list[Outcome]
+    seconds: float
+
+    @property
+    def accepted(self) -> int:
+        return sum(1 for o in self.outcomes if o.status == 201)
+
+    @property
+    def rate(self) -> float:
+        return self.accepted / self.seconds if self.seconds else 0.0
+
+    def p(self, q: float) -> float:
+        return percentile((o.latency for o in self.outcomes if o.status), q)
+
+    def summary(self) -> str:
+        return (f"{self.accepted} accepted in {self.seconds:.1f} s = {self.rate:.0f} orders/s, "
+                f"p50 {self.p(50) * 1000:.0f} ms, p99 {self.p(99) * 1000:.0f} ms, "
+                f"statuses {dict(statuses(self.outcomes))}")  # fmt: skip
+
+
+def sustained(
+    port: int | Callable[[], int], body: Callable[[int, int], dict[str, Any]], seconds: float, threads: int,
+    acks: AckLog | None = None, prefix: str = "load",
+) -> LoadResult:  # fmt: skip
+    """`threads` clients send orders with unique keys for `seconds`; every outcome is recorded and
+    every 201 goes to `acks` as it arrives. `port` may be a callable (a service that moves)."""
+    run = uuid_prefix(prefix)
+
+    def send(t: int, n: int) -> Outcome:
+        outcome = post(port() if callable(port) else port, body(t, n), f"{run}-{t}-{n}", timeout=15)
+        if acks is not None:
+            acks.record(outcome)
+        return outcome
+
+    started = time.perf_counter()
+    outcomes = run_for(seconds, threads, send)
+    return LoadResult(outcomes, time.perf_counter() - started)
+
+
+def uuid_prefix(prefix: str) -> str:
+    import uuid
+
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
