@@ -112,8 +112,10 @@ def run_together(count: int, threads: int, send: Callable[[int], Any]) -> list[A
     return results
 
 
-def run_for(seconds: float, threads: int, send: Callable[[int, int], Outcome]) -> list[Outcome]:
-    """Send from `threads` threads (released together) until `seconds` pass; send(thread, n)."""
+def run_for(
+    seconds: float, threads: int, send: Callable[[int, int], Outcome], stop: threading.Event | None = None
+) -> list[Outcome]:
+    """Send from `threads` threads (released together) until `seconds` pass or `stop` is set; send(thread, n)."""
     results: list[list[Outcome]] = [[] for _ in range(threads)]
     barrier = threading.Barrier(threads)
     deadline = [0.0]
@@ -123,7 +125,7 @@ def run_for(seconds: float, threads: int, send: Callable[[int, int], Outcome]) -
             deadline[0] = time.monotonic() + seconds
         barrier.wait()
         n = 0
-        while time.monotonic() < deadline[0] and n < 1_000_000:
+        while time.monotonic() < deadline[0] and n < 1_000_000 and not (stop and stop.is_set()):
             results[t].append(send(t, n))
             n += 1
 

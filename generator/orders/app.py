@@ -47,7 +47,7 @@ class OrderService:
         self.store = store or make_store(config)
         self.handler = handler or load_handler(config.handler, config.handler_options)
         self._catalog_lock = threading.Lock()
-        self._catalog_stamp: tuple[float, int] | None = None
+        self._catalog_stamp: tuple[float, int, int] | None = None
         self._catalog: Catalog | None = None
         self.store.migrate()
         self.catalog()  # load and sync stock now: a missing catalog fails at start, not per order
@@ -55,7 +55,9 @@ class OrderService:
     def catalog(self) -> Catalog:
         """The current catalog; a rebuilt catalog.json is picked up without a restart."""
         st = self.config.catalog.stat()
-        stamp = (st.st_mtime, st.st_size)
+        # the inode too: a catalog swapped in atomically (os.replace) is a new file, even when
+        # its size and modification time happen to equal the old one's
+        stamp = (st.st_mtime, st.st_size, st.st_ino)
         if stamp != self._catalog_stamp or self._catalog is None:
             with self._catalog_lock:
                 if stamp != self._catalog_stamp or self._catalog is None:
