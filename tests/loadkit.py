@@ -220,6 +220,12 @@ def snapshot(database: str) -> Snapshot:
     return Snapshot(orders, sold, stock, hashes)
 
 
+def orders_without_items(database: str) -> int:
+    """Orders stored without their lines: a half-written order (must be 0)."""
+    sql = "SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.reference = o.reference)"
+    return int(_query(database, sql)[0][0])
+
+
 def check_invariants(database: str, initial: dict[str, int], acked: Iterable[dict[str, Any]] = ()) -> Snapshot:
     """Assert conservation, acked => stored (same total) and one order per key; return the snapshot."""
     snap = snapshot(database)
