@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -14,7 +13,7 @@ from typing import Any
 
 import pytest
 from conftest import BUYER, cart
-from loadkit import Outcome, check_invariants, post, run_together, statuses, traceback_free
+from loadkit import Outcome, check_invariants, orders_without_items, post, run_together, statuses, traceback_free
 from order_server import ServerProcess, running
 
 from generator.orders.app import OrderService
@@ -136,12 +135,7 @@ def test_F4_writer_lock_contention(make_shop: Callable[..., tuple[Path, Path]], 
     acked = [{"reference": o.reference, "total": o.body["total"]} for o in short + long if o.status == 201]
     snap = check_invariants(db, {"tea": 1000}, acked)
     assert len(snap.orders) == len(acked)  # a 503 stored nothing
-    with sqlite3.connect(db) as conn:  # every order has its items: nothing half-written
-        bare = (
-            "SELECT COUNT(*) FROM orders o"
-            " WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.reference = o.reference)"
-        )
-        assert conn.execute(bare).fetchone()[0] == 0
+    assert orders_without_items(db) == 0  # every order has its items: nothing half-written
     print(f"F4: 2 s hold -> {dict(statuses(short))}, slowest {slowest:.2f} s; "
           f"8 s hold -> {dict(statuses(long))} in {wall:.1f} s, 0 tracebacks, 0 half-written")  # fmt: skip
 
