@@ -63,7 +63,7 @@ class ServerProcess:
             return
         self.proc.terminate()
         try:
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=20)  # the outbox worker may finish a delivery first (up to 10 s)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=10)

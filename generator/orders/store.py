@@ -580,8 +580,13 @@ class OrderStore:
 
     # -- the outbox ------------------------------------------------------------------------
 
-    def claim_due(self, limit: int = 20, lease: float = 300.0) -> list[tuple[str, str, str, str, int]]:
+    def claim_due(self, limit: int = 20, lease: float = 60.0) -> list[tuple[str, str, str, str, int]]:
         """Due notifications, leased for `lease` seconds so that another worker skips them.
+
+        Every row is handed back (delivered, failed or released) right after its attempt; the
+        lease only matters for rows of a worker that died mid-batch, which come due again
+        when it runs out. A minute keeps that wait short while a batch (one timeout per
+        failing notifier, see notify.deliver_due) ends well inside it.
 
         The lease is a conditional update: of two processes claiming one row, only the one
         whose update still finds it due gets it (PostgreSQL re-checks the row it waited for).
@@ -607,13 +612,22 @@ class OrderStore:
         with self.write():
             self._exec("UPDATE outbox SET done_at = ?, attempts = attempts + 1 WHERE id = ?", (time.time(), outbox_id))
 
-    def failed(self, outbox_id: str, attempts: int, error: str) -> None:
+    def failed(self, outbox_id: str, attempts: int, error: str) -> float:
+        """Count a failed attempt and back off exponentially; returns when the row is due again."""
         delay = min(3600.0, 2.0 ** min(attempts, 12))
+        due = time.time() + delay
         with self.write():
             self._exec(
                 "UPDATE outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?",
-                (attempts + 1, time.time() + delay, error[:500], outbox_id),
+                (attempts + 1, due, error[:500], outbox_id),
             )
+        return due
+
+    def release(self, outbox_ids: Sequence[str], due: float) -> None:
+        """Hand claimed rows back untried, due again at `due` (their notifier just failed)."""
+        with self.write():
+            for outbox_id in outbox_ids:
+                self._exec("UPDATE outbox SET next_at = ? WHERE id = ? AND done_at IS NULL", (due, outbox_id))
 
     def outbox(self) -> list[dict[str, Any]]:
         rows = self._exec("SELECT id, reference, notifier, event, attempts, done_at, last_error FROM outbox").fetchall()

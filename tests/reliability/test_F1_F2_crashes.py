@@ -13,9 +13,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import cart
 from loadkit import AckLog, Outcome, check_invariants, post, run_together, statuses, sustained, tier, traceback_free
 from order_server import ServerProcess, running
+from reliability_shop import cart
 
 from generator.orders.devdb import postgres_bindir, throwaway_postgres
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BUYER, cart
 from loadkit import Outcome, check_invariants, orders_without_items, post, run_together, statuses, traceback_free
 from order_server import ServerProcess, running
+from reliability_shop import BUYER, cart
 
 from generator.orders.app import OrderService
 from generator.orders.config import ServiceConfig

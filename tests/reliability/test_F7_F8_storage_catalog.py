@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SITE_YML, cart, products_yaml
 from loadkit import (
     AckLog,
     Outcome,
@@ -26,6 +25,7 @@ from loadkit import (
 )
 from order_server import ServerProcess, running
 from orders_fixtures import write_catalog
+from reliability_shop import SITE_YML, cart, products_yaml
 
 from generator.orders.catalog import load_catalog
 

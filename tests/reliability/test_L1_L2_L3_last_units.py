@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import cart
 from loadkit import Outcome, check_invariants, post, run_together, statuses, tier, traceback_free
 from order_server import ServerProcess, running
+from reliability_shop import cart
 
 pytestmark = pytest.mark.serial
 

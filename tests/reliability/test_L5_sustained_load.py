@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import cart
 from loadkit import (
     AckLog,
     Outcome,
@@ -22,6 +21,7 @@ from loadkit import (
     traceback_free,
 )
 from order_server import ServerProcess, running
+from reliability_shop import cart
 
 pytestmark = [pytest.mark.serial, pytest.mark.timeout(600)]
 

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import cart
 from loadkit import Outcome, post, run_together, snapshot, statuses
 from order_server import ServerProcess, running
+from reliability_shop import cart
 
 pytestmark = pytest.mark.serial
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import cart
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from loadkit import check_invariants, run_together, tier
+from reliability_shop import cart
 from test_orders_stripe import (  # noqa: F401  (fixtures, used by name)
     CANCEL_URL,
     SECRET_KEY,
