@@ -192,7 +192,7 @@ class Snapshot:
         return Counter(key for key, _, _ in self.orders.values())
 
 
-def _query(database: str, sql: str) -> list[tuple[Any, ...]]:
+def query(database: str, sql: str) -> list[tuple[Any, ...]]:
     if database.startswith(("postgres://", "postgresql://")):
         import psycopg
 
@@ -206,24 +206,24 @@ def _query(database: str, sql: str) -> list[tuple[Any, ...]]:
 
 
 def snapshot(database: str) -> Snapshot:
-    orders = {r[0]: (r[1], int(r[2]), r[3]) for r in _query(
+    orders = {r[0]: (r[1], int(r[2]), r[3]) for r in query(
         database, "SELECT reference, idempotency_key, total, status FROM orders")}  # fmt: skip
-    hashes = {r[0]: r[1] for r in _query(database, "SELECT reference, catalog_hash FROM orders")}
+    hashes = {r[0]: r[1] for r in query(database, "SELECT reference, catalog_hash FROM orders")}
     sold: Counter[str] = Counter()
-    for sku, qty in _query(
+    for sku, qty in query(
         database,
         "SELECT i.sku_key, SUM(i.quantity) FROM order_items i JOIN orders o ON o.reference = i.reference"
         " WHERE o.status <> 'cancelled' GROUP BY i.sku_key",
     ):
         sold[sku] = int(qty)
-    stock = {r[0]: (None if r[1] is None else int(r[1])) for r in _query(database, "SELECT key, available FROM stock")}
+    stock = {r[0]: (None if r[1] is None else int(r[1])) for r in query(database, "SELECT key, available FROM stock")}
     return Snapshot(orders, sold, stock, hashes)
 
 
 def orders_without_items(database: str) -> int:
     """Orders stored without their lines: a half-written order (must be 0)."""
     sql = "SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.reference = o.reference)"
-    return int(_query(database, sql)[0][0])
+    return int(query(database, sql)[0][0])
 
 
 def check_invariants(database: str, initial: dict[str, int], acked: Iterable[dict[str, Any]] = ()) -> Snapshot:

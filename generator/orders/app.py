@@ -122,7 +122,8 @@ class OrderService:
                 except OrderError as moved:
                     if moved.code != "invalid_transition":
                         raise
-            self.store.release_request(reference)
+            coupons = self.config.coupons
+            self.store.release_request(reference, lambda code: coupons[code].counter if code in coupons else code)
             message = "Payment cannot be set up just now; please try again in a moment."
             raise OrderError(503, "payment_unavailable", message) from None
         return status, {**response, "payment": payment}

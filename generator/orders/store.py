@@ -18,7 +18,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -351,19 +351,20 @@ class OrderStore:
     def _use_coupon(self, order: PricedOrder, reference: str) -> None:
         coupon = order.coupon
         assert coupon is not None
-        self._exec("INSERT INTO coupon_uses (code, used) VALUES (?, 0) ON CONFLICT (code) DO NOTHING", (coupon.code,))
+        counter = coupon.counter  # the code, or the promotion its codes share
+        self._exec("INSERT INTO coupon_uses (code, used) VALUES (?, 0) ON CONFLICT (code) DO NOTHING", (counter,))
         if coupon.max_uses is not None:
             cur = self._exec(
-                "UPDATE coupon_uses SET used = used + 1 WHERE code = ? AND used < ?", (coupon.code, coupon.max_uses)
+                "UPDATE coupon_uses SET used = used + 1 WHERE code = ? AND used < ?", (counter, coupon.max_uses)
             )
         else:
-            cur = self._exec("UPDATE coupon_uses SET used = used + 1 WHERE code = ?", (coupon.code,))
+            cur = self._exec("UPDATE coupon_uses SET used = used + 1 WHERE code = ?", (counter,))
         if cur.rowcount != 1:
             raise OrderError(409, "coupon_exhausted", f"coupon: '{coupon.code}' has been used up", field="coupon")
         if coupon.once_per_customer:
             who = order.customer.email.strip().lower()
             row = self._exec(
-                "SELECT 1 FROM coupon_customers WHERE code = ? AND customer = ?", (coupon.code, who)
+                "SELECT 1 FROM coupon_customers WHERE code = ? AND customer = ?", (counter, who)
             ).fetchone()
             if row is not None:
                 raise OrderError(
@@ -374,7 +375,7 @@ class OrderStore:
                 )
             self._exec(
                 "INSERT INTO coupon_customers (code, customer, reference) VALUES (?, ?, ?)",
-                (coupon.code, who, reference),
+                (counter, who, reference),
             )
 
     def _new_reference(self, prefix: str) -> str:
@@ -530,7 +531,7 @@ class OrderStore:
         attached: bool = self.retrying(attempt)
         return attached
 
-    def release_request(self, reference: str) -> None:
+    def release_request(self, reference: str, counter_of: Callable[[str], str] = str) -> None:
         """Free what a cancelled order held for its request: its Idempotency-Key and coupon use.
 
         For an order cancelled because its payment could not be set up: the buyer was told to
@@ -557,8 +558,9 @@ class OrderStore:
                     (f"released {reference} {key}", now_iso(), reference),
                 )
                 if coupon is not None:
-                    self._exec("UPDATE coupon_uses SET used = used - 1 WHERE code = ? AND used > 0", (coupon,))
-                    self._exec("DELETE FROM coupon_customers WHERE code = ? AND reference = ?", (coupon, reference))
+                    counter = counter_of(coupon)  # what the coupon counted against (a promotion)
+                    self._exec("UPDATE coupon_uses SET used = used - 1 WHERE code = ? AND used > 0", (counter,))
+                    self._exec("DELETE FROM coupon_customers WHERE code = ? AND reference = ?", (counter, reference))
 
         self.retrying(attempt)
 
