@@ -16,11 +16,11 @@ from loadkit import Outcome, check_invariants, post, run_together, statuses, tie
 from order_server import ServerProcess, running
 from reliability_shop import cart
 
-pytestmark = pytest.mark.serial
+REPEATS = tier(5, 200)
+pytestmark = [pytest.mark.serial, pytest.mark.timeout(tier(600, 200 * 60))]
 
 PRODUCTS = {"tea": (100, 100), "jar": (50, 100)}
 PRICES = {"tea": 10000, "jar": 5000}
-REPEATS = tier(5, 200)
 
 
 def last_units_round(ports: list[int], database: str, seed: int) -> dict[str, int]:
