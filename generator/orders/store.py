@@ -66,6 +66,10 @@ TRANSITIONS = {
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
 
 
+#: The codes of a 503 from the database: busy (locked past the timeout), or unreachable or full.
+BUSY_CODES = ("retry", "storage_unavailable")
+
+
 class Busy(Exception):
     """The database is locked, unreachable or full for now: the client should retry (503).
 
@@ -85,7 +89,7 @@ def busy(exc: BaseException) -> Busy:
     full = any(w in text for w in ("disk is full", "no space left", "disk i/o", "unable to open", "readonly"))
     down = any(w in text for w in ("connection", "server closed", "terminating", "shutting down", "starting up"))
     return Busy(str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-                "storage_unavailable" if full or down else "retry")  # fmt: skip
+                BUSY_CODES[1] if full or down else BUSY_CODES[0])  # fmt: skip
 
 
 class Dialect(Protocol):
