@@ -43,7 +43,9 @@ class ServerProcess:
     def start(self) -> int:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=log, env=env)
+            # its own process group: a wrapper (strace) and the service it runs are stopped together
+            self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=log, env=env,
+                                         start_new_session=True)  # fmt: skip
         self._wait_until_up()
         return self.port
 
@@ -55,18 +57,27 @@ class ServerProcess:
     def kill(self) -> None:
         """SIGKILL: no clean-up of any kind, as in a crash."""
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
+            self._signal_group(signal.SIGKILL)
             self.proc.wait(timeout=10)
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
+            self._signal_group(signal.SIGKILL)  # a traced service may outlive its wrapper
             return
-        self.proc.terminate()
+        self._signal_group(signal.SIGTERM)
         try:
             self.proc.wait(timeout=20)  # the outbox worker may finish a delivery first (up to 10 s)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            self._signal_group(signal.SIGKILL)
             self.proc.wait(timeout=10)
+        time.sleep(0.2)
+        self._signal_group(signal.SIGKILL)  # whatever of the group is left (the service under strace)
+
+    def _signal_group(self, sig: int) -> None:
+        """Signal the process group this object started (its pid is the group id), if it is still there."""
+        assert self.proc is not None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, sig)
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
