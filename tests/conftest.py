@@ -17,7 +17,7 @@ from generator.cli import main
 REPO = Path(__file__).resolve().parent.parent
 
 # Fixture modules shared by several test files: the browser, and the order service's databases.
-pytest_plugins = ["browser", "orders_fixtures"]
+pytest_plugins = ["browser", "orders_fixtures", "reliability_shop"]
 
 #: A small complete shop; tests change a file or two of it to make one mistake at a time.
 MINI_SITE: dict[str, str | None] = {

@@ -1,93 +1,124 @@
-"""Run `micromall orders serve` as a real process on a free loopback port, and a load client."""
+"""Run `micromall orders serve` as a real process on a free loopback port (the client is in loadkit)."""
 
 from __future__ import annotations
 
 import contextlib
 import http.client
-import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 from browser import free_port
+from loadkit import post_order, run_together
+
+__all__ = ["ServerProcess", "order_server", "post_order", "run_together"]
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+class ServerProcess:
+    """One service process, stopped by its pid; `kill()` is SIGKILL, `start()` again reuses the port.
+
+    The service logs a line per order: to a file, not a pipe nobody reads, or it would block.
+    """
+
+    def __init__(
+        self, site_dir: Path, catalog: Path, database: str, threads: int = 8, config: Path | None = None,
+        prefix: Sequence[str] = (), port: int | None = None,
+    ) -> None:  # fmt: skip
+        self.port = port or free_port()
+        self.args = [*prefix, sys.executable, "-m", "generator", "orders", "serve", str(site_dir),
+                     "--catalog", str(catalog), "--database", database, "--port", str(self.port),
+                     "--threads", str(threads)]  # fmt: skip
+        if config is not None:
+            self.args += ["--config", str(config)]
+        self.log_path = Path(tempfile.mkstemp(prefix="micromall-orders-", suffix=".log")[1])
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> int:
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        with self.log_path.open("ab") as log:
+            # its own process group: a wrapper (strace) and the service it runs are stopped together
+            self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=log, env=env,
+                                         start_new_session=True)  # fmt: skip
+        self._wait_until_up()
+        return self.port
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up of any kind, as in a crash."""
+        if self.proc is not None and self.proc.poll() is None:
+            self._signal_group(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            self._signal_group(signal.SIGKILL)  # a traced service may outlive its wrapper
+            return
+        self._signal_group(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)  # the outbox worker may finish a delivery first (up to 10 s)
+        except subprocess.TimeoutExpired:
+            self._signal_group(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        time.sleep(0.2)
+        self._signal_group(signal.SIGKILL)  # whatever of the group is left (the service under strace)
+
+    def _signal_group(self, sig: int) -> None:
+        """Signal the process group this object started (its pid is the group id), if it is still there."""
+        assert self.proc is not None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, sig)
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def close(self) -> None:
+        self.stop()
+        self.log_path.unlink(missing_ok=True)
+
+    def _wait_until_up(self) -> None:
+        assert self.proc is not None
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/api/health")
+                if conn.getresponse().status == 200:
+                    return
+            except OSError:
+                pass
+            finally:
+                conn.close()
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"order service did not start: {self.log()[-2000:]}")
+            time.sleep(0.05)
 
 
 @contextlib.contextmanager
 def order_server(site_dir: Path, catalog: Path, database: str, threads: int = 8) -> Iterator[int]:
     """Start the service; yield its port; stop it (by its pid) when the block ends."""
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    # The service logs a line per order: a file, not a pipe nobody reads, or it would block.
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "generator", "orders", "serve", str(site_dir), "--catalog", str(catalog),
-             "--database", database, "--port", str(port), "--threads", str(threads)],
-            stdout=subprocess.DEVNULL, stderr=log, env=env,
-        )  # fmt: skip
-        try:
-            _wait_until_up(proc, port, log)
-            yield port
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-
-
-def _wait_until_up(proc: subprocess.Popen[bytes], port: int, log: Any) -> None:
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/health")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            log.seek(0)
-            raise RuntimeError(f"order service did not start: {log.read().decode()[-2000:]}")
-        time.sleep(0.05)
-
-
-def post_order(port: int, body: dict[str, Any], key: str) -> tuple[int, dict[str, Any]]:
-    data = json.dumps(body).encode()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    server = ServerProcess(site_dir, catalog, database, threads)
     try:
-        conn.request("POST", "/api/orders", body=data,
-                     headers={"Content-Type": "application/json", "Idempotency-Key": key})  # fmt: skip
-        response = conn.getresponse()
-        return response.status, json.loads(response.read())
+        yield server.start()
     finally:
-        conn.close()
+        server.close()
 
 
-def run_together(count: int, threads: int, send: Any) -> list[Any]:
-    """Call send(i) for i in range(count) from `threads` threads released together by a barrier."""
-    results: list[Any] = [None] * count
-    barrier = threading.Barrier(threads)
-
-    def worker(offset: int) -> None:
-        barrier.wait()
-        for i in range(offset, count, threads):
-            try:
-                results[i] = send(i)
-            except Exception as exc:  # recorded, asserted on by the test
-                results[i] = exc
-
-    pool = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join(timeout=120)
-    return results
+@contextlib.contextmanager
+def running(server: ServerProcess) -> Iterator[ServerProcess]:
+    """Start `server` and make sure it is stopped (by its pid) and its log removed afterwards."""
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()

@@ -29,7 +29,7 @@ from generator.orders import pricing
 from generator.orders.app import IDEMPOTENCY_KEY, OrderService, make_app
 from generator.orders.config import ServiceConfig
 from generator.orders.pricing import Coupon
-from generator.orders.store import Busy
+from generator.orders.store import BUSY_CODES, Busy
 from generator.orders.stripe import StripeHandler, signature_header
 
 try:
@@ -273,6 +273,7 @@ def emitted_codes() -> set[tuple[int, str]]:
             pairs |= {(int(status), code) for status, code in re.findall(pattern, text)}
         if re.search(r"\braise invalid\(", text):
             pairs.add((422, "invalid_field"))
+    pairs |= {(503, code) for code in BUSY_CODES}  # app.py answers a Busy database with its code
     return pairs
 
 

@@ -51,7 +51,7 @@ class OrderService:
         self.store = store or make_store(config)
         self.handler = handler or load_handler(config.handler, config.handler_options)
         self._catalog_lock = threading.Lock()
-        self._catalog_stamp: tuple[float, int] | None = None
+        self._catalog_stamp: tuple[float, int, int] | None = None
         self._catalog: Catalog | None = None
         self.store.migrate()
         self.catalog()  # load and sync stock now: a missing catalog fails at start, not per order
@@ -59,7 +59,9 @@ class OrderService:
     def catalog(self) -> Catalog:
         """The current catalog; a rebuilt catalog.json is picked up without a restart."""
         st = self.config.catalog.stat()
-        stamp = (st.st_mtime, st.st_size)
+        # the inode too: a catalog swapped in atomically (os.replace) is a new file, even when
+        # its size and modification time happen to equal the old one's
+        stamp = (st.st_mtime, st.st_size, st.st_ino)
         if stamp != self._catalog_stamp or self._catalog is None:
             with self._catalog_lock:
                 if stamp != self._catalog_stamp or self._catalog is None:
@@ -124,7 +126,8 @@ class OrderService:
                 except OrderError as moved:
                     if moved.code != "invalid_transition":
                         raise
-            self.store.release_request(reference)
+            coupons = self.config.coupons
+            self.store.release_request(reference, lambda code: coupons[code].counter if code in coupons else code)
             message = "Payment cannot be set up just now; please try again in a moment."
             raise OrderError(503, "payment_unavailable", message) from None
         return status, {**response, "payment": payment}
@@ -265,9 +268,9 @@ def make_app(config: ServiceConfig, service: OrderService | None = None) -> Call
                 cors = [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
             result: Iterable[bytes] = route(environ, start, method, path, cors)
             return result
-        except Busy:
-            log.warning("database busy or unavailable; answered 503")
-            return _json(start, 503, _error("retry", "The shop is busy; please try again in a moment."),
+        except Busy as exc:
+            log.warning("database busy or unavailable (%s); answered 503 %s", exc, exc.code)
+            return _json(start, 503, _error(exc.code, "The shop is busy; please try again in a moment."),
                          cors + [("Retry-After", "2")])  # fmt: skip
         except Exception:
             incident = uuid.uuid4().hex[:12]

@@ -67,6 +67,7 @@ def serve(site_dir: str, config: str | None, database: str | None, catalog: str 
           threads: int) -> None:  # fmt: skip
     """Serve the order API (POST /api/orders, ...) with waitress."""
     import logging
+    import signal
 
     import waitress
 
@@ -85,9 +86,16 @@ def serve(site_dir: str, config: str | None, database: str | None, catalog: str 
     settler.start()
     click.echo(f"Order service for {service.catalog().title or 'the shop'} on http://{host}:{port}/api/ "
                f"({'PostgreSQL' if cfg.is_postgres else 'SQLite'}); Ctrl+C stops.")  # fmt: skip
+
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM stops like Ctrl+C: waitress finishes, the outbox hands back
+
+    signal.signal(signal.SIGTERM, terminate)
     try:
         waitress.serve(make_app(cfg, service), host=host, port=port, threads=threads, backlog=1024,
                        ident="micromall", _quiet=True)  # fmt: skip
+    except KeyboardInterrupt:
+        pass
     finally:
         worker.stop()
         settler.stop()

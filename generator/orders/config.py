@@ -22,7 +22,9 @@ CONFIG_KEYS = (
     "catalog", "database", "allowed_origins", "admin_token", "handler", "reference_prefix",
     "coupons", "notify", "trusted_proxies", "handler_options",
 )  # fmt: skip
-COUPON_KEYS = ("code", "percent_off", "amount_off", "min_spend", "expires", "max_uses", "once_per_customer")
+COUPON_KEYS = (
+    "code", "percent_off", "amount_off", "min_spend", "expires", "max_uses", "once_per_customer", "promotion",
+)  # fmt: skip
 NOTIFY_KEYS = (
     "type", "url", "secret", "host", "port", "username", "password", "sender", "to", "starttls", "timeout", "language",
 )  # fmt: skip
@@ -152,6 +154,7 @@ def _handler_options(src: SourceFile | None, value: object) -> dict[str, Any]:
 
 def _coupons(src: SourceFile, root: Obj) -> dict[str, Coupon]:
     out: dict[str, Coupon] = {}
+    promotions: dict[str, Coupon] = {}
     for path, item in root.items("coupons"):
         obj = src.obj(item, path, COUPON_KEYS)
         if obj is None:
@@ -171,9 +174,15 @@ def _coupons(src: SourceFile, root: Obj) -> dict[str, Coupon]:
             expires=obj.date("expires"),
             max_uses=obj.integer("max_uses", minimum=1),
             once_per_customer=obj.boolean("once_per_customer", False),
+            promotion=obj.text("promotion") or None,
         )
         if code in out:
             src.error(obj.at("code"), f"duplicate coupon code '{code}'")
+        if coupon.promotion is not None:
+            first = promotions.setdefault(coupon.promotion, coupon)
+            if (first.max_uses, first.once_per_customer) != (coupon.max_uses, coupon.once_per_customer):
+                src.error(path, f"the codes of promotion '{coupon.promotion}' must have the same max_uses and"
+                                " once_per_customer (they share one count)")  # fmt: skip
         out[code] = coupon
     return out
 

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from ..i18n import bundled_text
 from ..money import Money, format_money
 from .config import NotifierConfig
-from .store import OrderStore
+from .store import Busy, OrderStore
 
 log = logging.getLogger("micromall.orders.notify")
 
@@ -145,11 +145,34 @@ def make_notifiers(configs: tuple[NotifierConfig, ...]) -> dict[str, Notifier]:
 
 def deliver_due(store: OrderStore, notifiers: dict[str, Notifier]) -> int:
     """Deliver what is due once; returns how many were delivered."""
+    return deliver_rows(store, notifiers, store.claim_due())
+
+
+def deliver_rows(
+    store: OrderStore, notifiers: dict[str, Notifier], rows: list[tuple[str, str, str, str, int]],
+    lock: threading.Lock | None = None, stopping: threading.Event | None = None,
+) -> int:  # fmt: skip
+    """Deliver claimed rows, taking each from the front of `rows` (under `lock`) until `stopping`.
+
+    When a notifier fails, its other rows of this batch are not tried now but handed back with
+    the same backoff: a seller's endpoint that hangs costs one timeout per batch, not one per
+    order, and the notifiers that work are not held up behind it.
+    """
+    lock = lock or threading.Lock()
     done = 0
-    for outbox_id, name, event, payload, attempts in store.claim_due():
+    broken: dict[str, float] = {}  # notifier -> when its rows are due again
+    untried: dict[str, list[str]] = {}
+    while True:
+        with lock:
+            if not rows or (stopping is not None and stopping.is_set()):
+                break
+            outbox_id, name, event, payload, attempts = rows.pop(0)
         notifier = notifiers.get(name)
         if notifier is None:
             store.failed(outbox_id, attempts, f"no notifier named {name} is configured")
+            continue
+        if name in broken:
+            untried.setdefault(name, []).append(outbox_id)
             continue
         order = json.loads(payload)
         found = store.get(order.get("reference", ""))
@@ -161,10 +184,12 @@ def deliver_due(store: OrderStore, notifiers: dict[str, Notifier]) -> int:
         except Exception as exc:  # any failure of a seller's endpoint is retried later
             log.warning("notification %s via %s failed (attempt %d): %s", outbox_id, name, attempts + 1,
                         type(exc).__name__)  # fmt: skip
-            store.failed(outbox_id, attempts, f"{type(exc).__name__}: {exc}")
+            broken[name] = store.failed(outbox_id, attempts, f"{type(exc).__name__}: {exc}")
             continue
         store.delivered(outbox_id)
         done += 1
+    for name, ids in untried.items():
+        store.release(ids, broken[name])
     return done
 
 
@@ -175,16 +200,37 @@ class OutboxWorker(threading.Thread):
         super().__init__(name="micromall-outbox", daemon=True)
         self.store, self.notifiers, self.interval = store, notifiers, interval
         self._stop_event = threading.Event()
+        self._lock = threading.Lock()
+        self._rows: list[tuple[str, str, str, str, int]] = []  # claimed, not yet taken up
 
     def run(self) -> None:
         while not self._stop_event.is_set():
             try:
-                delivered = deliver_due(self.store, self.notifiers)
+                claimed = self.store.claim_due()
+                with self._lock:
+                    self._rows = claimed
+                delivered = deliver_rows(self.store, self.notifiers, claimed, self._lock, self._stop_event)
+            except Busy as exc:  # the database is locked or away for now: an expected state, no traceback
+                log.warning("outbox worker: database unavailable (%s); retrying", exc.code)
+                delivered = 0
             except Exception:
                 log.exception("outbox worker error; retrying")
                 delivered = 0
             if not delivered:
                 self._stop_event.wait(self.interval)
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 10.0) -> None:
+        """Stop after the delivery in progress (waiting up to `grace` seconds for it to end and be
+        recorded); the rows this worker claimed but has not tried are handed back at once, so that
+        a restarted service sends them now, not when their lease runs out."""
         self._stop_event.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(grace)
+        with self._lock:
+            untried = [row[0] for row in self._rows]
+            self._rows.clear()
+        if untried:
+            try:
+                self.store.release(untried, time.time())
+            except Exception:  # the lease runs out by itself
+                log.warning("outbox worker: could not hand back %d notifications on stop", len(untried))

@@ -57,6 +57,12 @@ class Coupon:
     expires: dt.date | None = None  # last valid day, in UTC
     max_uses: int | None = None
     once_per_customer: bool = False
+    promotion: str | None = None  # codes of one promotion share its use count and its cap
+
+    @property
+    def counter(self) -> str:
+        """What `max_uses` and `once_per_customer` count against: the promotion, or the code."""
+        return f"promotion:{self.promotion}" if self.promotion else self.code
 
 
 @dataclass(frozen=True)

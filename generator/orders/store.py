@@ -19,7 +19,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -80,8 +80,30 @@ TRANSITIONS = {
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
 
 
+#: The codes of a 503 from the database: busy (locked past the timeout), or unreachable or full.
+BUSY_CODES = ("retry", "storage_unavailable")
+
+
 class Busy(Exception):
-    """The database is locked or unreachable for now: the client should retry (503)."""
+    """The database is locked, unreachable or full for now: the client should retry (503).
+
+    `code` is the stable error code of the 503: `retry` when the database is busy (a writer
+    holds the lock past the busy timeout), `storage_unavailable` when it cannot be reached or
+    its disk is full. Nothing of the request was stored in either case.
+    """
+
+    def __init__(self, message: str, code: str = "retry") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def busy(exc: BaseException) -> Busy:
+    """The Busy for a database error the dialect calls busy, with its code."""
+    text = str(exc).lower()
+    full = any(w in text for w in ("disk is full", "no space left", "disk i/o", "unable to open", "readonly"))
+    down = any(w in text for w in ("connection", "server closed", "terminating", "shutting down", "starting up"))
+    return Busy(str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                BUSY_CODES[1] if full or down else BUSY_CODES[0])  # fmt: skip
 
 
 class Dialect(Protocol):
@@ -90,6 +112,7 @@ class Dialect(Protocol):
     def add_column(self, table: str, column: str, kind: str) -> str: ...
     def connect(self) -> Any: ...
     def begin_write(self, conn: Any) -> None: ...
+    def end_write(self, conn: Any) -> None: ...
     def is_busy(self, exc: BaseException) -> bool: ...
     def is_retryable(self, exc: BaseException) -> bool: ...
     def is_unique_violation(self, exc: BaseException) -> bool: ...
@@ -137,7 +160,7 @@ class OrderStore:
                 conn = self.dialect.connect()
             except Exception as exc:
                 if self.dialect.is_busy(exc):
-                    raise Busy(str(exc)) from None
+                    raise busy(exc) from None
                 raise
             self._local.conn = conn
             with self._lock:
@@ -148,7 +171,17 @@ class OrderStore:
         return sql if self.dialect.placeholder == "?" else sql.replace("?", self.dialect.placeholder)
 
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self._conn().execute(self._sql(sql), tuple(params))
+        """Run one statement; a database that is locked, gone or full becomes Busy (a 503), and a
+        connection it broke is dropped so that the next request opens a fresh one."""
+        try:
+            return self._conn().execute(self._sql(sql), tuple(params))
+        except Busy:
+            raise
+        except Exception as exc:
+            if self.dialect.is_busy(exc):
+                self._drop_if_broken(exc)
+                raise busy(exc) from None
+            raise
 
     @contextlib.contextmanager
     def write(self) -> Iterator[None]:
@@ -159,7 +192,7 @@ class OrderStore:
         except Exception as exc:
             self._drop_if_broken(exc)
             if self.dialect.is_busy(exc):
-                raise Busy(str(exc)) from None
+                raise busy(exc) from None
             raise
         try:
             yield
@@ -168,9 +201,11 @@ class OrderStore:
             with contextlib.suppress(Exception):
                 conn.execute("ROLLBACK")
             self._drop_if_broken(exc)
-            if isinstance(exc, Exception) and self.dialect.is_busy(exc):
-                raise Busy(str(exc)) from None
+            if isinstance(exc, Exception) and not isinstance(exc, Busy) and self.dialect.is_busy(exc):
+                raise busy(exc) from None
             raise
+        finally:
+            self.dialect.end_write(conn)
 
     def _drop_if_broken(self, exc: BaseException) -> None:
         if self.dialect.is_busy(exc):
@@ -188,7 +223,7 @@ class OrderStore:
             except Exception as exc:
                 if not self.dialect.is_retryable(exc) or attempt == attempts - 1:
                     if self.dialect.is_retryable(exc):
-                        raise Busy(str(exc)) from None
+                        raise Busy(str(exc).splitlines()[0]) from None
                     raise
                 time.sleep(0.01 * (attempt + 1))
         raise AssertionError("unreachable")
@@ -326,7 +361,9 @@ class OrderStore:
 
     def _take_stock(self, order: PricedOrder) -> None:
         short = []
-        for sku, qty in order.stock_needed.items():
+        # In key order: two carts taking the same items always lock the rows in the same order,
+        # so PostgreSQL never has to break a deadlock between them.
+        for sku, qty in sorted(order.stock_needed.items()):
             cur = self._exec(
                 "UPDATE stock SET available = available - ? WHERE key = ? AND available IS NOT NULL AND available >= ?",
                 (qty, sku, qty),
@@ -347,19 +384,20 @@ class OrderStore:
     def _use_coupon(self, order: PricedOrder, reference: str) -> None:
         coupon = order.coupon
         assert coupon is not None
-        self._exec("INSERT INTO coupon_uses (code, used) VALUES (?, 0) ON CONFLICT (code) DO NOTHING", (coupon.code,))
+        counter = coupon.counter  # the code, or the promotion its codes share
+        self._exec("INSERT INTO coupon_uses (code, used) VALUES (?, 0) ON CONFLICT (code) DO NOTHING", (counter,))
         if coupon.max_uses is not None:
             cur = self._exec(
-                "UPDATE coupon_uses SET used = used + 1 WHERE code = ? AND used < ?", (coupon.code, coupon.max_uses)
+                "UPDATE coupon_uses SET used = used + 1 WHERE code = ? AND used < ?", (counter, coupon.max_uses)
             )
         else:
-            cur = self._exec("UPDATE coupon_uses SET used = used + 1 WHERE code = ?", (coupon.code,))
+            cur = self._exec("UPDATE coupon_uses SET used = used + 1 WHERE code = ?", (counter,))
         if cur.rowcount != 1:
             raise OrderError(409, "coupon_exhausted", f"coupon: '{coupon.code}' has been used up", field="coupon")
         if coupon.once_per_customer:
             who = order.customer.email.strip().lower()
             row = self._exec(
-                "SELECT 1 FROM coupon_customers WHERE code = ? AND customer = ?", (coupon.code, who)
+                "SELECT 1 FROM coupon_customers WHERE code = ? AND customer = ?", (counter, who)
             ).fetchone()
             if row is not None:
                 raise OrderError(
@@ -370,7 +408,7 @@ class OrderStore:
                 )
             self._exec(
                 "INSERT INTO coupon_customers (code, customer, reference) VALUES (?, ?, ?)",
-                (coupon.code, who, reference),
+                (counter, who, reference),
             )
 
     def _new_reference(self, prefix: str) -> str:
@@ -609,7 +647,7 @@ class OrderStore:
         attached: bool = self.retrying(attempt)
         return attached
 
-    def release_request(self, reference: str) -> None:
+    def release_request(self, reference: str, counter_of: Callable[[str], str] = str) -> None:
         """Free what a cancelled order held for its request: its Idempotency-Key and coupon use.
 
         For an order cancelled because its payment could not be set up: the buyer was told to
@@ -636,8 +674,9 @@ class OrderStore:
                     (f"released {reference} {key}", now_iso(), reference),
                 )
                 if coupon is not None:
-                    self._exec("UPDATE coupon_uses SET used = used - 1 WHERE code = ? AND used > 0", (coupon,))
-                    self._exec("DELETE FROM coupon_customers WHERE code = ? AND reference = ?", (coupon, reference))
+                    counter = counter_of(coupon)  # what the coupon counted against (a promotion)
+                    self._exec("UPDATE coupon_uses SET used = used - 1 WHERE code = ? AND used > 0", (counter,))
+                    self._exec("DELETE FROM coupon_customers WHERE code = ? AND reference = ?", (counter, reference))
 
         self.retrying(attempt)
 
@@ -659,8 +698,13 @@ class OrderStore:
 
     # -- the outbox ------------------------------------------------------------------------
 
-    def claim_due(self, limit: int = 20, lease: float = 300.0) -> list[tuple[str, str, str, str, int]]:
+    def claim_due(self, limit: int = 20, lease: float = 60.0) -> list[tuple[str, str, str, str, int]]:
         """Due notifications, leased for `lease` seconds so that another worker skips them.
+
+        Every row is handed back (delivered, failed or released) right after its attempt; the
+        lease only matters for rows of a worker that died mid-batch, which come due again
+        when it runs out. A minute keeps that wait short while a batch (one timeout per
+        failing notifier, see notify.deliver_due) ends well inside it.
 
         The lease is a conditional update: of two processes claiming one row, only the one
         whose update still finds it due gets it (PostgreSQL re-checks the row it waited for).
@@ -686,13 +730,22 @@ class OrderStore:
         with self.write():
             self._exec("UPDATE outbox SET done_at = ?, attempts = attempts + 1 WHERE id = ?", (time.time(), outbox_id))
 
-    def failed(self, outbox_id: str, attempts: int, error: str) -> None:
+    def failed(self, outbox_id: str, attempts: int, error: str) -> float:
+        """Count a failed attempt and back off exponentially; returns when the row is due again."""
         delay = min(3600.0, 2.0 ** min(attempts, 12))
+        due = time.time() + delay
         with self.write():
             self._exec(
                 "UPDATE outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?",
-                (attempts + 1, time.time() + delay, error[:500], outbox_id),
+                (attempts + 1, due, error[:500], outbox_id),
             )
+        return due
+
+    def release(self, outbox_ids: Sequence[str], due: float) -> None:
+        """Hand claimed rows back untried, due again at `due` (their notifier just failed)."""
+        with self.write():
+            for outbox_id in outbox_ids:
+                self._exec("UPDATE outbox SET next_at = ? WHERE id = ? AND done_at IS NULL", (due, outbox_id))
 
     def outbox(self) -> list[dict[str, Any]]:
         rows = self._exec("SELECT id, reference, notifier, event, attempts, done_at, last_error FROM outbox").fetchall()

@@ -29,6 +29,9 @@ class PostgresDialect:
     def begin_write(self, conn: Any) -> None:
         conn.execute("BEGIN")
 
+    def end_write(self, conn: Any) -> None:
+        """Nothing to release: PostgreSQL's row locks end with the transaction."""
+
     def is_busy(self, exc: BaseException) -> bool:
         import psycopg
 

@@ -5,6 +5,8 @@ lock (the SQLITE_BUSY trap); a writer that waits past the busy timeout becomes a
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from typing import Any
 
 BUSY_TIMEOUT_S = 5.0
@@ -15,6 +17,10 @@ class SqliteDialect:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        # The threads of one process queue here for the write lock: a released Lock wakes the
+        # next thread at once, where SQLite's busy handler has each waiter sleep and poll (up
+        # to 100 ms a time), which made 50 queued orders take a second longer behind a lock.
+        self._writer = threading.Lock()
 
     def add_column(self, table: str, column: str, kind: str) -> str:
         """SQLite has no ADD COLUMN IF NOT EXISTS; the caller checks first, inside BEGIN IMMEDIATE."""
@@ -29,7 +35,21 @@ class SqliteDialect:
         return conn
 
     def begin_write(self, conn: Any) -> None:
-        conn.execute("BEGIN IMMEDIATE")
+        """Take this process's writer turn, then SQLite's write lock, within one busy timeout."""
+        started = time.monotonic()
+        if not self._writer.acquire(timeout=BUSY_TIMEOUT_S):
+            raise sqlite3.OperationalError("database is locked (waited for this process's writer)")
+        try:
+            left = max(1, int((BUSY_TIMEOUT_S - (time.monotonic() - started)) * 1000))
+            conn.execute(f"PRAGMA busy_timeout={left}")
+            conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._writer.release()
+            raise
+
+    def end_write(self, conn: Any) -> None:
+        """After COMMIT or ROLLBACK: the next thread's turn."""
+        self._writer.release()
 
     def is_busy(self, exc: BaseException) -> bool:
         text = str(exc).lower()
