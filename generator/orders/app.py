@@ -199,13 +199,15 @@ def _error(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
 
-def make_app(config: ServiceConfig, service: OrderService | None = None) -> Callable[[Environ, StartResponse], Any]:
-    """The WSGI application for `config` (an app factory: tests make one per store)."""
+def make_app(
+    config: ServiceConfig, service: OrderService | None = None, clock: Callable[[], float] = time.monotonic
+) -> Callable[[Environ, StartResponse], Any]:
+    """The WSGI application for `config` (an app factory: tests make one per store, and may pass
+    the clock the rate limits read)."""
     svc = service or OrderService(config)
     buckets = TokenBuckets(config.rate_limit)
     admin_failures = FailureCounter(config.admin_max_failures, 60.0)
     trusted = parse_networks(config.trusted_proxies)
-    clock = time.monotonic
 
     def app(environ: Environ, start: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
