@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import count
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from orders_fixtures import CUSTOMER, order_body
 from shop import COUPONS
+from support import count, shop, shop_catalog  # noqa: F401  (fixtures)
 from wsgi_client import call, post_json
 
 from generator.orders.catalog import Catalog, Sellable, Shipping

@@ -34,6 +34,7 @@ import stripe
 from live import Live, live_server
 from orders_fixtures import CUSTOMER, order_body
 from shop import ADMIN_TOKEN, ORIGIN, make
+from support import shop, shop_catalog  # noqa: F401  (fixtures)
 from wsgi_client import Response, call, post_json
 
 from generator.orders import app as app_module

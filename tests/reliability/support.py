@@ -1,4 +1,6 @@
-"""The reliability and security suite (plan checks B1-B7 and S1-S8 live here).
+"""Shared by the reliability and security suite (plan checks B1-B7 and S1-S8): tiers, Hypothesis
+profiles and the shop fixtures. Not a conftest.py: a second module named `conftest` would shadow
+tests/conftest.py for the test files that import from it.
 
 Two tiers: every CI run uses reduced counts; MICROMALL_EXTENDED=1 runs the full counts of the
 plan. Hypothesis is derandomized in CI (profile `ci`) so a failure replays the same way.
@@ -7,21 +9,18 @@ plan. Hypothesis is derandomized in CI (profile `ci`) so a failure replays the s
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+from orders_fixtures import write_catalog
+from shop import ADMIN_TOKEN, SHOP, make
+
+from generator.orders.app import OrderService
 
 EXTENDED = os.environ.get("MICROMALL_EXTENDED") == "1"
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from orders_fixtures import write_catalog  # noqa: E402
-from shop import ADMIN_TOKEN, SHOP, make  # noqa: E402
-
-from generator.orders.app import OrderService  # noqa: E402
 
 settings.register_profile(
     "ci", derandomize=True, deadline=None, database=None, print_blob=True,
