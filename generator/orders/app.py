@@ -195,8 +195,19 @@ def _json(start: StartResponse, status: int, body: dict[str, Any], extra: list[t
     return [data]
 
 
-def _error(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
+def _error(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    detail = {"code": code, "message": message}
+    return {"error": detail if field is None else {**detail, "field": field}}
+
+
+#: Every route, for telling a preflight to a real route from one to nowhere.
+ROUTES = (r"/api/orders", r"/api/orders/[A-Za-z0-9-]{1,40}", r"/api/stock", r"/api/health",
+          r"/api/payments/[a-z0-9_-]{1,40}/webhook", r"/api/admin/orders", r"/api/admin/orders/[A-Za-z0-9-]{1,40}",
+          r"/api/admin/orders/[A-Za-z0-9-]{1,40}/status")  # fmt: skip
+
+
+def known_route(path: str) -> bool:
+    return any(re.fullmatch(pattern, path) for pattern in ROUTES)
 
 
 def make_app(
@@ -243,7 +254,7 @@ def make_app(
                          cors)  # fmt: skip
 
     def route(environ: Environ, start: StartResponse, method: str, path: str, cors: list[tuple[str, str]]) -> Any:
-        if method == "OPTIONS" and path.startswith("/api/"):
+        if method == "OPTIONS" and known_route(path):
             if not cors:
                 start("204 No Content", [("Content-Length", "0")])
                 return [b""]
@@ -264,11 +275,13 @@ def make_app(
                 return _json(start, 405, _error("method_not_allowed", "Use GET."), cors + [("Allow", "GET")])
             status, body = svc.order_view(match.group(1), environ.get("HTTP_X_ORDER_TOKEN", ""))
             return _json(start, status, body, cors)
-        if path == "/api/stock" and method == "GET":
+        if path == "/api/stock" or path == "/api/health":
+            if method != "GET":
+                return _json(start, 405, _error("method_not_allowed", "Use GET."), cors + [("Allow", "GET")])
+            if path == "/api/health":
+                return _json(start, 200, {"status": "ok", "catalog_hash": svc.catalog().hash}, cors)
             catalog = svc.catalog()
             return _json(start, 200, {"catalog_hash": catalog.hash, "stock": svc.store.stock()}, cors)
-        if path == "/api/health" and method == "GET":
-            return _json(start, 200, {"status": "ok", "catalog_hash": svc.catalog().hash}, cors)
         match = re.fullmatch(r"/api/payments/([a-z0-9_-]{1,40})/webhook", path)
         if match:
             if method != "POST":
@@ -363,7 +376,7 @@ def make_app(
             return refused
         if not isinstance(body, dict) or set(body) != {"status"} or body["status"] not in ADMIN_STATUSES:
             message = f'status: send {{"status": one of {", ".join(ADMIN_STATUSES)}}}'
-            return _json(start, 422, _error("invalid_field", message), [])
+            return _json(start, 422, _error("invalid_field", message, "status"), [])
         try:
             order = svc.store.set_status(reference, body["status"])
         except OrderError as exc:
@@ -391,14 +404,15 @@ def make_app(
         query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).items()}
         unknown = sorted(set(query) - {"status", "since", "until"})
         if unknown:
-            return _json(start, 422, _error("invalid_field", f"{unknown[0]}: unknown query parameter"), [])
-        status = query.get("status") or None
+            return _json(start, 422, _error("invalid_field", f"{unknown[0]}: unknown query parameter", unknown[0]), [])
+        status = query.get("status")
         if status is not None and status not in TRANSITIONS:
-            return _json(start, 422, _error("invalid_field", f"status: one of {', '.join(sorted(TRANSITIONS))}"), [])
+            message = f"status: one of {', '.join(sorted(TRANSITIONS))}"
+            return _json(start, 422, _error("invalid_field", message, "status"), [])
         for name in ("since", "until"):
-            if query.get(name) and not DATE.match(query[name]):
-                return _json(start, 422, _error("invalid_field", f"{name}: a date such as 2026-05-01"), [])
-        found = svc.store.orders(status=status, since=query.get("since") or None, until=query.get("until") or None)
+            if name in query and not DATE.match(query[name]):
+                return _json(start, 422, _error("invalid_field", f"{name}: a date such as 2026-05-01", name), [])
+        found = svc.store.orders(status=status, since=query.get("since"), until=query.get("until"))
         rows = [
             {"reference": o.reference, "created_at": o.created_at, "status": o.status, "total": o.total,
              "currency": o.document["currency"], "items": sum(i["quantity"] for i in o.items)}
