@@ -331,3 +331,20 @@ def test_B7_front_matter_over_1_mb_is_refused(make_site: Callable[..., Path]) ->
     assert result.exit_code == 1
     assert "content/pages/about.md:2: front matter is larger than 1 MB" in result.stderr
     assert time.perf_counter() - started < 5
+
+
+@pytest.mark.timeout(900)
+def test_B5_atheris_extended(tmp_path: Path) -> None:
+    """B5 (extended tier): atheris, coverage-guided, on the YAML and Markdown loaders for 10 minutes:
+    no input raises anything but YamlError. Skipped in CI (atheris is not a CI dependency)."""
+    if not EXTENDED:
+        pytest.skip("extended tier only (MICROMALL_EXTENDED=1)")
+    pytest.importorskip("atheris", reason="atheris is not installed (pip install atheris)")
+    script = Path(__file__).with_name("fuzz_loaders.py")
+    proc = subprocess.run([sys.executable, str(script), "-max_total_time=600", f"-artifact_prefix={tmp_path}/"],
+                          capture_output=True, text=True, timeout=800,
+                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})  # fmt: skip
+    tail = proc.stderr[-3000:]
+    assert proc.returncode == 0 and "Done" in tail, tail
+    assert list(tmp_path.glob("crash-*")) == []
+    print("B5 atheris:", [line for line in tail.splitlines() if line.startswith("Done")])
