@@ -187,7 +187,7 @@ NEW_CASES: dict[str, tuple[dict[str, str | None], list[str]]] = {
     ),
     "typo in a theme name": (
         {"site.yml": SITE_YML + "theme: defualt\n"},
-        ["site.yml:17: theme: unknown theme 'defualt' (did you mean 'default'?) (available: default)"],
+        ["site.yml:17: theme: unknown theme 'defualt' (did you mean 'default'?) (available: default, editorial)"],
     ),
     "typo in front matter": (
         {"content/pages/about.md": "---\ntitle: About us\nordr: 1\n---\nWe are small.\n"},
