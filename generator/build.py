@@ -94,14 +94,27 @@ def default_cache_dir(site_dir: Path) -> Path:
 
 def collect_static(theme: Theme, site_dir: Path) -> dict[str, Path]:
     """Static files by output path. Parents first, then children, then the site's own
-    static/ folder, so that the nearest copy of a file wins."""
+    static/ folder, so that the nearest copy of a file wins.
+
+    A file reached through a link that leads out of its static/ folder is an error, never
+    copied: a symlink to /etc/passwd or ~/.ssh must not be published with the shop."""
     folders = [t.path / "static" for t in reversed(theme.chain)] + [site_dir / "static"]
     found: dict[str, Path] = {}
+    problems: list[Problem] = []
     for folder in folders:
         if folder.is_dir():
+            root = folder.resolve()
             for file in sorted(folder.rglob("*")):
                 if file.is_file() and not file.name.startswith("."):
-                    found[file.relative_to(folder).as_posix()] = file
+                    rel = file.relative_to(folder).as_posix()
+                    if not file.resolve().is_relative_to(root):
+                        shown = _shown(file, site_dir)
+                        message = "a link leads outside its static/ folder; copy the file in"
+                        problems.append(Problem(shown, 0, "", message))
+                        continue
+                    found[rel] = file
+    if problems:
+        raise ContentError(problems)
     return found
 
 
@@ -110,6 +123,14 @@ def template_roots(theme: Theme, site_dir: Path) -> list[Path]:
     own templates and themes, else the folder above the theme's folder's parent (so that a
     bundled theme shows as themes/default/templates/...)."""
     return [site_dir, *(t.path.parent.parent for t in theme.chain)]
+
+
+def _shown(file: Path, site_dir: Path) -> str:
+    """The file's path as the owner knows it: relative to the site, or as it is for a bundled theme."""
+    try:
+        return file.relative_to(site_dir).as_posix()
+    except ValueError:
+        return file.as_posix()
 
 
 def build(

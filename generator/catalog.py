@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from .errors import did_you_mean
 from .fields import Obj, SourceFile
-from .markup import MAX_MARKDOWN_CHARS, plain_text, render_markdown
+from .markup import MAX_MARKDOWN_CHARS, markdown_problem, plain_text, render_markdown
 from .model import Collection, GroupBuy, Image, Option, Product, Variant
 from .money import Money
 from .yamlsafe import Path
@@ -77,6 +77,8 @@ def _collection(obj: Obj, image: ImageFn) -> Collection | None:
     cid = obj.slug("id")
     title = obj.text("title", required=True)
     description = obj.text("description")
+    if problem := markdown_problem(description):
+        obj.src.error(obj.at("description"), problem)
     html = render_markdown(description) if description else Markup("")
     img = image(obj, "image")
     if not (cid and title):
@@ -99,8 +101,10 @@ def _product(
     _check_compare_at(obj, price, compare_at)
     description = obj.text("description")
     if len(description) > MAX_MARKDOWN_CHARS:
-        src.error(obj.at("description"), "is longer than 1,000,000 characters")
+        src.error(obj.at("description"), f"is longer than {MAX_MARKDOWN_CHARS:,} characters")
         description = ""
+    if problem := markdown_problem(description):
+        src.error(obj.at("description"), problem)
     stock = obj.integer("stock", minimum=0)
     options = _options(obj)
     variants = _variants(obj, options, price, compare_at, stock, image, currency)

@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from .errors import Problem
 from .fields import Obj, SourceFile
-from .markup import MAX_MARKDOWN_CHARS, render_markdown
+from .markup import MAX_MARKDOWN_CHARS, markdown_problem, render_markdown
 from .model import Doc, Image, StoryPart
 from .yamlsafe import Document, YamlError, parse_yaml
 
@@ -61,8 +61,10 @@ def split_front_matter(rel: str, text: str, problems: list[Problem]) -> Markdown
         doc = Document({}, {(): 1})
     body = "\n".join(lines[end + 1 :])
     if len(body) > MAX_MARKDOWN_CHARS:
-        problems.append(Problem(rel, end + 2, "", "text is longer than 1,000,000 characters"))
+        problems.append(Problem(rel, end + 2, "", f"text is longer than {MAX_MARKDOWN_CHARS:,} characters"))
         body = ""
+    if problem := markdown_problem(body):
+        problems.append(Problem(rel, end + 2, "", f"text {problem}"))
     return MarkdownFile(SourceFile(rel, doc, problems, line_offset=1), body, end + 2)
 
 
@@ -131,7 +133,7 @@ def _split_body(md: MarkdownFile) -> list[StoryPart | tuple[str, int]]:
     def flush() -> None:
         html = render_markdown("\n".join(chunk))
         if html:
-            parts.append(StoryPart(html=Markup(html)))
+            parts.append(StoryPart(html=Markup(html)))  # nosec B704 - already render_markdown output
         chunk.clear()
 
     for offset, line in enumerate(md.body.split("\n")):

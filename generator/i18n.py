@@ -159,7 +159,7 @@ class ExtractError(Exception):
 def _check_templates(templates: Path) -> None:
     import jinja2
 
-    env = jinja2.Environment(extensions=["jinja2.ext.i18n"])
+    env = jinja2.Environment(extensions=["jinja2.ext.i18n"], autoescape=True)  # parses only; as the build
     for path in sorted(templates.rglob("*.html")):
         try:
             env.parse(path.read_text("utf-8"))

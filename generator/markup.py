@@ -2,6 +2,10 @@
 
 markdown-it-py's "js-default" preset has HTML off and refuses `javascript:`, `vbscript:` and
 most `data:` URLs, so a product description can never carry a script onto the shop's pages.
+
+Its parser is quadratic on some shapes (many `*`/`_`, `[` or `<`, very deep indentation: seconds
+for 200 KB), so text past the limits below is not parsed at all: the loaders report it as an
+error and `render_markdown` shows it as plain text.
 """
 
 from __future__ import annotations
@@ -12,7 +16,28 @@ from functools import lru_cache
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-MAX_MARKDOWN_CHARS = 1_000_000
+MAX_MARKDOWN_CHARS = 200_000  # about 35,000 words; parsing stays well under a second
+MAX_EMPHASIS_MARKS = 20_000  # `*` and `_` characters in one text
+MAX_ANGLE_BRACKETS = 10_000  # `<` characters (autolinks, HTML-looking text)
+MAX_BRACKETS = 1_000  # `[` characters: links, images and link definitions
+MAX_INDENT = 200  # leading spaces on a line (deep list and quote nesting)
+_INDENT = re.compile(rf"^[ \t>]{{{MAX_INDENT + 1},}}", re.M)
+
+
+def markdown_problem(text: str) -> str | None:
+    """Why `text` is too costly to parse as Markdown, or None. Linear time."""
+    if len(text) > MAX_MARKDOWN_CHARS:
+        return f"is longer than {MAX_MARKDOWN_CHARS:,} characters"
+    marks = text.count("*") + text.count("_")
+    if marks > MAX_EMPHASIS_MARKS:
+        return f"has {marks:,} '*' and '_' marks; at most {MAX_EMPHASIS_MARKS:,} are rendered as Markdown"
+    if text.count("<") > MAX_ANGLE_BRACKETS:
+        return f"has more than {MAX_ANGLE_BRACKETS:,} '<' characters"
+    if text.count("[") > MAX_BRACKETS:
+        return f"has more than {MAX_BRACKETS:,} '[' characters (links and images)"
+    if _INDENT.search(text):
+        return f"nests deeper than {MAX_INDENT} characters of indentation"
+    return None
 
 
 @lru_cache(maxsize=1)
@@ -21,10 +46,12 @@ def _md() -> MarkdownIt:
 
 
 def render_markdown(text: str) -> Markup:
-    """Content Markdown as safe HTML; over-long input is refused by the loaders first."""
+    """Content Markdown as safe HTML; over-long or too costly input is refused by the loaders first."""
     if not text.strip():
-        return Markup("")
-    return Markup(_md().render(text))
+        return Markup("")  # nosec B704 - a constant
+    if markdown_problem(text) is not None:  # escaped plain text: linear time, and safe
+        return Markup("<p>%s</p>") % text  # nosec B704 - a constant; %-formatting escapes `text`
+    return Markup(_md().render(text))  # nosec B704 - markdown-it js-default: raw HTML off, links vetted
 
 
 _TAGS = re.compile(r"<[^>]+>")
@@ -33,7 +60,7 @@ _TAGS = re.compile(r"<[^>]+>")
 def plain_text(html: str, limit: int = 160) -> str:
     """A short plain-text summary of rendered HTML, for meta descriptions."""
     text = " ".join(_TAGS.sub(" ", html).split())
-    text = Markup(text).unescape()
+    text = Markup(text).unescape()  # nosec B704 - unescaped into plain text, never output as HTML
     if len(text) <= limit:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0]
@@ -46,6 +73,6 @@ _BLOCK_END = re.compile(r"</(p|li|h[1-6]|tr|blockquote|pre)>|<br\s*/?>", re.I)
 def markdown_text(source: str) -> str:
     """Markdown as plain text (paragraphs kept), for messages and APIs that show no HTML."""
     html = _BLOCK_END.sub("\n", str(render_markdown(source)))
-    text = Markup(_TAGS.sub("", html)).unescape()
+    text = Markup(_TAGS.sub("", html)).unescape()  # nosec B704 - plain text out, never HTML
     lines = [" ".join(line.split()) for line in text.split("\n")]
     return "\n".join(line for line in lines if line).strip()

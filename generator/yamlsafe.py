@@ -25,6 +25,7 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
 #: Limits for content files. A real catalog of 10,000 products stays far below both.
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ALIASED_NODES = 100_000  # nodes reached a second time through an alias
+MAX_DEPTH = 100  # nested lists and mappings; a catalog needs about 6
 
 Path = tuple[str | int, ...]
 
@@ -74,8 +75,20 @@ class _Builder:
         self.seen: set[int] = set()
         self.merged: dict[int, int] = {}  # mapping node -> how many of its pairs came from merges
         self.alias_budget = MAX_ALIASED_NODES
+        self.building: set[int] = set()  # the nodes being built, from the root down to this one
 
     def build(self, node: yaml.Node, path: Path, aliased: bool = False) -> Any:
+        if len(path) > MAX_DEPTH:
+            raise YamlError(node.start_mark.line + 1, f"values nest deeper than {MAX_DEPTH} levels")
+        if id(node) in self.building:  # `&a [*a]`: an alias inside the value it names
+            raise YamlError(node.start_mark.line + 1, "an alias refers to the value that contains it")
+        self.building.add(id(node))
+        try:
+            return self._build(node, path, aliased)
+        finally:
+            self.building.discard(id(node))
+
+    def _build(self, node: yaml.Node, path: Path, aliased: bool) -> Any:
         # An alias is the same node object met again; everything below it is expanded anew,
         # which is how a few hundred bytes ask for billions of values.
         if aliased or id(node) in self.seen:
@@ -153,7 +166,10 @@ class _Builder:
         if tag in (_STR, _INT, _BOOL, _NULL):
             return self.loader.construct_object(node, deep=True)
         if tag == _TIMESTAMP:
-            value = self.loader.construct_object(node, deep=True)
+            try:
+                value = self.loader.construct_object(node, deep=True)
+            except ValueError:  # 2026-02-30 matches the timestamp pattern but is no date
+                raise YamlError(line, f"'{node.value}' is not a valid date") from None
             assert isinstance(value, (dt.date, dt.datetime))
             return value
         raise YamlError(line, _tag_error(tag))
@@ -177,12 +193,16 @@ def parse_yaml(text: str) -> Document:
             line = mark.line + 1 if mark else 1
             column = f" (column {mark.column + 1})" if mark else ""
             problem = exc.problem or exc.context or "invalid YAML"
+            if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+                raise YamlError(line, f"a tab cannot indent YAML: use spaces{column}") from None
             ctx = exc.context_mark
             if exc.context and ctx is not None and ctx.line + 1 != line:
                 problem += f", {exc.context} at line {ctx.line + 1}"
             raise YamlError(line, f"YAML syntax error: {problem}{column}") from None
         except yaml.YAMLError as exc:
             raise YamlError(1, f"YAML syntax error: {exc}") from None
+        except RecursionError:  # PyYAML's own composer recurses on `[[[[...`
+            raise YamlError(1, f"values nest deeper than {MAX_DEPTH} levels") from None
         if node is None:
             return Document(None, {(): 1})
         builder = _Builder(loader)
@@ -190,6 +210,11 @@ def parse_yaml(text: str) -> Document:
         return Document(data, builder.lines)
     finally:
         loader.dispose()
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.split("\n", line + 1)
+    return lines[line][column : column + 1] if line < len(lines) else ""
 
 
 def decode(raw: bytes) -> str:

@@ -369,7 +369,7 @@ def test_answers_to_orders_match_the_spec(spec: dict[str, Any], app: Any) -> Non
     for res, code in refusals:
         assert res.json["error"]["code"] == code, res.body
         check(spec, res, "post", orders)
-    assert set(refusals[1][0].json["error"]) == {"code", "message", "total", "expected_total"}
+    assert set(refusals[1][0].json["error"]) == {"code", "message", "total", "expected_total", "request_id"}
     assert refusals[0][0].json["error"]["items"] == [{"product": "cup", "variant": "s", "available": 5}]
 
 

@@ -105,7 +105,8 @@ def test_a_price_claimed_by_the_client_is_never_used(app: Any, service: OrderSer
     cheat["items"][0]["price"] = 1
     res = post_json(app, "/api/orders", cheat)
     assert res.status == 422 and res.json["error"] == {
-        "code": "invalid_field", "message": "items[0].price: unknown field", "field": "items[0].price"}  # fmt: skip
+        "code": "invalid_field", "message": "items[0].price: unknown field", "field": "items[0].price",
+        "request_id": res.headers["X-Request-Id"]}  # fmt: skip
     assert post_json(app, "/api/orders", order_body(expected_total=1), key="k2").status == 409
     honest = post_json(app, "/api/orders", order_body(), key="k3")
     assert honest.status == 201

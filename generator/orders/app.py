@@ -7,22 +7,26 @@ holds a customer's contact details or a secret.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import hashlib
+import hmac
 import json
 import logging
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from .catalog import Catalog, load_catalog
 from .config import ServiceConfig
 from .handlers import CheckoutHandler, PaymentUnavailable, load_handler
+from .limits import FailureCounter, TokenBuckets, client_ip, json_depth, parse_networks, retry_after
 from .pricing import OrderError, PricedOrder, invalid, price_order
-from .store import Busy, OrderStore
+from .store import TRANSITIONS, Busy, OrderStore, StoredOrder
 from .store_postgres import PostgresDialect
 from .store_sqlite import SqliteDialect
 
@@ -32,6 +36,12 @@ IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 JSON_TYPE = "application/json; charset=utf-8"
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
+#: The correlation id of the request being answered: every 4xx/5xx carries it (X-Request-Id
+#: header and `error.request_id`), and so does the log line about it, so a buyer's report can be
+#: matched to the log without the log holding anything about the buyer.
+REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+QUERY_SECRETS = ("token", "access_token", "admin_token", "key", "api_key", "auth", "authorization")
 
 
 def make_store(config: ServiceConfig) -> OrderStore:
@@ -241,45 +251,82 @@ class GroupBuySettler(threading.Thread):
 
 def _json(start: StartResponse, status: int, body: dict[str, Any], extra: list[tuple[str, str]]) -> Iterable[bytes]:
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    reasons = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 404: "Not Found",
-               405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large", 415: "Unsupported Media Type",
-               422: "Unprocessable Content", 429: "Too Many Requests", 500: "Internal Server Error",
-               503: "Service Unavailable"}  # fmt: skip
+    reasons = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
+               404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large",
+               415: "Unsupported Media Type", 422: "Unprocessable Content", 429: "Too Many Requests",
+               500: "Internal Server Error", 503: "Service Unavailable"}  # fmt: skip
     headers = [("Content-Type", JSON_TYPE), ("Content-Length", str(len(data))), ("Cache-Control", "no-store")]
+    request_id = REQUEST_ID.get()
+    if status >= 400 and request_id:
+        if isinstance(body.get("error"), dict):
+            body = {**body, "error": {**body["error"], "request_id": request_id}}
+            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            headers[1] = ("Content-Length", str(len(data)))
+        headers.append(("X-Request-Id", request_id))
     start(f"{status} {reasons.get(status, 'Error')}", headers + extra)
     return [data]
 
 
-def _error(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
+def _error(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    detail = {"code": code, "message": message}
+    return {"error": detail if field is None else {**detail, "field": field}}
 
 
-def make_app(config: ServiceConfig, service: OrderService | None = None) -> Callable[[Environ, StartResponse], Any]:
-    """The WSGI application for `config` (an app factory: tests make one per store)."""
+#: Every route, for telling a preflight to a real route from one to nowhere.
+ROUTES = (r"/api/orders", r"/api/orders/[A-Za-z0-9-]{1,40}", r"/api/stock", r"/api/health",
+          r"/api/payments/[a-z0-9_-]{1,40}/webhook", r"/api/admin/orders", r"/api/admin/orders/[A-Za-z0-9-]{1,40}",
+          r"/api/admin/orders/[A-Za-z0-9-]{1,40}/status")  # fmt: skip
+
+
+def known_route(path: str) -> bool:
+    return any(re.fullmatch(pattern, path) for pattern in ROUTES)
+
+
+def make_app(
+    config: ServiceConfig, service: OrderService | None = None, clock: Callable[[], float] = time.monotonic
+) -> Callable[[Environ, StartResponse], Any]:
+    """The WSGI application for `config` (an app factory: tests make one per store, and may pass
+    the clock the rate limits read)."""
     svc = service or OrderService(config)
+    buckets = TokenBuckets(config.rate_limit)
+    admin_failures = FailureCounter(config.admin_max_failures, 60.0)
+    trusted = parse_networks(config.trusted_proxies)
 
     def app(environ: Environ, start: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "/")
         origin = environ.get("HTTP_ORIGIN", "")
         cors: list[tuple[str, str]] = []
+        REQUEST_ID.set(uuid.uuid4().hex[:16])
         try:
-            if origin and origin in svc.allowed_origins():
+            admin = path.startswith("/api/admin/")
+            if origin and not admin and origin in svc.allowed_origins():
                 cors = [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
-            result: Iterable[bytes] = route(environ, start, method, path, cors)
+            client = client_ip(environ.get("REMOTE_ADDR", ""), environ.get("HTTP_X_FORWARDED_FOR", ""), trusted)
+            if method != "OPTIONS" and path != "/api/health" and not path.startswith("/api/payments/"):
+                wait = buckets.take(client, clock())
+                if wait is not None:
+                    log.warning("rate limit: %s %s refused (request %s)", method, path, REQUEST_ID.get())
+                    return _json(start, 429, _error("rate_limited", "Too many requests; please slow down."),
+                                 cors + [("Retry-After", retry_after(wait))])  # fmt: skip
+            result: Iterable[bytes]
+            if admin and method != "OPTIONS":
+                result = admin_route(environ, start, method, path, client)
+            else:
+                result = route(environ, start, method, path, cors)
             return result
         except Busy as exc:
             log.warning("database busy or unavailable (%s); answered 503 %s", exc, exc.code)
             return _json(start, 503, _error(exc.code, "The shop is busy; please try again in a moment."),
                          cors + [("Retry-After", "2")])  # fmt: skip
         except Exception:
-            incident = uuid.uuid4().hex[:12]
+            incident = REQUEST_ID.get()
             log.exception("unexpected error %s on %s %s", incident, method, path)
             return _json(start, 500, _error("internal", f"Something went wrong on our side (incident {incident})."),
                          cors)  # fmt: skip
 
     def route(environ: Environ, start: StartResponse, method: str, path: str, cors: list[tuple[str, str]]) -> Any:
-        if method == "OPTIONS" and path.startswith("/api/"):
+        if method == "OPTIONS" and known_route(path):
             if not cors:
                 start("204 No Content", [("Content-Length", "0")])
                 return [b""]
@@ -310,13 +357,17 @@ def make_app(config: ServiceConfig, service: OrderService | None = None) -> Call
                 return _json(start, 405, _error("method_not_allowed", "Use GET."), cors + [("Allow", "GET")])
             status, body = svc.group_buy_view(match.group(1))
             return _json(start, status, body, cors)
-        if path == "/api/stock" and method == "GET":
+        if path == "/api/stock" or path == "/api/health":
+            if method != "GET":
+                return _json(start, 405, _error("method_not_allowed", "Use GET."), cors + [("Allow", "GET")])
+            if path == "/api/health":
+                return _json(start, 200, {"status": "ok", "catalog_hash": svc.catalog().hash}, cors)
             catalog = svc.catalog()
             return _json(start, 200, {"catalog_hash": catalog.hash, "stock": svc.store.stock()}, cors)
-        if path == "/api/health" and method == "GET":
-            return _json(start, 200, {"status": "ok", "catalog_hash": svc.catalog().hash}, cors)
         match = re.fullmatch(r"/api/payments/([a-z0-9_-]{1,40})/webhook", path)
-        if match and method == "POST":
+        if match:
+            if method != "POST":
+                return _json(start, 405, _error("method_not_allowed", "Use POST."), [("Allow", "POST")])
             if match.group(1) != svc.handler.name:
                 return _json(start, 404, _error("not_found", "No such payment handler."), [])
             raw = read_body(environ, config.max_body)
@@ -341,24 +392,42 @@ def make_app(config: ServiceConfig, service: OrderService | None = None) -> Call
         status, answer = svc.lookup(body)
         return _json(start, status, answer, cors)
 
-    def post_order(environ: Environ, start: StartResponse, cors: list[tuple[str, str]]) -> Any:
+    def read_raw(environ: Environ, start: StartResponse, cors: list[tuple[str, str]]) -> tuple[bytes, Any]:
+        """(raw body, None), or (b"", the refusal already answered): 415 or 413, before any parsing."""
         ctype = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
         if ctype != "application/json":
-            return _json(start, 415, _error("unsupported_media_type", "Send the order as application/json."), cors)
+            message = "Send the request as application/json."
+            return b"", _json(start, 415, _error("unsupported_media_type", message), cors)
         raw = read_body(environ, config.max_body)
         if raw is None:
-            return _json(start, 413, _error("body_too_large", f"The order is larger than {config.max_body} bytes."),
-                         cors)  # fmt: skip
+            message = f"The request is larger than {config.max_body} bytes."
+            return b"", _json(start, 413, _error("body_too_large", message), cors)
+        return raw, None
+
+    def parse_json(raw: bytes, start: StartResponse, cors: list[tuple[str, str]]) -> tuple[Any, Any]:
+        """(body, None), or (None, the 400 already answered)."""
+        # nesting is measured before parsing (only when brackets are many enough to matter)
+        if raw.count(b"[") + raw.count(b"{") > config.max_json_depth and json_depth(raw) > config.max_json_depth:
+            message = f"The JSON nests deeper than {config.max_json_depth} levels."
+            return None, _json(start, 400, _error("invalid_json", message), cors)
+        try:
+            return json.loads(raw.decode("utf-8")), None
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            return None, _json(start, 400, _error("invalid_json", "The request is not valid JSON."), cors)
+
+    def post_order(environ: Environ, start: StartResponse, cors: list[tuple[str, str]]) -> Any:
+        raw, refused = read_raw(environ, start, cors)
+        if refused is not None:
+            return refused
         key = environ.get("HTTP_IDEMPOTENCY_KEY")
         if not key:
             return _json(start, 400, _error("missing_idempotency_key", "Send an Idempotency-Key header."), cors)
         if not IDEMPOTENCY_KEY.match(key):
             message = "The Idempotency-Key must be 1 to 255 printable characters."
             return _json(start, 400, _error("invalid_idempotency_key", message), cors)
-        try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            return _json(start, 400, _error("invalid_json", "The order is not valid JSON."), cors)
+        body, refused = parse_json(raw, start, cors)
+        if refused is not None:
+            return refused
         try:
             status, response = svc.create_order(body, key, raw)
         except OrderError as exc:
@@ -366,7 +435,97 @@ def make_app(config: ServiceConfig, service: OrderService | None = None) -> Call
             return _json(start, exc.status, exc.document(), cors + retry_after)
         return _json(start, status, response, cors)
 
+    # -- the admin API: the `micromall orders` commands over HTTP, for the seller's own tools ---
+
+    def admin_route(environ: Environ, start: StartResponse, method: str, path: str, client: str) -> Any:
+        """Bearer token only (never a cookie, never the URL), no CORS, failures limited per client."""
+        one = re.fullmatch(r"/api/admin/orders/([A-Za-z0-9-]{1,40})", path)
+        status_of = re.fullmatch(r"/api/admin/orders/([A-Za-z0-9-]{1,40})/status", path)
+        listing = path == "/api/admin/orders"
+        if not (listing or one or status_of):
+            return _json(start, 404, _error("not_found", "No such route."), [])
+        reference = one.group(1) if one else status_of.group(1) if status_of else None
+        set_status = status_of is not None
+        allowed = "POST" if set_status else "GET"
+        if method != allowed:
+            return _json(start, 405, _error("method_not_allowed", f"Use {allowed}."), [("Allow", allowed)])
+        wait = admin_failures.blocked(client, clock())
+        if wait is not None:
+            log.warning("admin: too many failed attempts; refused (request %s)", REQUEST_ID.get())
+            return _json(start, 429, _error("rate_limited", "Too many failed attempts; wait and try again."),
+                         [("Retry-After", retry_after(wait))])  # fmt: skip
+        refusal = admin_refusal(environ)
+        if refusal is not None:
+            admin_failures.fail(client, clock())
+            log.warning("admin: refused (%s) (request %s)", refusal, REQUEST_ID.get())
+            return _json(start, 401, _error("unauthorized", refusal), [("WWW-Authenticate", 'Bearer realm="admin"')])
+        if reference is None:
+            return admin_list(environ, start)
+        if not set_status:
+            order = svc.store.get(reference)
+            if order is None:
+                return _json(start, 404, _error("not_found", "No order with this reference."), [])
+            return _json(start, 200, admin_view(order), [])
+        raw, refused = read_raw(environ, start, [])
+        body, refused = (None, refused) if refused is not None else parse_json(raw, start, [])
+        if refused is not None:
+            return refused
+        if not isinstance(body, dict) or set(body) != {"status"} or body["status"] not in ADMIN_STATUSES:
+            message = f'status: send {{"status": one of {", ".join(ADMIN_STATUSES)}}}'
+            return _json(start, 422, _error("invalid_field", message, "status"), [])
+        try:
+            order = svc.store.set_status(reference, body["status"])
+        except OrderError as exc:
+            return _json(start, exc.status, exc.document(), [])
+        log.info("admin: %s is now %s", order.reference, order.status)
+        return _json(start, 200, {"reference": order.reference, "status": order.status}, [])
+
+    def admin_refusal(environ: Environ) -> str | None:
+        """Why this admin request is not authorised, or None when it is."""
+        if not config.admin_token:
+            return "The admin API is off: set admin_token in orders.yml."
+        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        if any(name.lower() in QUERY_SECRETS for name in query):
+            return "Send the token in the Authorization header, never in the URL."
+        if environ.get("HTTP_ORIGIN") or environ.get("HTTP_SEC_FETCH_SITE", "none") not in ("none", "same-origin"):
+            return "The admin API does not answer browsers on other sites."
+        scheme, _, given = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme.lower() != "bearer" or not given.strip():
+            return "Send Authorization: Bearer <admin token>."
+        if not hmac.compare_digest(given.strip().encode("utf-8"), config.admin_token.encode("utf-8")):
+            return "Wrong admin token."
+        return None
+
+    def admin_list(environ: Environ, start: StartResponse) -> Any:
+        query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).items()}
+        unknown = sorted(set(query) - {"status", "since", "until"})
+        if unknown:
+            return _json(start, 422, _error("invalid_field", f"{unknown[0]}: unknown query parameter", unknown[0]), [])
+        status = query.get("status")
+        if status is not None and status not in TRANSITIONS:
+            message = f"status: one of {', '.join(sorted(TRANSITIONS))}"
+            return _json(start, 422, _error("invalid_field", message, "status"), [])
+        for name in ("since", "until"):
+            if name in query and not DATE.match(query[name]):
+                return _json(start, 422, _error("invalid_field", f"{name}: a date such as 2026-05-01", name), [])
+        found = svc.store.orders(status=status, since=query.get("since"), until=query.get("until"))
+        rows = [
+            {"reference": o.reference, "created_at": o.created_at, "status": o.status, "total": o.total,
+             "currency": o.document["currency"], "items": sum(i["quantity"] for i in o.items)}
+            for o in found
+        ]  # fmt: skip
+        return _json(start, 200, {"orders": rows}, [])
+
     return app
+
+
+ADMIN_STATUSES = ("paid", "shipped", "completed", "cancelled")
+
+
+def admin_view(order: StoredOrder) -> dict[str, Any]:
+    """What `micromall orders show` prints, as JSON: the document, status, customer and note."""
+    return {**order.document, "reference": order.reference, "status": order.status,
+            "created_at": order.created_at, "customer": order.customer, "note": order.note}  # fmt: skip
 
 
 def read_body(environ: Environ, limit: int) -> bytes | None:

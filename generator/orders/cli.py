@@ -91,9 +91,18 @@ def serve(site_dir: str, config: str | None, database: str | None, catalog: str 
         raise KeyboardInterrupt  # SIGTERM stops like Ctrl+C: waitress finishes, the outbox hands back
 
     signal.signal(signal.SIGTERM, terminate)
+
+    from .redact import install
+
+    install(tuple(cfg.secrets()))
     try:
+        # channel_timeout + cleanup_interval close idle (slowloris) connections within 10 s;
+        # connection_limit leaves room for them beside real buyers; the listen backlog takes a
+        # burst of simultaneous connects. The app answers bodies over max_body with a JSON 413;
+        # waitress stops anything over 1 MB (an endless chunked body too) before buffering it.
         waitress.serve(make_app(cfg, service), host=host, port=port, threads=threads, backlog=1024,
-                       ident="micromall", _quiet=True)  # fmt: skip
+                       channel_timeout=8, cleanup_interval=1, connection_limit=1000,
+                       max_request_body_size=max(cfg.max_body, 1 << 20), ident="micromall", _quiet=True)  # fmt: skip
     except KeyboardInterrupt:
         pass
     finally:

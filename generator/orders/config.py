@@ -16,12 +16,14 @@ from ..fields import Obj, SourceFile
 from ..i18n import is_language
 from ..money import parse_price
 from ..yamlsafe import YamlError, decode, parse_yaml
+from .limits import RateLimit, parse_networks
 from .pricing import Coupon
 
 CONFIG_KEYS = (
     "catalog", "database", "allowed_origins", "admin_token", "handler", "reference_prefix",
-    "coupons", "notify", "trusted_proxies", "handler_options",
+    "coupons", "notify", "trusted_proxies", "handler_options", "rate_limit", "admin_max_failures",
 )  # fmt: skip
+RATE_LIMIT_KEYS = ("per_second", "burst", "exempt")
 COUPON_KEYS = (
     "code", "percent_off", "amount_off", "min_spend", "expires", "max_uses", "once_per_customer", "promotion",
 )  # fmt: skip
@@ -57,6 +59,9 @@ class ServiceConfig:
     notify: tuple[NotifierConfig, ...] = (NotifierConfig("log", {}, "log"),)
     trusted_proxies: tuple[str, ...] = ()
     max_body: int = 64 * 1024
+    max_json_depth: int = 32
+    rate_limit: RateLimit = field(default_factory=RateLimit)
+    admin_max_failures: int = 10  # wrong admin tokens per minute per client before 429
 
     @property
     def is_postgres(self) -> bool:
@@ -112,6 +117,13 @@ def load_service_config(file: Path | None, site_dir: Path, overrides: dict[str, 
         coupons = _coupons(src, root)
         notifiers = _notifiers(src, root)
     origins = data.get("allowed_origins") or []
+    proxies = tuple(str(p) for p in data.get("trusted_proxies") or ())
+    rate_limit = RateLimit()
+    admin_max_failures = 10
+    if src is not None and root is not None:
+        proxies = _networks(src, ("trusted_proxies",), proxies)
+        rate_limit = _rate_limit(src, root)
+        admin_max_failures = root.integer("admin_max_failures", minimum=1) or 10
     prefix = _prefix(src, data.get("reference_prefix", "MM"))
     if problems:
         raise ConfigError(problems)
@@ -125,7 +137,46 @@ def load_service_config(file: Path | None, site_dir: Path, overrides: dict[str, 
         reference_prefix=prefix,
         coupons=coupons,
         notify=tuple(notifiers) if notifiers or (src and "notify" in data) else (NotifierConfig("log", {}, "log"),),
-        trusted_proxies=tuple(str(p) for p in data.get("trusted_proxies") or ()),
+        trusted_proxies=proxies,
+        rate_limit=rate_limit,
+        admin_max_failures=admin_max_failures,
+    )
+
+
+def _networks(src: SourceFile, path: tuple[str | int, ...], values: tuple[str, ...]) -> tuple[str, ...]:
+    """Addresses or CIDR networks; a typo here would silently trust or exempt nobody."""
+    good = []
+    for i, value in enumerate(values):
+        try:
+            parse_networks([value])
+        except ValueError:
+            src.error((*path, i), f"'{value}' is not an IP address or network such as 10.0.0.0/8")
+            continue
+        good.append(value)
+    return tuple(good)
+
+
+def _rate_limit(src: SourceFile, root: Obj) -> RateLimit:
+    """rate_limit: {per_second: 5, burst: 100, exempt: [127.0.0.1]}; per_second 0 turns it off."""
+    default = RateLimit()
+    if root.data.get("rate_limit") is None:
+        return default
+    obj = src.obj(root.data["rate_limit"], ("rate_limit",), RATE_LIMIT_KEYS)
+    if obj is None:
+        return default
+    per_second = obj.data.get("per_second", default.per_second)
+    if isinstance(per_second, bool) or not isinstance(per_second, int | float) or per_second < 0:
+        src.error(obj.at("per_second"), "must be a number of requests per second (0 turns the limit off)")
+        per_second = default.per_second
+    burst = obj.integer("burst", minimum=1)
+    exempt = obj.data.get("exempt", list(default.exempt))
+    if not isinstance(exempt, list):
+        src.error(obj.at("exempt"), "must be a list of IP addresses or networks")
+        exempt = list(default.exempt)
+    return RateLimit(
+        per_second=float(per_second),
+        burst=burst if burst is not None else default.burst,
+        exempt=_networks(src, ("rate_limit", "exempt"), tuple(str(e) for e in exempt)),
     )
 
 

@@ -83,7 +83,7 @@ def outbox_events(svc: OrderService) -> Counter[tuple[str, str]]:
     return Counter((row["reference"], row["event"]) for row in svc.store.outbox())
 
 
-def test_L7_webhook_storm(make_shop: Callable[..., tuple[Path, Path]], tmp_path: Path, fake_stripe: FakeStripe) -> None:  # noqa: F811
+def test_L7_webhook_storm(make_shop: Callable[..., tuple[Path, Path]], tmp_path: Path, fake_stripe: FakeStripe) -> None:
     """L7 (storm). 250 Stripe sessions and 1,000 signed events (each session's own events plus
     unrelated ones), each delivered 1-4 times, shuffled, over 8 threads. Each paid order becomes
     paid exactly once; the outbox holds exactly 1 'order.paid' notification per paid order; every
@@ -162,7 +162,7 @@ def test_F6_payment_provider_faults(
     failure: str,
     make_shop: Callable[..., tuple[Path, Path]],
     tmp_path: Path,
-    fake_stripe: FakeStripe,  # noqa: F811
+    fake_stripe: FakeStripe,
 ) -> None:
     """F6. The fake Stripe times out or answers 500/429 on Checkout Session create (the first 2
     calls, or every call: 'down'), for 20 orders from 8 threads. Every retry for one order carries
