@@ -37,7 +37,7 @@ MAX_CODE = 40
 MIN_SECRET = 16
 HASH_CHARS = 16
 SECRET_HINT = (
-    "a long random text that keeps the kit pages' addresses unguessable, e.g. kit_secret: env:MICROMALL_KIT_SECRET"
+    "a long random text that keeps the kit pages' addresses unguessable, e.g. kit_secret: env:MICROMALL_KIT_SECRET"  # nosec B105 - a hint, not a password
     ' with that variable set to the output of: python -c "import secrets; print(secrets.token_hex(16))"'
 )
 

@@ -95,7 +95,7 @@ def feed_ids(site: Site) -> dict[str, tuple[str, str]]:
 
 
 def from_rss(data: bytes, ids: Mapping[str, tuple[str, str]]) -> dict[str, Offers]:
-    root = ET.fromstring(data)
+    root = ET.fromstring(data)  # nosec B314 - this build's own feed
     rows = [{child.tag.split("}")[-1]: (child.text or "") for child in item} for item in root.iter("item")]
     return _feed_offers(rows, ids)
 

@@ -274,7 +274,8 @@ def _error(code: str, message: str, field: str | None = None) -> dict[str, Any]:
 
 #: Every route, for telling a preflight to a real route from one to nowhere.
 ROUTES = (r"/api/orders", r"/api/orders/[A-Za-z0-9-]{1,40}", r"/api/stock", r"/api/health",
-          r"/api/payments/[a-z0-9_-]{1,40}/webhook", r"/api/admin/orders", r"/api/admin/orders/[A-Za-z0-9-]{1,40}",
+          r"/api/group-buys/[a-z0-9-]{1,100}", r"/api/payments/[a-z0-9_-]{1,40}/webhook", r"/api/admin/orders",
+          r"/api/admin/orders/[A-Za-z0-9-]{1,40}",
           r"/api/admin/orders/[A-Za-z0-9-]{1,40}/status")  # fmt: skip
 
 

@@ -296,11 +296,11 @@ def test_B3_money_arithmetic() -> None:
         catalog, body, coupons = case
         n[0] += 1
         with pytest.raises(OrderError) as refused:
-            price_order(body, catalog, coupons, dt.date(2026, 5, 1))
+            price_order(body, catalog, coupons, dt.datetime(2026, 5, 1, tzinfo=dt.UTC))
         assert refused.value.code == "price_changed"  # expected_total -1 is never right
         total = refused.value.extra["total"]
         body["expected_total"] = total
-        order = price_order(body, catalog, coupons, dt.date(2026, 5, 1))
+        order = price_order(body, catalog, coupons, dt.datetime(2026, 5, 1, tzinfo=dt.UTC))
         subtotal = sum(catalog.sellables[i["product"]].price * i["quantity"] for i in body["items"])
         assert order.subtotal == subtotal == sum(line.total for line in order.lines)
         coupon = coupons.get("C")
