@@ -63,7 +63,7 @@ def build(site_dir: str, out_dir: str | None, clean: bool, profile: bool, jobs: 
 
     site = _site_dir(site_dir)
     log = (lambda line: click.echo(line, err=True)) if profile else (lambda _: None)
-    stderr = click.get_text_stream("stderr")
+    stderr = sys.stderr
     progress = terminal_progress(stderr) if wants_progress(stderr) else None
 
     def action() -> None:
