@@ -19,14 +19,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 from .catalog import Catalog, load_catalog
 from .config import ServiceConfig
 from .handlers import CheckoutHandler, PaymentUnavailable, load_handler
 from .limits import FailureCounter, TokenBuckets, client_ip, json_depth, parse_networks, retry_after
 from .pricing import OrderError, PricedOrder, invalid, price_order
-from .store import TRANSITIONS, Busy, OrderStore, StoredOrder
+from .store import TRANSITIONS, Busy, BuyerNotice, OrderStore, StoredOrder
 from .store_postgres import PostgresDialect
 from .store_sqlite import SqliteDialect
 
@@ -41,6 +41,8 @@ Environ = dict[str, Any]
 #: matched to the log without the log holding anything about the buyer.
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: How long a confirmed group-buy order's email to its buyer waits for the payment link (seconds).
+PAYMENT_LINK_WAIT = 120.0
 QUERY_SECRETS = ("token", "access_token", "admin_token", "key", "api_key", "auth", "authorization")
 
 
@@ -206,15 +208,48 @@ class OrderService:
 
     def settle_group_buys(self) -> list[tuple[str, str, list[str]]]:
         """Settle every group buy that has ended by the service's clock and is not settled yet:
-        (product, outcome, references) for each one settled now. Safe to repeat."""
+        (product, outcome, references) for each one settled now; then set up the payment of
+        confirmed orders that have none yet. Safe to repeat."""
         now = self.clock()
+        catalog = self.catalog()
+        buyers = None
+        if self.config.buyer_email is not None:
+            hold = PAYMENT_LINK_WAIT if getattr(self.handler, "needs_reference", False) else 0.0
+            order_url = urljoin(catalog.base_url, "order/?ref={reference}")
+            buyers = BuyerNotice(order_url, hold, catalog.language, catalog.title)
         done = []
-        for product, info in sorted(self.catalog().group_buys.items()):
+        for product, info in sorted(catalog.group_buys.items()):
             if now >= info.ends:
-                result = self.store.settle_group_buy(product, info.min_orders)
+                result = self.store.settle_group_buy(product, info.min_orders, buyers)
                 if result is not None:
                     done.append((product, *result))
+        self.pay_confirmed()
         return done
+
+    def pay_confirmed(self) -> int:
+        """Create the payment (a Stripe Checkout Session) of each confirmed group-buy order that
+        has none yet; returns how many were set up. A pre-order is not charged while its group
+        buy may still fail, so its payment is made here, once it went ahead. The handler's key
+        per order makes a repeat return the same session; a failure is tried again at the next
+        settling run (every minute under `orders serve`, or the next cron run)."""
+        if not getattr(self.handler, "needs_reference", False):
+            return 0
+        catalog = self.catalog()
+        made = 0
+        for order in self.store.orders(status="confirmed"):
+            if order.document.get("payment") is not None or not order.items:
+                continue
+            settled = self.store.group_buy(order.items[0]["product"])["settled_at"]
+            document = {**order.document, "reference": order.reference, "created_at": order.created_at,
+                        "payable_from": settled or order.created_at}  # fmt: skip
+            try:
+                payment = self.handler.payment(document, catalog)
+            except Exception as exc:  # the provider is down: the next run tries again
+                log.warning("payment for confirmed %s not set up yet (%s)", order.reference, type(exc).__name__)
+                continue
+            if self.store.set_payment(order.reference, payment):
+                made += 1
+        return made
 
     def order_view(self, reference: str, token: str) -> tuple[int, dict[str, Any]]:
         if not token or not self.store.check_token(reference, token):

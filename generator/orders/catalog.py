@@ -85,6 +85,7 @@ class Catalog:
     promoters: frozenset[str] = frozenset()  # referral codes (catalogs built before promoters have none)
     sales: tuple[Sale, ...] = ()
     group_buys: dict[str, GroupBuyInfo] = field(default_factory=dict)
+    language: str = "en"  # the shop's language: what buyers' emails are written in by default
 
     def unit_price(self, sellable: Sellable, now: dt.datetime) -> int:
         """The price charged at `now`: the lowest of the open sale windows, or the catalog's."""
@@ -144,6 +145,7 @@ def parse_catalog(data: dict[str, Any]) -> Catalog:
             promoters=frozenset(str(code) for code in data.get("promoters", ())),
             sales=sales,
             group_buys=group_buys,
+            language=str(data.get("language") or "en"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise CatalogError(f"catalog.json is not one micromall built ({type(exc).__name__}: {exc})") from None

@@ -80,7 +80,7 @@ def serve(site_dir: str, config: str | None, database: str | None, catalog: str 
         service = OrderService(cfg)
     except CatalogError as exc:
         raise click.ClickException(str(exc)) from None
-    worker = OutboxWorker(service.store, make_notifiers(cfg.notify))
+    worker = OutboxWorker(service.store, make_notifiers(cfg.notify, cfg.buyer_email))
     worker.start()
     settler = GroupBuySettler(service)
     settler.start()

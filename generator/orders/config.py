@@ -18,10 +18,11 @@ from ..money import parse_price
 from ..yamlsafe import YamlError, decode, parse_yaml
 from .limits import RateLimit, parse_networks
 from .pricing import Coupon
+from .store import BUYER_NOTIFIER
 
 CONFIG_KEYS = (
     "catalog", "database", "allowed_origins", "admin_token", "handler", "reference_prefix",
-    "coupons", "notify", "trusted_proxies", "handler_options", "rate_limit", "admin_max_failures",
+    "coupons", "notify", "trusted_proxies", "handler_options", "rate_limit", "admin_max_failures", "buyer_email",
 )  # fmt: skip
 RATE_LIMIT_KEYS = ("per_second", "burst", "exempt")
 COUPON_KEYS = (
@@ -31,6 +32,8 @@ NOTIFY_KEYS = (
     "type", "url", "secret", "host", "port", "username", "password", "sender", "to", "starttls", "timeout", "language",
 )  # fmt: skip
 NOTIFY_TYPES = ("log", "webhook", "email")
+#: `buyer_email:` is an SMTP account like an email notifier's, but mails each buyer (no `to`).
+BUYER_EMAIL_KEYS = ("host", "port", "username", "password", "sender", "starttls", "timeout", "language")
 
 
 class ConfigError(Exception):
@@ -62,6 +65,7 @@ class ServiceConfig:
     max_json_depth: int = 32
     rate_limit: RateLimit = field(default_factory=RateLimit)
     admin_max_failures: int = 10  # wrong admin tokens per minute per client before 429
+    buyer_email: NotifierConfig | None = None  # tells buyers how their group buy ended; None: nobody
 
     @property
     def is_postgres(self) -> bool:
@@ -73,6 +77,8 @@ class ServiceConfig:
         found += [str(v) for k, v in self.handler_options.items() if "secret" in k or "key" in k]
         for n in self.notify:
             found += [str(n.options[k]) for k in ("secret", "password") if n.options.get(k)]
+        if self.buyer_email is not None and self.buyer_email.options.get("password"):
+            found.append(str(self.buyer_email.options["password"]))
         return found
 
 
@@ -113,9 +119,11 @@ def load_service_config(file: Path | None, site_dir: Path, overrides: dict[str, 
         database = str(site_dir / database) if not Path(database).is_absolute() else database
     coupons: dict[str, Coupon] = {}
     notifiers: list[NotifierConfig] = []
+    buyer_email = None
     if src is not None and root is not None:
         coupons = _coupons(src, root)
         notifiers = _notifiers(src, root)
+        buyer_email = _buyer_email(src, root)
     origins = data.get("allowed_origins") or []
     proxies = tuple(str(p) for p in data.get("trusted_proxies") or ())
     rate_limit = RateLimit()
@@ -140,6 +148,7 @@ def load_service_config(file: Path | None, site_dir: Path, overrides: dict[str, 
         trusted_proxies=proxies,
         rate_limit=rate_limit,
         admin_max_failures=admin_max_failures,
+        buyer_email=buyer_email,
     )
 
 
@@ -276,3 +285,20 @@ def _notifiers(src: SourceFile, root: Obj) -> list[NotifierConfig]:
                 src.error(obj.at("language"), f"'{options['language']}' is not a language tag such as en or zh-CN")
         out.append(NotifierConfig(kind, options, f"{kind}-{i}"))
     return out
+
+
+def _buyer_email(src: SourceFile, root: Obj) -> NotifierConfig | None:
+    """buyer_email: {host, sender, ...}: the SMTP account that tells buyers how their group buy
+    ended. Without it buyers follow their order on the "My orders" page only."""
+    if root.data.get("buyer_email") is None:
+        return None
+    obj = src.obj(root.data["buyer_email"], ("buyer_email",), BUYER_EMAIL_KEYS)
+    if obj is None:
+        return None
+    options = {k: _resolve_env(v, src, ("buyer_email", k)) for k, v in obj.data.items()}
+    for key in ("host", "sender"):
+        if not options.get(key):
+            src.error(obj.at(key), "is required")
+    if "language" in options and not is_language(str(options["language"])):
+        src.error(obj.at("language"), f"'{options['language']}' is not a language tag such as en or zh-CN")
+    return NotifierConfig("email", options, BUYER_NOTIFIER)

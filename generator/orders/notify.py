@@ -1,4 +1,5 @@
-"""Telling the seller: notifier plug-ins fed by the durable outbox, never by the request.
+"""Telling the seller (and a group buy's buyers): notifier plug-ins fed by the durable outbox,
+never by the request.
 
 An accepted order writes one outbox row per notifier in its own transaction. A worker thread
 delivers due rows, marks them done, and retries failures with exponential backoff, so a
@@ -22,7 +23,7 @@ from typing import Any, Protocol
 from ..i18n import bundled_text
 from ..money import Money, format_money
 from .config import NotifierConfig
-from .store import Busy, OrderStore
+from .store import BUYER_NOTIFIER, Busy, OrderStore
 
 log = logging.getLogger("micromall.orders.notify")
 
@@ -137,11 +138,110 @@ class EmailNotifier:
             smtp.send_message(message)
 
 
+class BuyerEmailNotifier:
+    """Tells a buyer, at the email they ordered with, how their group buy ended (config
+    `buyer_email`). Only the outcome of a group buy reaches a buyer this way: the seller's
+    later status changes are for the seller's notifiers (store.BUYER_NOTIFIER).
+
+    The email says what happened, lists the order as the order page does, says what comes
+    next (the payment link or the shop's payment instructions, the pickup code) and links the
+    order page. The link carries the reference only, never the order's token: an email gets
+    forwarded; the page opens on the device the order was placed from, and "My orders" finds
+    it anywhere with the reference and this email address.
+    """
+
+    def __init__(
+        self, name: str, host: str, sender: str, port: int = 25, username: str = "", password: str = "",
+        starttls: bool = False, timeout: float = 10.0, language: str = "", **_: Any,
+    ) -> None:  # fmt: skip
+        self.name, self.host, self.port, self.sender = name, host, int(port), sender
+        self.username, self.password, self.starttls, self.timeout = username, password, starttls, float(timeout)
+        self.language = language  # empty: the shop's language, which settling puts in the payload
+
+    def compose(self, event_id: str, event: str, order: dict[str, Any], customer: dict[str, Any]) -> EmailMessage:
+        """The email to the buyer, in the shop's language, amounts written as on the shop."""
+        language = self.language or str(order.get("language") or "en")
+        _ = bundled_text(language)
+        ref, currency = str(order.get("reference")), str(order.get("currency", ""))
+        group = order.get("group_buy") or {}
+        items = order.get("items") or []
+        product = items[0]["title"] if items else str(group.get("product", ""))
+        counts = {"ref": ref, "product": product, "joined": group.get("joined", 0), "goal": group.get("min_orders", 0)}
+
+        def money(minor: object) -> str:
+            return format_money(Money(int(minor), currency), language) if isinstance(minor, int) else str(minor)
+
+        def field(label: str, value: object) -> str:
+            return _("%(label)s: %(value)s", label=label, value=value)
+
+        confirmed = event == "order.confirmed"
+        if confirmed:
+            subject = _("Order %(ref)s: your group buy goes ahead", ref=ref)
+            lines = [_("Good news: the group buy for %(product)s reached %(joined)s of the %(goal)s orders it "
+                       "needed, so your pre-order %(ref)s is confirmed.", **counts)]  # fmt: skip
+        else:
+            subject = _("Order %(ref)s: your group buy did not go ahead", ref=ref)
+            lines = [_("The group buy for %(product)s ended with %(joined)s of the %(goal)s orders it needed, so "
+                       "your pre-order %(ref)s is cancelled. You pay nothing for it.", **counts)]  # fmt: skip
+        lines.append("")
+        for item in items:
+            lines.append(field(f"{item['quantity']} × {item['title']}", money(item["line_total"])))
+        if items:
+            lines += [field(_("Total"), money(order.get("total"))), ""]
+        if confirmed:
+            lines += self._next_steps(_, order)
+        if order.get("order_url"):
+            lines += [field(_("Your order"), order["order_url"]),
+                      _("It opens on the device you ordered from; on any other, find it under “My orders” "
+                        "with the order number and this email address."), ""]  # fmt: skip
+        if order.get("shop"):
+            lines.append(str(order["shop"]))
+        message = EmailMessage()
+        message["From"], message["To"] = self.sender, str(customer.get("email", ""))
+        message["Subject"] = subject
+        message["Message-ID"] = f"<{event_id}@micromall>"
+        message.set_content("\n".join(lines).rstrip() + "\n")
+        return message
+
+    @staticmethod
+    def _next_steps(_: Any, order: dict[str, Any]) -> list[str]:
+        """What the buyer does now: pay by the link or by the shop's instructions, collect."""
+        pay = order.get("payment") or {}
+        lines = [_("What happens next"), ""]
+        url = str(pay.get("redirect_url") or "")
+        if url.startswith(("https://", "http://")):
+            lines += [_("Please pay for it here:"), url, ""]
+        elif pay.get("instructions"):
+            lines += [str(pay["instructions"]).strip(), ""]
+        elif pay.get("handler") != "manual" and int(order.get("total") or 0) > 0:
+            lines += [_("Your payment link will be on your order page shortly."), ""]
+        if order.get("pickup_code"):
+            lines += [_("Your pickup code: %(code)s", code=order["pickup_code"]), ""]
+        return lines if len(lines) > 2 else []
+
+    def deliver(self, event_id: str, event: str, order: dict[str, Any], customer: dict[str, Any]) -> None:
+        if not str(customer.get("email") or "").strip():
+            return  # settling writes no row for an order without an email; nothing to send
+        message = self.compose(event_id, event, order, customer)
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.starttls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password)
+            smtp.send_message(message)
+
+
 KINDS: dict[str, Any] = {"log": LogNotifier, "webhook": WebhookNotifier, "email": EmailNotifier}
 
 
-def make_notifiers(configs: tuple[NotifierConfig, ...]) -> dict[str, Notifier]:
-    return {c.name: KINDS[c.type](name=c.name, **c.options) for c in configs}
+def make_notifiers(
+    configs: tuple[NotifierConfig, ...], buyer_email: NotifierConfig | None = None
+) -> dict[str, Notifier]:
+    """The seller's notifiers by name, and the buyers' (`buyer_email`) when it is configured."""
+    made: dict[str, Notifier] = {c.name: KINDS[c.type](name=c.name, **c.options) for c in configs}
+    if buyer_email is not None:
+        made[BUYER_NOTIFIER] = BuyerEmailNotifier(name=BUYER_NOTIFIER, **buyer_email.options)
+    return made
 
 
 def deliver_due(store: OrderStore, notifiers: dict[str, Notifier]) -> int:
@@ -180,6 +280,8 @@ def deliver_rows(
         customer = found.customer if found else {}
         if found is not None and event == "order.created":
             order = found.document
+        elif found is not None and name == BUYER_NOTIFIER:
+            order = {**found.document, **order}  # the order as it is now: its payment link, if made
         try:
             notifier.deliver(outbox_id, event, order, customer)
         except Exception as exc:  # any failure of a seller's endpoint is retried later

@@ -77,7 +77,27 @@ TRANSITIONS = {
     "completed": set(),
     "cancelled": set(),
 }
+#: The outbox name of the notifications to buyers (config `buyer_email`). Not one of the seller's
+#: `notify` entries, whose names are `<type>-<n>`: an order's later status changes go to the
+#: seller's notifiers only, so a buyer hears about the outcome of their group buy and nothing else.
+BUYER_NOTIFIER = "buyer"
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
+
+
+#: The statuses in which an order waits for its payment: a group buy's order once it went ahead.
+PAYABLE = ("pending_payment", "confirmed")
+
+
+@dataclass(frozen=True)
+class BuyerNotice:
+    """How settling a group buy tells its buyers: `order_url` is the order page with
+    `{reference}` in it; `hold` is how long a confirmed order's email waits for its payment link;
+    `language` and `shop` (its title) are the shop's, for the email's words and signature."""
+
+    order_url: str
+    hold: float = 0.0
+    language: str = "en"
+    shop: str = ""
 
 
 #: The codes of a 503 from the database: busy (locked past the timeout), or unreachable or full.
@@ -554,7 +574,7 @@ class OrderStore:
                     "UPDATE stock SET available = available + ? WHERE key = ? AND available IS NOT NULL", (qty, sku)
                 )
         notifiers = [r[0] for r in self._exec(
-            "SELECT DISTINCT notifier FROM outbox WHERE reference = ?", (reference,)
+            "SELECT DISTINCT notifier FROM outbox WHERE reference = ? AND notifier <> ?", (reference, BUYER_NOTIFIER)
         ).fetchall()]  # fmt: skip
         payload = json.dumps({"reference": reference, "status": status, **extra})
         for name in notifiers:
@@ -584,9 +604,12 @@ class OrderStore:
         joined = len(self._group_buy_refs(product, ("preorder", "confirmed", "paid", "shipped", "completed")))
         return {"joined": joined, "outcome": None, "settled_at": None}
 
-    def settle_group_buy(self, product: str, min_orders: int) -> tuple[str, list[str]] | None:
+    def settle_group_buy(
+        self, product: str, min_orders: int, buyers: BuyerNotice | None = None
+    ) -> tuple[str, list[str]] | None:
         """Settle one ended group buy: with `min_orders` pre-orders or more, all of them become
-        `confirmed`, else `cancelled` (stock back); each buyer's order gets its outbox event.
+        `confirmed`, else `cancelled` (stock back); each order gets its outbox event for the
+        seller's notifiers and, with `buyers`, one for its buyer (when the order has an email).
 
         Once only: the outcome is recorded in the same transaction, so a second run (cron, two
         processes at once) finds it and returns None, changing nothing.
@@ -605,6 +628,8 @@ class OrderStore:
                 extra = {"group_buy": {"product": product, "joined": len(refs), "min_orders": min_orders}}
                 for ref in refs:
                     self._move(ref, outcome, extra)
+                    if buyers is not None:
+                        self._notify_buyer(ref, outcome, extra, buyers)
                 return outcome, refs
 
         try:
@@ -615,11 +640,34 @@ class OrderStore:
                 return None  # settled by another process meanwhile
             raise
 
+    def _notify_buyer(self, reference: str, outcome: str, extra: dict[str, Any], buyers: BuyerNotice) -> None:
+        """Inside the settling transaction: the buyer's outbox row, for an order with an email.
+
+        A confirmed order that still waits for its payment link (a `needs_reference` handler)
+        is held for `buyers.hold` seconds: `set_payment` makes it due as soon as the link is
+        attached, so the email carries it; if the link cannot be made in time, the email goes
+        without it and the order page shows "Pay now" once it exists.
+        """
+        row = self._exec("SELECT customer FROM orders WHERE reference = ?", (reference,)).fetchone()
+        if row is None or not str(json.loads(row[0]).get("email") or "").strip():
+            return
+        due = time.time() + (buyers.hold if outcome == "confirmed" else 0.0)
+        payload = {"reference": reference, "status": outcome, **extra,
+                   "order_url": buyers.order_url.replace("{reference}", reference),
+                   "language": buyers.language, "shop": buyers.shop}  # fmt: skip
+        self._exec(
+            "INSERT INTO outbox (id, reference, notifier, event, payload, attempts, next_at)"
+            " VALUES (?, ?, ?, ?, ?, 0, ?)",
+            (uuid.uuid4().hex, reference, BUYER_NOTIFIER, f"order.{outcome}", json.dumps(payload), due),
+        )
+
     def set_payment(self, reference: str, payment: dict[str, Any]) -> bool:
-        """Attach a handler's payment details (e.g. a Stripe session) to an order awaiting payment.
+        """Attach a handler's payment details (e.g. a Stripe session) to an order awaiting payment:
+        `pending_payment`, or `confirmed` (a group buy's order that went ahead).
 
         The stored answer to the order's Idempotency-Key gets them too, so a retried request
-        returns the same redirect URL. False (and nothing changed) when the order has moved on.
+        returns the same redirect URL; a buyer's notification held for the link becomes due.
+        False (and nothing changed) when the order has moved on.
         """
 
         def attempt() -> bool:
@@ -629,12 +677,18 @@ class OrderStore:
                 ).fetchone()
                 if row is None:
                     raise OrderError(404, "not_found", f"no order {reference}")
-                if row[2] != "pending_payment":
+                if row[2] not in PAYABLE:
                     return False
                 document = {**json.loads(row[0]), "payment": payment}
                 self._exec(
                     "UPDATE orders SET document = ?, updated_at = ? WHERE reference = ?",
                     (json.dumps(document), now_iso(), reference),
+                )
+                now = time.time()
+                self._exec(
+                    "UPDATE outbox SET next_at = ? WHERE reference = ? AND notifier = ? AND done_at IS NULL"
+                    " AND next_at > ?",
+                    (now, reference, BUYER_NOTIFIER, now),
                 )
                 seen = self._exec("SELECT body FROM idempotency WHERE key = ?", (row[1],)).fetchone()
                 if seen is not None:

@@ -4,15 +4,17 @@
 Stripe's page. `webhook` verifies the `Stripe-Signature` header and moves the order on:
 `checkout.session.completed` (when paid) and `checkout.session.async_payment_succeeded` mark it
 paid, `checkout.session.async_payment_failed` and `checkout.session.expired` cancel it (which gives
-the stock back). Only a `pending_payment` order is ever moved, so events can arrive in any order
-and any number of times: a paid order is never cancelled by a late `expired`.
+the stock back). Only an order awaiting payment (`pending_payment`, or a group buy's `confirmed`
+order) is ever moved, so events can arrive in any order and any number of times: a paid order is
+never cancelled by a late `expired`.
 
 Line items: without a discount the session lists one line per item at its unit price, plus a
 shipping line when shipping costs something. With a discount it gets a single line for the order's
 total ("Order MM-XXXXXX"), so Stripe charges exactly what micromall priced, without creating a
 Stripe coupon per order (which would need a second API call and its own clean-up).
 
-The session is created only after the order is stored (`needs_reference`): it carries the order
+The session is created only after the order is stored (`needs_reference`), and for a group buy's
+pre-order only once the group buy went ahead (`OrderService.pay_confirmed`): it carries the order
 reference, and the `Idempotency-Key` sent to Stripe is derived from it, so a retried request,
 here or by the buyer, returns the same session instead of making a second one.
 """
@@ -34,6 +36,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from .catalog import Catalog
 from .handlers import HandlerError, PaymentUnavailable
 from .pricing import OrderError
+from .store import PAYABLE
 
 log = logging.getLogger("micromall.orders.stripe")
 
@@ -163,9 +166,11 @@ class StripeHandler:
                 (f"{prefix}[price_data][product_data][name]", title[:250]),
                 (f"{prefix}[quantity]", str(quantity)),
             ]
-        if self.expires_in is not None and order.get("created_at"):
-            # from the order's own time, so that a retry sends exactly the same parameters
-            created = dt.datetime.fromisoformat(str(order["created_at"]).replace("Z", "+00:00"))
+        start = order.get("payable_from") or order.get("created_at")
+        if self.expires_in is not None and start:
+            # from the order's own time (a group buy's: when it went ahead), so that a retry sends
+            # exactly the same parameters
+            created = dt.datetime.fromisoformat(str(start).replace("Z", "+00:00"))
             fields.append(("expires_at", str(int(created.timestamp()) + self.expires_in)))
         return fields
 
@@ -222,7 +227,7 @@ class StripeHandler:
         if kind in SUCCESS_EVENTS | FAILURE_EVENTS and isinstance(obj, dict):
             outcome = self._apply(kind, obj, service.store)
         # Recorded after it took effect: a crash in between makes Stripe deliver it again, and
-        # applying an event twice changes nothing (only a pending_payment order ever moves).
+        # applying an event twice changes nothing (only an order awaiting payment ever moves).
         if not service.store.record_event(event_id, self.name):
             return 200, {"received": True, "duplicate": True}
         log.info("Stripe event %s (%s): %s", event_id, kind, outcome)
@@ -236,7 +241,7 @@ class StripeHandler:
         order = store.get(reference)
         if order is None:
             return "ignored: unknown order"
-        if order.status != "pending_payment":
+        if order.status not in PAYABLE:
             if order.status == "cancelled" and kind in SUCCESS_EVENTS and session.get("payment_status") == "paid":
                 log.warning("Stripe took payment for %s, which is cancelled: refund it or restore the order", reference)
             return f"no change: order is {order.status}"
