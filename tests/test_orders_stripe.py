@@ -507,3 +507,95 @@ def test_the_manual_handler_takes_no_stripe_events(catalog_path: Path, database:
         assert deliver(make_app(svc.config, svc), {"id": "evt_1"}).status == 404
     finally:
         svc.store.close()
+
+
+# -- a group buy's orders: paid once the group buy goes ahead -------------------------------------
+
+GROUP_SHOP = {
+    **SHOP,
+    "content/catalog/shop.yml": TEST_PRODUCTS.rstrip(" ")
+    + "      - {id: pot, title: Clay teapot, price: 300, stock: 10, group_buy: {min_orders: 2, ends: 2026-12-10}}\n",
+}
+
+
+@pytest.fixture
+def group_service(
+    tmp_path: Path, service_factory: Callable[..., OrderService], fake_stripe: FakeStripe
+) -> OrderService:
+    """A Stripe shop with a group buy (the pot, 2 orders by 10 December) that mails its buyers."""
+    from generator.orders.config import NotifierConfig
+    from generator.orders.store import BUYER_NOTIFIER
+
+    options = {"secret_key": SECRET_KEY, "webhook_secret": WEBHOOK_SECRET, "success_url": SUCCESS_URL,
+               "cancel_url": CANCEL_URL, "api_base": fake_stripe.url, "timeout": 0.5, "backoff": 0.01,
+               "expires_in": 3600}  # fmt: skip
+    mail = NotifierConfig("email", {"host": "127.0.0.1", "port": 9, "sender": "shop@example.com"}, BUYER_NOTIFIER)
+    return service_factory(write_catalog(tmp_path / "group", GROUP_SHOP), handler="stripe", handler_options=options,
+                           buyer_email=mail)  # fmt: skip
+
+
+def at_time(service: OrderService, when: str) -> None:
+    import datetime as dt
+
+    moment = dt.datetime.fromisoformat(when)
+    service.clock = lambda: moment
+
+
+def test_a_confirmed_group_buy_order_gets_its_checkout_session_and_the_buyer_the_link(
+    group_service: OrderService, fake_stripe: FakeStripe
+) -> None:
+    from generator.orders.notify import BuyerEmailNotifier
+    from generator.orders.store import BUYER_NOTIFIER
+
+    svc = group_service
+    app = make_app(svc.config, svc)
+    at_time(svc, "2026-12-05T12:00:00+00:00")
+    pot = [{"product": "pot", "variant": None, "quantity": 1}]
+    docs = [place(app, f"pot-{i}", items=pot, expected_total=30000) for i in range(2)]
+    assert all(d["status"] == "preorder" and d["payment"] is None for d in docs)
+    assert fake_stripe.requests == [], "a pre-order is not charged while its group buy may fail"
+
+    fake_stripe.fail_first = 8  # Stripe is down when the group buy ends: 4 attempts for each order
+    at_time(svc, "2026-12-11T00:00:00+00:00")
+    assert [(p, o) for p, o, _ in svc.settle_group_buys()] == [("pot", "confirmed")]
+    for d in docs:
+        found = svc.store.get(d["reference"])
+        assert found is not None and found.status == "confirmed" and found.document["payment"] is None
+    held = [r for r in svc.store.outbox() if r["notifier"] == BUYER_NOTIFIER]
+    assert len(held) == 2
+    assert [row for row in svc.store.claim_due() if row[1] == BUYER_NOTIFIER] == [], "they wait for the payment link"
+
+    assert svc.settle_group_buys() == [], "the next run settles nothing again ..."
+    refs = sorted(d["reference"] for d in docs)
+    sessions = {r.headers["Idempotency-Key"] for r in fake_stripe.requests}
+    assert sessions == {f"micromall-checkout-{ref}" for ref in refs}, "... and makes the sessions, one key per order"
+    assert len(fake_stripe.sessions) == 2
+    settled_at = svc.store.group_buy("pot")["settled_at"]
+    import datetime as dt
+
+    start = int(dt.datetime.fromisoformat(settled_at.replace("Z", "+00:00")).timestamp())
+    assert {r.form.get("expires_at") for r in fake_stripe.requests[8:]} == {str(start + 3600)}, (
+        "a session's expiry counts from when the group buy went ahead, not from the pre-order"
+    )
+    due = svc.store.claim_due()
+    assert sorted(row[0] for row in due if row[1] == BUYER_NOTIFIER) == sorted(r["id"] for r in held)
+
+    # the buyer's email and order page carry the link; Stripe's events move the order on
+    for doc in docs:
+        got = call(app, "GET", f"/api/orders/{doc['reference']}", headers={"X-Order-Token": doc["token"]})
+        assert got.json["status"] == "confirmed" and got.json["payment"]["redirect_url"].startswith("https://")
+        found = svc.store.get(doc["reference"])
+        assert found is not None
+        mail = BuyerEmailNotifier("buyer", "127.0.0.1", "shop@example.com").compose(
+            "e1", "order.confirmed", {**found.document, "order_url": "https://shop.example.com/order/"}, found.customer
+        )
+        assert f"Please pay for it here:\n{got.json['payment']['redirect_url']}\n" in mail.get_content()
+    first = svc.store.get(refs[0])
+    assert first is not None
+    paid = deliver(app, event("checkout.session.completed", {**first.document, "reference": refs[0]}))
+    assert paid.json["result"] == "paid" and status_of(svc, refs[0]) == "paid"
+    second = svc.store.get(refs[1])
+    assert second is not None
+    expired = deliver(app, event("checkout.session.expired", {**second.document, "reference": refs[1]}))
+    assert expired.json["result"] == "cancelled" and svc.store.stock()["pot"] == 9
+    assert svc.settle_group_buys() == [] and len(fake_stripe.sessions) == 2, "nothing is paid for twice"
