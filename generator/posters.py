@@ -54,6 +54,7 @@ class PosterSpec:
     cta: str  # the call to action under the code: "Scan to buy"
     price: str = ""
     compare_at: str = ""
+    sale_note: str = ""  # under the price: when a sale window's price holds ("Sale Dec 1 – 7")
     summary: str = ""
     shop: str = ""
     photo: SourceFile | None = None
@@ -124,15 +125,21 @@ def _price_styles(spec: PosterSpec, size: int) -> tuple[TextStyle, TextStyle]:
     return TextStyle(spec.fonts, size, bold=True, line_height=1.2), TextStyle(spec.fonts, round(size * 0.6))
 
 
+def _note_style(spec: PosterSpec, size: int) -> TextStyle:
+    return TextStyle(spec.fonts, round(size * 0.6), bold=True, line_height=1.3)
+
+
 def _price_height(spec: PosterSpec, size: int, width: float) -> int:
     price, was = _price_styles(spec, size)
+    note = _note_style(spec, size).step if spec.sale_note else 0
     if not spec.compare_at or price.width(spec.price) + 24 + was.width(spec.compare_at) <= width:
-        return price.step
-    return price.step + was.step
+        return price.step + note
+    return price.step + was.step + note
 
 
 def _price(draw: ImageDraw.ImageDraw, spec: PosterSpec, xy: tuple[int, int], size: int, width: float) -> int:
-    """The price, and the struck compare-at price beside it (or under it); returns the y below."""
+    """The price, the struck compare-at price beside it (or under it), and under them the dates
+    of the sale window the price belongs to; returns the y below."""
     price, was = _price_styles(spec, size)
     x, y = xy
     w = price.draw(draw, (x, y), spec.price, spec.palette.price)
@@ -146,6 +153,9 @@ def _price(draw: ImageDraw.ImageDraw, spec: PosterSpec, xy: tuple[int, int], siz
         ww = was.draw(draw, (wx, wy), spec.compare_at, spec.palette.muted)
         strike = wy + was.ascent - round(was.size * 0.36)
         draw.line((wx - 2, strike, wx + ww + 2, strike), fill=spec.palette.muted, width=3)
+    if spec.sale_note:
+        note = fit(spec.sale_note, width, [(_note_style(spec, size), 1)])
+        bottom = draw_lines(draw, (x, bottom), note, spec.palette.price)
     return bottom
 
 

@@ -20,11 +20,13 @@ code is drawn once, and cached together (a price change redraws them all; a new 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlencode
 
+from babel.dates import format_interval, format_skeleton
 from markupsafe import Markup
 
 from . import cards, posters
@@ -44,7 +46,8 @@ from .i18n import Text, english
 from .imaging import Job
 from .markup import plain_text
 from .model import Image, KitItem, Product, ProductShare, PromoterKit, ShareImage, Site
-from .money import Money, format_money
+from .money import Money, babel_locale, format_money
+from .promotions import Promotion, best_sale
 from .qr import QrSpec
 from .themes import Theme
 
@@ -191,6 +194,29 @@ class _Planner:
         was = self.money(product.compare_at_price) if product.compare_at_price is not None else ""
         return price, was
 
+    def sale_window_text(self, product: Product) -> tuple[str, str, str] | None:
+        """For a product in a sale window of content/promotions.yml that is not over: the sale
+        price as drawn, the regular price to strike, and the window's dates ("Sale Dec 1 – 7").
+        A picture cannot change with the clock, so it says when the price holds."""
+        now = dt.datetime.now(dt.UTC)
+        best = best_sale(tuple(x for x in self.site.promotions if x.ends > now), product.id, product.price)
+        if best is None:
+            return None
+        promo, sale = best
+        price = self.money(sale)
+        if product.price_varies:
+            price = self._("From %(price)s", price=price)
+        return price, self.money(product.price), self._("Sale %(dates)s", dates=self.window_dates(promo))
+
+    def window_dates(self, promo: Promotion) -> str:
+        """The window's first and last day, as the shop's language writes a range: "Dec 1 – 7",
+        "12月1日至7日"; a one-day window is that day."""
+        first, last = promo.starts.date(), promo.last_day
+        locale = babel_locale(self.cfg.language)
+        if first == last:
+            return str(format_skeleton("MMMd", first, locale=locale))
+        return str(format_interval(first, last, "MMMd", locale=locale))
+
     def share_text(self, product: Product, url: str) -> str:
         price, was = self.price_text(product)
         if was:
@@ -259,6 +285,10 @@ def plan_share(
     for product in site.products:
         owner = (product.source, f"product '{product.id}'")
         price, was = p.price_text(product)
+        window = p.sale_window_text(product)
+        poster_price = {"price": price, "compare_at": was}
+        if window is not None:  # the posters show the window's price and dates (the card, today's price)
+            poster_price = {"price": window[0], "compare_at": window[1], "sale_note": window[2]}
         url = cfg.base_url + product.url
         alt = f"{product.title}, {price} – {shop_title}"
         badge = w["sale"] if product.on_sale else ""
@@ -270,7 +300,7 @@ def plan_share(
         for layout in LAYOUTS:
             more = tuple((f"{pr.kit_url}posters/{product.id}-{layout}.jpg", ref_url) for pr, ref_url in ref_urls)
             job = poster(f"posters/{product.id}-{layout}.jpg", owner, layout, url, w["scan_to_buy"], product.image,
-                         more, title=product.title, summary=product.summary, price=price, compare_at=was)  # fmt: skip
+                         more, title=product.title, summary=product.summary, **poster_price)  # fmt: skip
             made[layout] = _image(job.outputs[0], job.key, posters.SIZES[layout], alt)
             for (pr, _ref_url), output in zip(ref_urls, job.outputs[1:], strict=True):
                 kit_posters[(pr.code, product.id, layout)] = _image(output, job.key, posters.SIZES[layout], alt)

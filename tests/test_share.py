@@ -9,6 +9,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import MINI_SITE
@@ -491,3 +492,71 @@ def test_the_qr_png_is_a_plain_black_and_white_code_with_a_quiet_zone(built_demo
         gray = img.convert("L")
         assert [value for value, count in enumerate(gray.histogram()) if count] == [0, 255]
         assert gray.getpixel((39, 39)) == 255 and gray.getpixel((40, 40)) == 0, "4 modules of 10 px, then the code"
+
+
+# ---- sale prices on posters ------------------------------------------------------------------
+
+PROMOTIONS = """\
+    timezone: "+08:00"
+    promotions:
+      - {title: Winter tea sale, starts: 2099-12-01, ends: 2099-12-07, products: [black], percent: 20}
+      - {title: Over long ago, starts: 2020-01-01, ends: 2020-01-07, products: [green], percent: 50}
+    """
+
+
+def _planned_jobs(result: object, site: Path, tmp_path: Path, language: str) -> dict[str, Any]:
+    """The shop's picture jobs by their first output, with the words of `language`."""
+    from generator.build import collect_static
+    from generator.i18n import Text, load_translations
+    from generator.share import plan_share
+    from generator.themes import load_theme
+
+    theme = load_theme("default", site)
+    text = Text(load_translations(theme, site, language))
+    built = result.site  # type: ignore[attr-defined]
+    plan = plan_share(built, theme, collect_static(theme, site), site, ImageCache(tmp_path / "c"), text)
+    return {job.outputs[0]: job for job in plan.image_jobs}
+
+
+@pytest.mark.parametrize(
+    ("language", "black", "green"),
+    [
+        ("en", ("From CN¥15.92", "CN¥19.90", "Sale Dec 1\u2009–\u20097"), ("CN¥128.00", "CN¥158.00", "")),
+        ("zh-CN", ("¥15.92 起", "¥19.90", "限时特价 12月1日至7日"), ("¥128.00", "¥158.00", "")),
+    ],
+)
+def test_posters_show_the_sale_price_struck_regular_price_and_the_window_dates(
+    language: str, black: tuple[str, str, str], green: tuple[str, str, str], make_site: Callable[..., Path],
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    site_yml = MINI_SITE["site.yml"]
+    assert site_yml is not None
+    site = make_site({"site.yml": site_yml.replace("language: en", f"language: {language}"),
+                      "content/promotions.yml": PROMOTIONS})  # fmt: skip
+    result = build(site, tmp_path / "out", workers=1)
+    jobs = _planned_jobs(result, site, tmp_path, language)
+    for layout in ("square", "story"):
+        for product, (price, was, note) in (("black", black), ("green", green)):
+            spec = jobs[f"posters/{product}-{layout}.jpg"].spec
+            assert (spec.price, spec.compare_at, spec.sale_note) == (price, was, note), (product, layout)
+    # the share card (a page's preview) shows the price of the day the shop was built
+    assert jobs["share/products/black.jpg"].spec.compare_at == ""
+
+
+def test_a_change_to_a_sale_window_redraws_only_that_product_s_posters(
+    make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MICROMALL_CACHE")
+    site = make_site({"content/promotions.yml": PROMOTIONS})
+    out = tmp_path / "out"
+    build(site, out)
+    before = _share_files(out)
+    promotions = site / "content/promotions.yml"
+    for change in (("percent: 20", "percent: 25"), ("ends: 2099-12-07", "ends: 2099-12-09")):
+        promotions.write_text(promotions.read_text("utf-8").replace(*change), "utf-8")
+        again = build(site, out)
+        assert again.images_drawn == 2, change  # the price or the dates are part of the posters' key
+        after = _share_files(out)
+        assert {rel for rel in after if after[rel] != before.get(rel)} == {
+            "posters/black-square.jpg", "posters/black-story.jpg"}  # fmt: skip
+        before = after
