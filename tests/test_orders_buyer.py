@@ -150,6 +150,10 @@ def test_a_group_buy_that_reaches_its_threshold_confirms_all_its_orders(app: Any
     mixed = {"items": pot["items"] + [{"product": "tea", "variant": None, "quantity": 1}], "expected_total": 1}
     res = post_json(app, "/api/orders", order_body(**mixed), key="mixed")
     assert res.status == 422 and res.json["error"]["field"] == "items"
+    assert res.json["error"]["code"] == "group_buy_alone" and "Clay teapot" in res.json["error"]["message"]
+    both = {"items": pot["items"] + [{"product": "kettle", "variant": None, "quantity": 1}], "expected_total": 1}
+    res = post_json(app, "/api/orders", order_body(**both), key="two-group-buys")
+    assert res.status == 422 and res.json["error"]["code"] == "group_buy_alone", "two group buys are two orders"
 
     assert service.settle_group_buys() == [], "nothing has ended yet"
     at(service, "2026-12-11T00:00:00+00:00")

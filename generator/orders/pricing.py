@@ -182,7 +182,12 @@ def group_buy_of(lines: tuple[Line, ...], catalog: Catalog, now: dt.datetime) ->
         return None
     product = sorted(joined)[0]
     if len(joined) > 1 or any(line.sellable.product != product for line in lines):
-        raise invalid("items", "a group-buy product is ordered on its own, in an order of its own")
+        # Its outcome decides the whole order: beside other items, a failed group buy would cancel
+        # them too, and a confirmed one hold them back until it ends. The cart says so first.
+        title = next(line.sellable.title for line in lines if line.sellable.product == product)
+        message = (f"'{title}' is a group-buy pre-order and is ordered on its own: place one order for it"
+                   " and another for the other items.")  # fmt: skip
+        raise OrderError(422, "group_buy_alone", message, field="items")
     if now >= catalog.group_buys[product].ends:
         raise OrderError(422, "group_buy_closed", f"The group buy for '{product}' has ended.", field="items")
     return product

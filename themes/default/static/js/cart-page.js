@@ -48,6 +48,7 @@
       r.lines.forEach((l) => list.appendChild(line(l)));
       show($("[data-cart-empty]", root), !r.lines.length);
       show($("[data-cart-body]", root), r.lines.length > 0);
+      show($("[data-checkout-link]", root), !r.mixed); // the notice above says what to change first
       if (!old) return;
       const same = Array.prototype.find.call(list.children, (li) => key(li) === key(old));
       const next = same ? control && $(control, same) : $("[data-line-remove]", list.children[index] || list.lastElementChild || root) || $("[data-cart-empty] a", root);
