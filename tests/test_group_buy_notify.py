@@ -3,7 +3,9 @@ same transaction as the settling, delivered to a local SMTP sink, and nothing mo
 
 from __future__ import annotations
 
+import email
 import email.message
+import email.policy
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,18 +34,21 @@ class Sink:
         from aiosmtpd.handlers import Message
         from browser import free_port
 
-        received: list[email.message.Message] = []
+        received: list[email.message.EmailMessage] = []
 
         class Keep(Message):  # type: ignore[misc]
             def handle_message(self, message: email.message.Message) -> None:
-                received.append(message)
+                # read back as a mail client does: headers and text decoded
+                parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+                assert isinstance(parsed, email.message.EmailMessage)
+                received.append(parsed)
 
         self.port = free_port()
         self.received = received
         self.controller = controller_module.Controller(Keep(), hostname="127.0.0.1", port=self.port)
         self.controller.start()
 
-    def to(self, address: str) -> list[email.message.Message]:
+    def to(self, address: str) -> list[email.message.EmailMessage]:
         return [m for m in self.received if m["To"] == address]
 
 
@@ -96,11 +101,9 @@ def deliver(service: OrderService) -> int:
     return deliver_due(service.store, make_notifiers(service.config.notify, service.config.buyer_email))
 
 
-def body_of(message: email.message.Message) -> str:
-    assert isinstance(message, email.message.EmailMessage) or message.get_content_type() == "text/plain"
-    payload = message.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return payload.decode(message.get_content_charset() or "utf-8").replace("\r\n", "\n")
+def body_of(message: email.message.EmailMessage) -> str:
+    assert message.get_content_type() == "text/plain"
+    return str(message.get_content()).replace("\r\n", "\n")
 
 
 def test_a_group_buy_that_goes_ahead_confirms_and_tells_each_buyer_once(
