@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Page, ViewportSize
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -69,6 +69,35 @@ def browser() -> Iterator[Browser]:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+#: The browser tests' screen: a phone's, as most buyers of a micro-store have.
+PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+@contextlib.contextmanager
+def shop_page(browser: Browser, user_agent: str | None = None) -> Iterator[Page]:
+    """A page of its own (a new context: no storage shared with other tests) at phone width.
+
+    The preview's live reload is not loaded (it could reload a page between a test's steps; these
+    tests are about the shop), and a script error on any page fails the test when it closes."""
+    context = browser.new_context(viewport=PHONE, user_agent=user_agent)
+    context.route("**/livereload*", lambda route: route.abort())
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield page
+    finally:
+        context.close()
+    assert errors == [], errors
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """The page most browser tests use: `shop_page` (a test module may define its own)."""
+    with shop_page(browser) as made:
+        yield made
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM
+from browser import CHROMIUM, shop_page
 from conftest import REPO
 from playwright.sync_api import Browser, Page
 from test_checkout_browser import add_from_product_page, catalog, serve_site
@@ -45,18 +45,6 @@ def shot(page: Page, name: str, focus: str | None = None) -> None:
         if focus:
             page.locator(focus).evaluate("e => e.scrollIntoView({block: 'center'})")
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=focus is None)
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    context.route("**/livereload*", lambda route: route.abort())
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield pg
-    context.close()
-    assert errors == []
 
 
 def test_favorite_a_product_reload_and_find_it_on_the_favorites_page(page: Page, shop: tuple[str, Path]) -> None:
@@ -161,9 +149,7 @@ def test_my_orders_lists_the_order_with_its_live_status(page: Page, shop: tuple[
     assert page.locator("[data-order-status]").inner_text().strip() == "Paid"
 
     # another device: nothing remembered, found by reference and email
-    other = browser.new_context(viewport={"width": 390, "height": 844})
-    try:
-        pg = other.new_page()
+    with shop_page(browser) as pg:
         pg.goto(url + "orders/")
         assert pg.locator("[data-orders-empty]").is_visible()
         form = pg.locator("[data-lookup-form]")
@@ -178,8 +164,6 @@ def test_my_orders_lists_the_order_with_its_live_status(page: Page, shop: tuple[
         assert pg.locator("[data-order-status]").inner_text().strip() == "Paid"
         pg.goto(url + "orders/")
         pg.locator(f"[data-order-ref='{reference}'] [data-slot=status][data-status=paid]").wait_for()
-    finally:
-        other.close()
 
 
 def test_sale_prices_show_by_the_device_clock(page: Page, shop: tuple[str, Path]) -> None:
@@ -231,3 +215,35 @@ def test_group_buy_progress_on_the_product_page(page: Page, shop: tuple[str, Pat
     shot(page, "group-buy", "[data-group-buy]")
     page.goto(url + "orders/")
     page.locator(f"[data-order-ref='{reference}'] [data-slot=status][data-status=preorder]").wait_for()
+
+
+def test_a_cart_mixing_a_group_buy_with_other_items_says_so_and_holds_the_checkout(
+    page: Page, shop: tuple[str, Path]
+) -> None:
+    url, _ = shop
+    products = catalog(url)["products"]
+    pot = next(p for p in products if p["group_buy"])
+    other = next(p for p in products if not p["group_buy"] and not p["variants"] and p["stock"] and not p["sold_out"])
+    add_from_product_page(page, url + f"products/{pot['id']}/")
+    add_from_product_page(page, url + f"products/{other['id']}/")
+
+    page.goto(url + "cart/")
+    notice = page.locator("[data-cart-mixed]")
+    notice.wait_for()
+    assert pot["title"] in notice.inner_text() and "ordered on its own" in notice.inner_text()
+    assert not page.locator("[data-checkout-link]").is_visible()
+    shot(page, "cart-mixed-group-buy", "[data-cart-mixed]")
+
+    page.goto(url + "checkout/")  # reached anyway (a bookmark): the button is held too
+    page.locator("#checkout-form [data-cart-mixed]").wait_for()
+    assert page.locator("[data-submit]").is_disabled()
+
+    # the other item goes: the group buy checks out on its own
+    page.goto(url + "cart/")
+    page.locator(f"[data-cart-line][data-product='{other['id']}'] [data-line-remove]").click()
+    page.locator("[data-checkout-link]").wait_for()
+    assert not notice.is_visible()
+    page.goto(url + "checkout/")
+    page.locator("#checkout-form").wait_for()
+    assert page.locator("[data-submit]").is_enabled()
+    assert not page.locator("#checkout-form [data-cart-mixed]").is_visible()

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from browser import CHROMIUM, free_port, wait_until_serving
 from conftest import REPO
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
 pytestmark = [
     pytest.mark.browser,
@@ -48,20 +48,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
     out = tmp_path_factory.mktemp("checkout") / "public"
     for url in serve_site(REPO, out):
         yield url, out.parent / "preview-orders.sqlite3"
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    # The preview's live reload could reload a page between a test's steps; these tests are
-    # about the shop, so its script is not loaded.
-    context.route("**/livereload*", lambda route: route.abort())
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield pg
-    context.close()
-    assert errors == []
 
 
 def catalog(out_url: str) -> dict[str, Any]:

@@ -207,3 +207,22 @@ def test_without_buyer_email_nobody_is_mailed(catalog_path: Path, service_factor
     assert buyer_rows(service) == []
     got = call(app, "GET", "/api/group-buys/pot")
     assert got.json["outcome"] == "confirmed"
+
+
+def test_buyer_email_is_checked_and_its_password_is_a_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.orders.config import ConfigError, load_service_config
+
+    config = tmp_path / "orders.yml"
+    config.write_text("buyer_email:\n  host: smtp.example.com\n  to: me@example.com\n  language: chinese\n", "utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_service_config(config, tmp_path)
+    problems = str(err.value)
+    assert "orders.yml:3: buyer_email.to: unknown" in problems  # no `to`: each buyer is the recipient
+    assert "buyer_email.sender: is required" in problems
+    assert "orders.yml:4: buyer_email.language: 'chinese' is not a language tag such as en or zh-CN" in problems
+
+    monkeypatch.setenv("SMTP_PASSWORD", "s3cret-smtp")
+    config.write_text("buyer_email: {host: smtp.example.com, sender: shop@example.com, password: env:SMTP_PASSWORD}\n")
+    loaded = load_service_config(config, tmp_path)
+    assert loaded.buyer_email is not None and loaded.buyer_email.name == BUYER_NOTIFIER
+    assert loaded.buyer_email.options["password"] == "s3cret-smtp" and "s3cret-smtp" in loaded.secrets()

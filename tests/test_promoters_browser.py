@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, static_server
+from browser import CHROMIUM, shop_page, static_server
 from click.testing import Result
 from conftest import REPO
 from playwright.sync_api import Browser, Page
@@ -36,24 +36,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
         yield url, out.parent / "preview-orders.sqlite3"
 
 
-def new_page(browser: Browser, user_agent: str | None = None) -> Page:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, user_agent=user_agent)
-    context.route("**/livereload*", lambda route: route.abort())
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.errors = errors  # type: ignore[attr-defined]
-    return page
-
-
 def test_an_order_from_a_referral_link_is_in_the_promoter_report(
-    browser: Browser, demo: tuple[str, Path], cli: Callable[..., Result]
+    page: Page, demo: tuple[str, Path], cli: Callable[..., Result]
 ) -> None:
     url, db = demo
     data = catalog(url)
     plain = next(p for p in data["products"] if not p["variants"] and p["stock"] and not p["sold_out"])
     store = next(s for s in data["stores"] if s["pickup"])
-    page = new_page(browser)
 
     page.goto(url + f"?store={store['id']}")  # scanned a store's counter poster first
     add_from_product_page(page, url + f"products/{plain['id']}/?ref=anna", quantity=3)
@@ -75,8 +64,6 @@ def test_an_order_from_a_referral_link_is_in_the_promoter_report(
     form.locator("[type=submit]").click()
     page.wait_for_url(re.compile(r"/order/\?ref="), timeout=15_000)
     reference = page.locator("[data-order-reference]").inner_text().strip()
-    assert page.errors == []  # type: ignore[attr-defined]
-    page.context.close()
 
     with sqlite3.connect(db) as conn:
         row = conn.execute("SELECT ref, source_store, subtotal, total FROM orders WHERE reference = ?", (reference,))
@@ -111,8 +98,7 @@ def attribution(page: Page) -> dict[str, str | None]:
     return found
 
 
-def test_the_referral_code_is_kept_last_touch_for_30_days(browser: Browser, shop: str) -> None:
-    page = new_page(browser)
+def test_the_referral_code_is_kept_last_touch_for_30_days(page: Page, shop: str) -> None:
     page.goto(shop)
     assert attribution(page) == {"ref": None, "source_store": None}
     page.goto(shop + "?ref=anna")
@@ -138,42 +124,38 @@ def test_the_referral_code_is_kept_last_touch_for_30_days(browser: Browser, shop
         localStorage.setItem({key!r}, JSON.stringify(kept));
     }}""")
     assert attribution(page)["ref"] is None
-    assert page.errors == []  # type: ignore[attr-defined]
-    page.context.close()
 
 
 EVENT = "window.seen = []; document.addEventListener('micromall:share', (e) => window.seen.push(e.detail.inApp));"
 
 
 def test_in_a_chat_app_the_poster_comes_first(browser: Browser, shop: str) -> None:
-    page = new_page(browser, WECHAT_UA)
-    page.add_init_script(EVENT)
-    page.goto(shop + "products/green/")
-    block = page.locator("[data-share]")
-    assert block.get_attribute("data-in-app") == "wechat"
-    poster = block.locator("[data-share-poster]")
-    assert poster.is_visible()
-    img = poster.locator("img")
-    assert re.search(r"posters/green-story\.jpg\?v=", img.get_attribute("src") or "")
-    page.wait_for_function("document.querySelector('[data-share-poster] img').naturalWidth === 1080")
-    assert "Long-press the poster to save it" in poster.inner_text()
-    assert "open the page in your browser" in poster.inner_text()
-    # the poster is the first thing under the heading
-    first = page.evaluate(
-        "document.querySelector('[data-share] h2').nextElementSibling.hasAttribute('data-share-poster')"
-    )
-    assert first is True
-    assert page.evaluate("window.seen") == ["wechat"]
-    page.context.close()
+    with shop_page(browser, WECHAT_UA) as page:
+        page.add_init_script(EVENT)
+        page.goto(shop + "products/green/")
+        block = page.locator("[data-share]")
+        assert block.get_attribute("data-in-app") == "wechat"
+        poster = block.locator("[data-share-poster]")
+        assert poster.is_visible()
+        img = poster.locator("img")
+        assert re.search(r"posters/green-story\.jpg\?v=", img.get_attribute("src") or "")
+        page.wait_for_function("document.querySelector('[data-share-poster] img').naturalWidth === 1080")
+        assert "Long-press the poster to save it" in poster.inner_text()
+        assert "open the page in your browser" in poster.inner_text()
+        # the poster is the first thing under the heading
+        first = page.evaluate(
+            "document.querySelector('[data-share] h2').nextElementSibling.hasAttribute('data-share-poster')"
+        )
+        assert first is True
+        assert page.evaluate("window.seen") == ["wechat"]
 
-    page = new_page(browser)
-    page.add_init_script(EVENT)
-    page.goto(shop + "products/green/")
-    assert not page.locator("[data-share-poster]").is_visible()
-    # a lazy image in a hidden box is never fetched
-    assert page.evaluate("document.querySelector('[data-share-poster] img').naturalWidth") == 0
-    assert page.evaluate("window.seen") == [None]
-    page.context.close()
+    with shop_page(browser) as page:
+        page.add_init_script(EVENT)
+        page.goto(shop + "products/green/")
+        assert not page.locator("[data-share-poster]").is_visible()
+        # a lazy image in a hidden box is never fetched
+        assert page.evaluate("document.querySelector('[data-share-poster] img').naturalWidth") == 0
+        assert page.evaluate("window.seen") == [None]
 
 
 @pytest.mark.parametrize(
@@ -192,8 +174,6 @@ def test_in_a_chat_app_the_poster_comes_first(browser: Browser, shop: str) -> No
         ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36", None),
     ],
 )  # fmt: skip
-def test_in_app_browsers_are_recognised(browser: Browser, shop: str, ua: str, app: str | None) -> None:
-    page = new_page(browser)
+def test_in_app_browsers_are_recognised(page: Page, shop: str, ua: str, app: str | None) -> None:
     page.goto(shop + "products/green/")  # product.js (product pages and kits) holds the check
     assert page.evaluate("(ua) => window.micromall.inAppBrowser(ua)", ua) == app
-    page.context.close()
