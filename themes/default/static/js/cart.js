@@ -108,9 +108,8 @@
     // a group-buy pre-order is an order of its own (the order service refuses it beside anything
     // else, docs/orders.md): name it, so the cart and checkout can say so before the buyer tries
     const group = lines.find((l) => l.p.group_buy);
-    const alone = group && lines.some((l) => l.p.id !== group.p.id) ? group.p.title : null;
-    const mixed = alone && fmt(T.groupBuyAlone, { title: alone });
-    put("[data-cart-mixed]", mixed || "");
+    const mixed = group && lines.some((l) => l.p.id !== group.p.id) ? fmt(T.groupBuyAlone, { title: group.p.title }) : "";
+    put("[data-cart-mixed]", mixed);
     show($("[data-cart-mixed]"), !!mixed);
     return { cart: cart, lines: lines, method: method, pickup: pickup, subtotal: subtotal, shipping: cost(method), total: subtotal + cost(method), mixed: mixed };
   }

@@ -24,7 +24,9 @@
       list.textContent = "";
       state.lines.forEach((l) => list.appendChild(summaryLine(l.item.quantity, l.title, money(l.total))));
       if (sent) return;
-      submit.disabled = !!state.mixed; // the notice above the button says what to change first
+      // a mixed cart: the notice above the button says what to change first (a group_buy_alone
+      // refusal, when catalog.json changed since, shows the service's sentence like any other)
+      submit.disabled = !!state.mixed;
       show($("[data-cart-empty]", root), !state.lines.length);
       show($("[data-checkout-body]", root), state.lines.length > 0);
     });
@@ -52,7 +54,7 @@
 
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      if (!state || !state.lines.length || state.mixed) return;
+      if (!state || !state.lines.length) return;
       formError([]);
       const bad = ["name", "phone", "email", state.pickup ? "store" : "address"].filter((name) => {
         const input = form.elements[name];
@@ -111,12 +113,6 @@
         const back = el("a", "btn btn--small btn--outline", T.backToCart);
         back.href = cfg.cart;
         return formError([T.outOfStock, list], back);
-      }
-      if (err.code === "group_buy_alone") {
-        // the cart knew it too, unless catalog.json changed since: then the service's sentence
-        const back = el("a", "btn btn--small btn--outline", T.backToCart);
-        back.href = cfg.cart;
-        return formError([T.failed, state.mixed || err.message], back);
       }
       // a field of the form: our own sentence for the buyer's details, the service's for the rest
       const input = form.elements[String(err.field).replace("customer.", "")];
