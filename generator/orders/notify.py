@@ -129,7 +129,10 @@ class EmailNotifier:
         return message
 
     def deliver(self, event_id: str, event: str, order: dict[str, Any], customer: dict[str, Any]) -> None:
-        message = self.compose(event_id, event, order, customer)
+        self.send(self.compose(event_id, event, order, customer))
+
+    def send(self, message: EmailMessage) -> None:
+        """One message over this notifier's SMTP account."""
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             if self.starttls:
                 smtp.starttls()
@@ -138,7 +141,7 @@ class EmailNotifier:
             smtp.send_message(message)
 
 
-class BuyerEmailNotifier:
+class BuyerEmailNotifier(EmailNotifier):
     """Tells a buyer, at the email they ordered with, how their group buy ended (config
     `buyer_email`). Only the outcome of a group buy reaches a buyer this way: the seller's
     later status changes are for the seller's notifiers (store.BUYER_NOTIFIER).
@@ -154,8 +157,8 @@ class BuyerEmailNotifier:
         self, name: str, host: str, sender: str, port: int = 25, username: str = "", password: str = "",
         starttls: bool = False, timeout: float = 10.0, language: str = "", **_: Any,
     ) -> None:  # fmt: skip
-        self.name, self.host, self.port, self.sender = name, host, int(port), sender
-        self.username, self.password, self.starttls, self.timeout = username, password, starttls, float(timeout)
+        # the same SMTP account as the seller's email notifier; each message goes to its buyer
+        super().__init__(name, host, sender, "", port, username, password, starttls, timeout, language)
         self.language = language  # empty: the shop's language, which settling puts in the payload
 
     def compose(self, event_id: str, event: str, order: dict[str, Any], customer: dict[str, Any]) -> EmailMessage:
@@ -220,15 +223,8 @@ class BuyerEmailNotifier:
         return lines if len(lines) > 2 else []
 
     def deliver(self, event_id: str, event: str, order: dict[str, Any], customer: dict[str, Any]) -> None:
-        if not str(customer.get("email") or "").strip():
-            return  # settling writes no row for an order without an email; nothing to send
-        message = self.compose(event_id, event, order, customer)
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-            if self.starttls:
-                smtp.starttls()
-            if self.username:
-                smtp.login(self.username, self.password)
-            smtp.send_message(message)
+        if str(customer.get("email") or "").strip():  # settling writes no row for an order without one
+            self.send(self.compose(event_id, event, order, customer))
 
 
 KINDS: dict[str, Any] = {"log": LogNotifier, "webhook": WebhookNotifier, "email": EmailNotifier}
