@@ -137,7 +137,7 @@ def test_a_group_buy_that_goes_ahead_confirms_and_tells_each_buyer_once(
             "What happens next",
         ]
         assert "Pay by bank transfer." in text  # the shop's payment instructions
-        assert f"Your order: https://shop.example.com/order/?ref={ref}\n" in text
+        assert f"View your order: https://shop.example.com/order/?ref={ref}\n" in text
         assert "30000" not in text, "amounts are written as money, not in minor units"
         assert text.rstrip().endswith("Buyer Test Tea")
 

@@ -194,7 +194,7 @@ class BuyerEmailNotifier(EmailNotifier):
         if confirmed:
             lines += self._next_steps(_, order)
         if order.get("order_url"):
-            lines += [field(_("Your order"), order["order_url"]),
+            lines += [field(_("View your order"), order["order_url"]),
                       _("It opens on the device you ordered from; on any other, find it under “My orders” "
                         "with the order number and this email address."), ""]  # fmt: skip
         if order.get("shop"):
