@@ -218,10 +218,14 @@ class _Planner:
         return str(format_interval(first, last, "MMMd", locale=locale))
 
     def share_text(self, product: Product, url: str) -> str:
-        price, was = self.price_text(product)
+        """The text a buyer copies to a chat: like the posters, a sale window's price and dates."""
+        window = self.sale_window_text(product)
+        price, was = window[:2] if window else self.price_text(product)
         if was:
             price = self._("%(price)s (was %(was)s)", price=price, was=was)
         lines = [self._("%(title)s – %(price)s", title=product.title, price=price)]
+        if window:
+            lines.append(window[2])
         summary = product.summary or plain_text(product.description_html)
         if summary:
             lines.append(summary)

@@ -541,6 +541,10 @@ def test_posters_show_the_sale_price_struck_regular_price_and_the_window_dates(
             assert (spec.price, spec.compare_at, spec.sale_note) == (price, was, note), (product, layout)
     # the share card (a page's preview) shows the price of the day the shop was built
     assert jobs["share/products/black.jpg"].spec.compare_at == ""
+    # the text to copy into a chat says what the posters say
+    shared = next(p for p in result.site.products if p.id == "black").share
+    assert shared is not None and shared.text.splitlines()[1] == black[2]
+    assert black[0] in shared.text.splitlines()[0] and black[1] in shared.text.splitlines()[0]
 
 
 def test_a_change_to_a_sale_window_redraws_only_that_product_s_posters(
