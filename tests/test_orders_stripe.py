@@ -599,3 +599,30 @@ def test_a_confirmed_group_buy_order_gets_its_checkout_session_and_the_buyer_the
     expired = deliver(app, event("checkout.session.expired", {**second.document, "reference": refs[1]}))
     assert expired.json["result"] == "cancelled" and svc.store.stock()["pot"] == 9
     assert svc.settle_group_buys() == [] and len(fake_stripe.sessions) == 2, "nothing is paid for twice"
+
+
+def test_a_payment_link_attached_during_delivery_does_not_send_the_buyer_email_twice(
+    group_service: OrderService, fake_stripe: FakeStripe
+) -> None:
+    """The hold ran out and a worker is sending the email when the link arrives: `set_payment` may
+    only wake an email still held for the link, never one a worker has leased, or a second worker
+    would claim it and the buyer would get it twice."""
+    from generator.orders.store import BUYER_NOTIFIER
+
+    svc = group_service
+    app = make_app(svc.config, svc)
+    at_time(svc, "2026-12-05T12:00:00+00:00")
+    pot = [{"product": "pot", "variant": None, "quantity": 1}]
+    docs = [place(app, f"pot-{i}", items=pot, expected_total=30000) for i in range(2)]
+    fake_stripe.fail_first = 1000  # no link can be made while the emails wait
+    at_time(svc, "2026-12-11T00:00:00+00:00")
+    assert [(p, o) for p, o, _ in svc.settle_group_buys()] == [("pot", "confirmed")]
+    with svc.store.write():  # the hold has run out
+        svc.store._exec("UPDATE outbox SET next_at = 0 WHERE notifier = ?", (BUYER_NOTIFIER,))
+    leased = [row for row in svc.store.claim_due() if row[1] == BUYER_NOTIFIER]
+    assert len(leased) == 2, "a worker is delivering both emails"
+    for doc in docs:
+        assert svc.store.set_payment(doc["reference"], {"redirect_url": "https://pay.example/x"}) is True
+    assert [row for row in svc.store.claim_due() if row[1] == BUYER_NOTIFIER] == [], (
+        "no second worker may claim an email that is being sent"
+    )

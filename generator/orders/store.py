@@ -65,6 +65,7 @@ SCHEMA = [
 ADDED_COLUMNS = [
     ("orders", "ref", "TEXT"),  # the promoter code that brought the order
     ("orders", "source_store", "TEXT"),  # the store whose poster brought the buyer
+    ("outbox", "held", "INTEGER"),  # 1 while a buyer's email waits for its payment link
 ]
 
 #: Which status may follow which. Cancelling gives the stock back.
@@ -651,14 +652,15 @@ class OrderStore:
         row = self._exec("SELECT customer FROM orders WHERE reference = ?", (reference,)).fetchone()
         if row is None or not str(json.loads(row[0]).get("email") or "").strip():
             return
-        due = time.time() + (buyers.hold if outcome == "confirmed" else 0.0)
+        held = outcome == "confirmed" and buyers.hold > 0
+        due = time.time() + (buyers.hold if held else 0.0)
         payload = {"reference": reference, "status": outcome, **extra,
                    "order_url": buyers.order_url.replace("{reference}", reference),
                    "language": buyers.language, "shop": buyers.shop}  # fmt: skip
         self._exec(
-            "INSERT INTO outbox (id, reference, notifier, event, payload, attempts, next_at)"
-            " VALUES (?, ?, ?, ?, ?, 0, ?)",
-            (uuid.uuid4().hex, reference, BUYER_NOTIFIER, f"order.{outcome}", json.dumps(payload), due),
+            "INSERT INTO outbox (id, reference, notifier, event, payload, attempts, next_at, held)"
+            " VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+            (uuid.uuid4().hex, reference, BUYER_NOTIFIER, f"order.{outcome}", json.dumps(payload), due, int(held)),
         )
 
     def set_payment(self, reference: str, payment: dict[str, Any]) -> bool:
@@ -686,9 +688,9 @@ class OrderStore:
                 )
                 now = time.time()
                 self._exec(
-                    "UPDATE outbox SET next_at = ? WHERE reference = ? AND notifier = ? AND done_at IS NULL"
-                    " AND next_at > ?",
-                    (now, reference, BUYER_NOTIFIER, now),
+                    "UPDATE outbox SET next_at = ?, held = 0 WHERE reference = ? AND notifier = ?"
+                    " AND done_at IS NULL AND held = 1",
+                    (now, reference, BUYER_NOTIFIER),
                 )
                 seen = self._exec("SELECT body FROM idempotency WHERE key = ?", (row[1],)).fetchone()
                 if seen is not None:
@@ -773,7 +775,7 @@ class OrderStore:
             ).fetchall()
             for row in rows:
                 cur = self._exec(
-                    "UPDATE outbox SET next_at = ? WHERE id = ? AND done_at IS NULL AND next_at <= ?",
+                    "UPDATE outbox SET next_at = ?, held = 0 WHERE id = ? AND done_at IS NULL AND next_at <= ?",
                     (now + lease, row[0], now),
                 )
                 if cur.rowcount == 1:
