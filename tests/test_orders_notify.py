@@ -221,3 +221,15 @@ def test_an_email_notifier_language_is_checked(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_service_config(tmp_path / "orders.yml", tmp_path)
     assert "orders.yml:6: notify[0].language: 'chinese' is not a language tag such as en or zh-CN" in str(err.value)
+
+
+def test_the_log_line_says_what_each_event_carries(caplog: pytest.LogCaptureFixture) -> None:
+    """A new order logs its total; a status change (which carries no total) logs its status, not 'None'."""
+    from generator.orders.notify import LogNotifier
+
+    caplog.set_level("INFO")
+    log = LogNotifier("log")
+    log.deliver("e1", "order.created", {"reference": "MM-1", "total": 12800, "currency": "CNY"}, {})
+    log.deliver("e2", "order.confirmed", {"reference": "MM-1", "status": "confirmed"}, {})
+    assert "order.created MM-1 total=12800 CNY" in caplog.text
+    assert "order.confirmed MM-1 status=confirmed" in caplog.text and "None" not in caplog.text

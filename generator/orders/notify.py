@@ -62,7 +62,10 @@ class LogNotifier:
         self.name = name
 
     def deliver(self, event_id: str, event: str, order: dict[str, Any], customer: dict[str, Any]) -> None:
-        log.info("%s %s total=%s %s", event, order.get("reference"), order.get("total"), order.get("currency"))
+        if "total" in order:  # a new order; a status change carries only its reference and status
+            log.info("%s %s total=%s %s", event, order.get("reference"), order.get("total"), order.get("currency"))
+        else:
+            log.info("%s %s status=%s", event, order.get("reference"), order.get("status"))
 
 
 class WebhookNotifier:
