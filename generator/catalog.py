@@ -271,7 +271,7 @@ def _variant_options(vobj: Obj, by_name: dict[str, Option]) -> dict[str, str] | 
         option = by_name.get(str(name))
         if option is None:
             known = ", ".join(by_name) or "none"
-            src.error(
+            src.key_error(
                 path,
                 f"'{name}' is not an option of this product{did_you_mean(str(name), by_name)} (its options: {known})",
             )

@@ -319,7 +319,8 @@ def load_theme(name: str, site_dir: Path, _seen: tuple[str, ...] = (), _base: Pa
         try:
             data = parse_yaml(decode(meta_file.read_bytes())).data
         except YamlError as exc:
-            raise ThemeError(f"{meta_file.name}:{exc.line}: {exc.message} (theme '{path.name}')") from None
+            at = f"{meta_file.name}:{exc.line}:{exc.column}" if exc.column else f"{meta_file.name}:{exc.line}"
+            raise ThemeError(f"{at}: {exc.message} (theme '{path.name}')") from None
         meta = data if isinstance(data, dict) else {}
     parent_name = meta.get("extends")
     parent = None
