@@ -209,7 +209,13 @@ def _resolve_catalog(catalogs: list[CatalogFile], problems: list[Problem]) -> tu
 
     products: dict[str, Product] = {}
     where: dict[str, str] = {}
+    sku_at: dict[str, str] = {}  # a SKU names one thing for sale: feeds and orders rely on it
     for cat in catalogs:
+        for sku, path in cat.skus:
+            if sku in sku_at:
+                cat.src.error(path, f"duplicate sku '{sku}' (first used at {sku_at[sku]})")
+            else:
+                sku_at[sku] = cat.src.where(path)
         for product in cat.products:
             path = cat.id_paths[product.id]
             here = cat.src.where(path)

@@ -177,6 +177,20 @@ NEW_CASES: dict[str, tuple[dict[str, str | None], list[str]]] = {
         ["content/catalog/tea.yml:6:9: products[0].id: duplicate product id 'green' (first defined at "
          "content/catalog/more.yml:2:9)"],
     ),
+    "same SKU in two files": (
+        {"content/catalog/tea.yml": TEA + "    sku: CT-1\n",
+         "content/catalog/more.yml": "products:\n  - id: b\n    title: B\n    price: 2\n    sku: CT-1\n"},
+        ["content/catalog/tea.yml:5:10: products[0].sku: duplicate sku 'CT-1' (first used at "
+         "content/catalog/more.yml:5:10)"],
+    ),
+    "same SKU on a variant of another product": (
+        {"content/catalog/tea.yml": TEA + "    sku: CT-1\n  - id: b\n    title: B\n    price: 2\n    sku: CT-2\n"
+                                    "    options: {size: [S, M]}\n    variants:\n"
+                                    "      - {id: s, options: {size: S}, sku: CT-2}\n"
+                                    "      - {id: m, options: {size: M}, sku: CT-1}\n"},
+        ["content/catalog/tea.yml:13:42: products[1].variants[1].sku: duplicate sku 'CT-1' (first used at "
+         "content/catalog/tea.yml:5:10)"],
+    ),
     "tab indentation": (
         {"content/catalog/tea.yml": "products:\n\t- id: a\n"},
         ["content/catalog/tea.yml:2:1: a tab cannot indent YAML: use spaces"],
