@@ -265,6 +265,20 @@ LOCATION = re.compile(r"^(?P<path>(?:site\.yml|content/[\w./-]+)):(?P<line>\d+):
 WHOLE_FILE = re.compile(r"^(?P<path>content/[\w./-]+): (the page name|image is too large|path must stay)")
 #: Messages about a key itself (unknown, misspelt): the column is the key's, not its value's.
 KEY_MESSAGES = ("unknown field", "duplicate key", "is not an option of this product")
+#: The kinds of broken site the plan names for B6, each with its cases in the corpus.
+PLAN_KINDS: dict[str, tuple[str, ...]] = {
+    "missing price": ("missing price",),
+    "negative stock": ("negative stock",),
+    "the same SKU in two files": ("same SKU in two files", "same id in two files"),
+    "typo `prcie`": ("typo in a field name", "unknown product field"),
+    "wrong type": ("wrong type",),
+    "BOM or invalid UTF-8": ("not UTF-8", "invalid UTF-8 in the middle of a line", "BOM before a wrong value"),
+    "tab indentation": ("tab indentation",),
+    "unterminated quote": ("unterminated quote", "YAML syntax error in front matter"),
+    "missing image": ("missing image file",),
+    "unknown theme": ("unknown theme", "typo in a theme name"),
+    "include cycle": ("include cycle (a theme that extends itself)",),
+}
 #: Seconds each case took, for the closing report of the slowest.
 B6_SECONDS: dict[str, float] = {}
 
@@ -322,9 +336,14 @@ def test_B6_broken_site_golden_corpus(name: str, make_site: Callable[..., Path])
 
 
 def test_B6_corpus_size_and_valid_sites_exit_0(make_site: Callable[..., Path], tmp_path: Path) -> None:
-    """B6: at least 30 broken sites in the corpus; valid sites (with a BOM, Windows line ends and
-    `NO` as a tag) exit 0; the real process exits 1 with no traceback on a broken one."""
+    """B6: at least 30 broken sites in the corpus, covering every kind the plan names; valid sites
+    (with a BOM, Windows line ends and `NO` as a tag) exit 0; the real process exits 1 with no
+    traceback on a broken one."""
     assert len(CORPUS) >= 30, len(CORPUS)
+    assert {kind: [c for c in cases if c not in CORPUS] for kind, cases in PLAN_KINDS.items()} == {
+        kind: [] for kind in PLAN_KINDS
+    }
+    assert any("prcie: unknown field (did you mean 'price'?)" in line for line in CORPUS["typo in a field name"][1])
     if B6_SECONDS:  # the corpus ran in this session: the slowest case against the 2 s criterion
         slowest = max(B6_SECONDS, key=B6_SECONDS.__getitem__)
         print(f"B6: {len(B6_SECONDS)} of {len(CORPUS)} broken sites checked, slowest {B6_SECONDS[slowest]:.2f} s "
