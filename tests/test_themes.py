@@ -211,7 +211,7 @@ def test_a_bad_setting_declaration_is_reported_on_the_theme_field(make_site: Cal
              "themes/mine/templates/.keep": ""}  # fmt: skip
     site = make_site({**files, "site.yml": site_yml("theme: mine\n")})
     assert problems_of(site) == [
-        "site.yml:17:8: theme: theme 'mine': theme.yml: settings.size.type: unknown type 'colr' "
+        "site.yml:17:8: theme: theme 'mine': theme.yml:3:16: settings.size.type: unknown type 'colr' "
         "(did you mean 'colour'?) (use colour, font, length, text, number, boolean, choice, fonts)"
     ]
 
