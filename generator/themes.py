@@ -13,12 +13,13 @@ of the CSS kinds (colours, font stacks, lengths) also become CSS custom properti
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
+from typing import Protocol
 
 from markupsafe import Markup
 
@@ -177,8 +178,10 @@ def _infer_type(value: object) -> str:
     return "text"
 
 
-#: Where in theme.yml, for a message: the value at a path or, with key=True, the key naming it.
-Locate = Callable[..., str]
+class Locate(Protocol):
+    """Where in theme.yml, for a message: the value at a path or, with `key`, the key naming it."""
+
+    def __call__(self, at: YamlPath, key: bool = False) -> str: ...
 
 
 def parse_settings(raw: object, inherited: Mapping[str, Setting], locate: Locate) -> dict[str, Setting]:
