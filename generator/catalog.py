@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from markupsafe import Markup
 
@@ -45,6 +46,7 @@ class CatalogFile:
     products: list[Product] = field(default_factory=list)
     collection_refs: dict[str, list[Ref]] = field(default_factory=dict)  # product id -> refs
     id_paths: dict[str, Path] = field(default_factory=dict)  # product id -> path of its id
+    skus: list[tuple[str, Path]] = field(default_factory=list)  # each SKU written, with its path
 
 
 def parse_catalog(src: SourceFile, currency: str, image: ImageFn, images: ImagesFn) -> CatalogFile:
@@ -69,6 +71,7 @@ def parse_catalog(src: SourceFile, currency: str, image: ImageFn, images: Images
             continue
         out.products.append(product)
         out.id_paths[product.id] = obj.at("id")
+        out.skus.extend(_skus(obj, product.sku))
         out.collection_refs[product.id] = [Ref(cid, src, p) for p, cid in _texts_with_paths(obj, "collections")]
     return out
 
@@ -84,6 +87,21 @@ def _collection(obj: Obj, image: ImageFn) -> Collection | None:
     if not (cid and title):
         return None
     return Collection(cid, title, html, plain_text(html), img, obj.src.rel)
+
+
+def _skus(obj: Obj, own: str) -> list[tuple[str, Path]]:
+    """The SKUs a product writes, its own then its variants', for the site-wide duplicate check.
+    A variant that repeats its product's own SKU names the same goods and is not counted twice.
+    Read from the raw data: the typed getters have already reported wrong values."""
+    found = [(own, obj.at("sku"))] if own else []
+    variants = obj.data.get("variants")
+    for i, item in enumerate(variants if isinstance(variants, list) else []):
+        value = item.get("sku") if isinstance(item, dict) else None
+        if isinstance(value, (str, int, Decimal)) and not isinstance(value, bool):
+            sku = str(value).strip()
+            if sku and sku != own:
+                found.append((sku, obj.at("variants") + (i, "sku")))
+    return found
 
 
 def _texts_with_paths(obj: Obj, key: str) -> list[tuple[Path, str]]:
@@ -271,7 +289,7 @@ def _variant_options(vobj: Obj, by_name: dict[str, Option]) -> dict[str, str] | 
         option = by_name.get(str(name))
         if option is None:
             known = ", ".join(by_name) or "none"
-            src.error(
+            src.key_error(
                 path,
                 f"'{name}' is not an option of this product{did_you_mean(str(name), by_name)} (its options: {known})",
             )

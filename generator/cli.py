@@ -1,7 +1,7 @@
 """The `micromall` command: parses options, calls the library, maps errors to exit codes.
 
 Exit codes: 0 ok, 1 content errors, 2 usage errors. Content problems are printed as
-`path:line: field: message` lines with a count; any other exception is a bug in micromall
+`path:line:column: field: message` lines with a count; any other exception is a bug in micromall
 and keeps its traceback.
 """
 

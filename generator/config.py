@@ -88,7 +88,7 @@ def _theme_settings(src: SourceFile, root: Obj, theme: Theme) -> dict[str, objec
         setting = declared.get(key)
         if setting is None:
             known = ", ".join(sorted(declared)) or "none"
-            src.error(path + (key,), f"unknown setting of theme '{theme.name}'{did_you_mean(key, declared)} "
+            src.key_error(path + (key,), f"unknown setting of theme '{theme.name}'{did_you_mean(key, declared)} "
                                      f"(its settings: {known})")  # fmt: skip
             continue
         problem = check_setting(setting, value)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from .errors import Problem
-from .fields import Obj, SourceFile
+from .fields import Obj, SourceFile, field_name
 from .markup import MAX_MARKDOWN_CHARS, markdown_problem, render_markdown
 from .model import Doc, Image, StoryPart
 from .yamlsafe import Document, YamlError, parse_yaml
@@ -34,38 +34,41 @@ class MarkdownFile:
 
     src: SourceFile
     body: str
-    body_line: int  # line number of the body's first line
+    body_line: int  # line number of the body's first line (in the whole file, as every line here)
 
 
 def split_front_matter(rel: str, text: str, problems: list[Problem]) -> MarkdownFile | None:
-    """Front matter sits between a first line '---' and the next '---' line."""
+    """Front matter sits between a first line '---' and the next '---' line.
+
+    Its YAML is parsed on its own, so its lines are shifted down by the opening '---': every
+    line reported is a line of the whole .md file, the one an editor opens."""
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
-        problems.append(Problem(rel, 1, "", "must start with front matter between '---' lines (title, ...)"))
+        problems.append(Problem(rel, 1, "", "must start with front matter between '---' lines (title, ...)", column=1))
         return None
     try:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
     except StopIteration:
-        problems.append(Problem(rel, 1, "", "front matter is not closed by a '---' line"))
+        problems.append(Problem(rel, 1, "", "front matter is not closed by a '---' line", column=1))
         return None
     front = "\n".join(lines[1:end])
     if len(front) > MAX_FRONT_MATTER_CHARS:
-        problems.append(Problem(rel, 2, "", "front matter is larger than 1 MB"))
+        problems.append(Problem(rel, 2, "", "front matter is larger than 1 MB", column=1))
         return None
     try:
-        doc = parse_yaml(front)
+        doc = parse_yaml(front, line_offset=1)
     except YamlError as exc:
-        problems.append(Problem(rel, exc.line + 1, "", exc.message))
+        problems.append(Problem(rel, exc.line, field_name(exc.path), exc.message, column=exc.column))
         return None
     if doc.data is None:
-        doc = Document({}, {(): 1})
+        doc = Document({}, {(): (2, 1)})
     body = "\n".join(lines[end + 1 :])
     if len(body) > MAX_MARKDOWN_CHARS:
-        problems.append(Problem(rel, end + 2, "", f"text is longer than {MAX_MARKDOWN_CHARS:,} characters"))
+        problems.append(Problem(rel, end + 2, "", f"text is longer than {MAX_MARKDOWN_CHARS:,} characters", column=1))
         body = ""
     if problem := markdown_problem(body):
-        problems.append(Problem(rel, end + 2, "", f"text {problem}"))
-    return MarkdownFile(SourceFile(rel, doc, problems, line_offset=1), body, end + 2)
+        problems.append(Problem(rel, end + 2, "", f"text {problem}", column=1))
+    return MarkdownFile(SourceFile(rel, doc, problems), body, end + 2)
 
 
 def check_slug(rel: str, slug: str, problems: list[Problem]) -> bool:
@@ -91,7 +94,8 @@ class StoryDraft:
     tags: tuple[str, ...]
     draft: bool
     src: SourceFile
-    parts: list[StoryPart | tuple[str, int]] = field(default_factory=list)  # (product id, line)
+    # (product id, line, column) for each `{{ product id }}`
+    parts: list[StoryPart | tuple[str, int, int]] = field(default_factory=list)
     product_refs: list[tuple[str, tuple[str | int, ...]]] = field(default_factory=list)
 
 
@@ -124,9 +128,9 @@ def parse_story(md: MarkdownFile, slug: str, image: Callable[[Obj, str], Image |
     return draft
 
 
-def _split_body(md: MarkdownFile) -> list[StoryPart | tuple[str, int]]:
-    """Render the Markdown between shortcode lines; shortcodes become (product id, line)."""
-    parts: list[StoryPart | tuple[str, int]] = []
+def _split_body(md: MarkdownFile) -> list[StoryPart | tuple[str, int, int]]:
+    """Render the Markdown between shortcode lines; shortcodes become (product id, line, column)."""
+    parts: list[StoryPart | tuple[str, int, int]] = []
     chunk: list[str] = []
     in_fence = False
 
@@ -144,14 +148,14 @@ def _split_body(md: MarkdownFile) -> list[StoryPart | tuple[str, int]]:
             chunk.append(line)
             continue
         lineno = md.body_line + offset
+        column = len(line) - len(line.lstrip(" ")) + 1  # where the `{{` is
         name, arg = match.group(1), match.group(2)
         if name != "product" or not arg or " " in arg:
-            md.src.problems.append(
-                Problem(md.src.rel, lineno, "", f"unknown shortcode '{line.strip()}' (write {{{{ product <id> }}}})")
-            )
+            message = f"unknown shortcode '{line.strip()}' (write {{{{ product <id> }}}})"
+            md.src.problems.append(Problem(md.src.rel, lineno, "", message, column=column))
             continue
         flush()
-        parts.append((arg, lineno))
+        parts.append((arg, lineno, column))
     flush()
     return parts
 

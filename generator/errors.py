@@ -6,6 +6,7 @@ find so that a shop owner sees all of them in one run. Only the phase boundary r
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,12 +24,19 @@ class Problem:
 
     path: str  # relative to the site directory, with forward slashes
     line: int  # 1-based; 0 when the problem concerns the whole file
+    # 1-based, in characters; 0 when unknown (a template's line). Keyword-only so that the
+    # many `Problem(path, line, field, message)` calls stay as they are, but compared right
+    # after the line: problems on one line are listed left to right.
+    column: int = dataclasses.field(default=0, kw_only=True)
     field: str  # dotted field path such as products[3].price; "" when none applies
     message: str
     severity: Severity = Severity.ERROR
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
+        # path:line:column is the form editors and terminals turn into a link to the spot
+        where = self.path
+        if self.line:
+            where += f":{self.line}:{self.column}" if self.column else f":{self.line}"
         prefix = "warning: " if self.severity is Severity.WARNING else ""
         if self.field:
             return f"{where}: {prefix}{self.field}: {self.message}"

@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import Problem, Severity, did_you_mean
 from .money import Money, parse_price
-from .yamlsafe import Document, Path
+from .yamlsafe import Document, Mark, Path
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -52,17 +52,31 @@ def kind_of(value: object) -> str:
 class SourceFile:
     """One content file: its site-relative path, its parsed document and its problems."""
 
-    def __init__(self, rel: str, doc: Document, problems: list[Problem], line_offset: int = 0) -> None:
+    def __init__(self, rel: str, doc: Document, problems: list[Problem]) -> None:
         self.rel = rel
-        self.doc = doc
+        self.doc = doc  # its lines are the file's (front matter is parsed with its offset)
         self.problems = problems
-        self.line_offset = line_offset  # front matter starts below the opening '---'
+
+    def mark(self, path: Path) -> Mark:
+        """Line and column of the value at `path` in the file (of its mapping, if it is missing)."""
+        return self.doc.mark(path)
 
     def line(self, path: Path) -> int:
-        return self.doc.line(path) + self.line_offset
+        return self.mark(path)[0]
 
-    def error(self, path: Path, message: str, severity: Severity = Severity.ERROR) -> None:
-        self.problems.append(Problem(self.rel, self.line(path), field_name(path), message, severity))
+    def where(self, path: Path) -> str:
+        """'content/catalog/tea.yml:6:11': the value at `path`, as an editor opens it."""
+        line, column = self.mark(path)
+        return f"{self.rel}:{line}:{column}"
+
+    def error(self, path: Path, message: str, severity: Severity = Severity.ERROR, *, key: bool = False) -> None:
+        """A problem with the value at `path` or, with `key`, with the key naming it (a typo)."""
+        line, column = self.doc.key_mark(path) if key else self.doc.mark(path)
+        self.problems.append(Problem(self.rel, line, field_name(path), message, severity, column=column))
+
+    def key_error(self, path: Path, message: str) -> None:
+        """A problem with the key itself (unknown, misspelt): located at the key, not its value."""
+        self.error(path, message, key=True)
 
     def warn(self, path: Path, message: str) -> None:
         self.error(path, message, Severity.WARNING)
@@ -84,7 +98,7 @@ class Obj:
         self.path = path
         for key in data:
             if key not in keys:
-                self.src.error(path + (str(key),), "unknown field" + did_you_mean(str(key), keys))
+                self.src.key_error(path + (str(key),), "unknown field" + did_you_mean(str(key), keys))
 
     def at(self, key: str) -> Path:
         return self.path + (key,)

@@ -46,7 +46,7 @@ class Loader:
         try:
             return decode(file.read_bytes())
         except YamlError as exc:
-            self.problems.append(Problem(self.rel(file), exc.line, "", exc.message))
+            self.problems.append(Problem(self.rel(file), exc.line, "", exc.message, column=exc.column))
         except OSError as exc:
             self.problems.append(Problem(self.rel(file), 0, "", f"cannot be read: {exc.strerror}"))
         return None
@@ -54,11 +54,14 @@ class Loader:
     def read_yaml(self, file: Path) -> SourceFile | None:
         text = self.read_text(file)
         if text is None:
+            self.unreadable.append(self.rel(file))  # not UTF-8: as unusable as a syntax error
             return None
         try:
             doc = parse_yaml(text)
         except YamlError as exc:
-            self.problems.append(Problem(self.rel(file), exc.line, field_name(exc.path), exc.message))
+            self.problems.append(
+                Problem(self.rel(file), exc.line, field_name(exc.path), exc.message, column=exc.column)
+            )
             self.unreadable.append(self.rel(file))
             return None
         return SourceFile(self.rel(file), doc, self.problems)
@@ -154,13 +157,12 @@ def _load(loader: Loader) -> Site | None:
             promotions = parse_promotions(psrc, currency, by_id, {c.id: c for c in collections})
     display_rates = None
     if config is not None and config.display_currencies and src is not None:
-        where = (src.rel, src.line(("display_currencies",)))
         rates_file = site_dir / "content" / "rates.yml"
         rsrc = loader.read_yaml(rates_file) if rates_file.is_file() else None
         if rsrc is not None:
-            display_rates = parse_rates(rsrc, currency, config.display_currencies, where)
+            display_rates = parse_rates(rsrc, currency, config.display_currencies, src)
         elif not rates_file.is_file():
-            loader.problems.append(Problem(where[0], where[1], "display_currencies", "needs content/rates.yml"))
+            src.error(("display_currencies",), "needs content/rates.yml")
     if config is None:
         return None
     return Site(
@@ -207,10 +209,16 @@ def _resolve_catalog(catalogs: list[CatalogFile], problems: list[Problem]) -> tu
 
     products: dict[str, Product] = {}
     where: dict[str, str] = {}
+    sku_at: dict[str, str] = {}  # a SKU names one thing for sale: feeds and orders rely on it
     for cat in catalogs:
+        for sku, path in cat.skus:
+            if sku in sku_at:
+                cat.src.error(path, f"duplicate sku '{sku}' (first used at {sku_at[sku]})")
+            else:
+                sku_at[sku] = cat.src.where(path)
         for product in cat.products:
             path = cat.id_paths[product.id]
-            here = f"{cat.src.rel}:{cat.src.line(path)}"
+            here = cat.src.where(path)
             if product.id in products:
                 cat.src.error(path, f"duplicate product id '{product.id}' (first defined at {where[product.id]})")
                 continue
@@ -255,9 +263,8 @@ def _resolve_stories(
             if isinstance(part, StoryPart):
                 parts.append(part)
                 continue
-            pid, line = part
-
-            found = lookup(pid, partial(_report_at, problems, src.rel, line))
+            pid, line, column = part
+            found = lookup(pid, partial(_report_at, problems, src.rel, line, column))
             if found is not None:
                 parts.append(StoryPart(product=found))
         if draft.draft:
@@ -285,8 +292,8 @@ def _resolve_stories(
     return stories
 
 
-def _report_at(problems: list[Problem], rel: str, line: int, message: str) -> None:
-    problems.append(Problem(rel, line, "", message))
+def _report_at(problems: list[Problem], rel: str, line: int, column: int, message: str) -> None:
+    problems.append(Problem(rel, line, "", message, column=column))
 
 
 def _link_related(products: list[Product]) -> None:

@@ -25,7 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from .errors import Problem
-from .fields import Obj, SourceFile, kind_of
+from .fields import Obj, SourceFile, field_name, kind_of
 from .model import Promoter
 from .yamlsafe import YamlError, decode, parse_yaml
 
@@ -140,7 +140,7 @@ def read_promoters(site_dir: Path) -> tuple[tuple[Promoter, ...], list[Problem]]
     try:
         doc = parse_yaml(decode(file.read_bytes()))
     except YamlError as exc:
-        return (), [Problem(PROMOTERS_FILE, exc.line, "", exc.message)]
+        return (), [Problem(PROMOTERS_FILE, exc.line, field_name(exc.path), exc.message, column=exc.column)]
     except OSError as exc:
         return (), [Problem(PROMOTERS_FILE, 0, "", f"cannot be read: {exc.strerror}")]
     found = parse_promoters(SourceFile(PROMOTERS_FILE, doc, problems), secret=False)

@@ -1,4 +1,4 @@
-"""content/promotions.yml: banners and sale windows, checked with file:line errors.
+"""content/promotions.yml: banners and sale windows, checked with file:line:column errors.
 
 A promotion is a banner (title, text, link) shown between `starts` and `ends`, and, with a
 `percent` or `amount`, a sale on some products (listed, or in listed collections; all products

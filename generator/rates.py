@@ -11,9 +11,9 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from .errors import Problem
 from .fields import Obj, SourceFile, kind_of
 from .money import Money, is_currency, minor_digits
+from .yamlsafe import Path
 
 RATES_KEYS = ("as_of", "rates")
 
@@ -33,9 +33,9 @@ class DisplayRates:
         return out
 
 
-def parse_rates(src: SourceFile, currency: str, wanted: tuple[str, ...], where: tuple[str, int]) -> DisplayRates | None:
+def parse_rates(src: SourceFile, currency: str, wanted: tuple[str, ...], site: SourceFile) -> DisplayRates | None:
     """The rates for `wanted` (site.yml's display_currencies); a missing one is an error at
-    `where` (site.yml's path and line of display_currencies)."""
+    that currency in `site` (site.yml), where the shop owner asked for it."""
     root = src.obj(src.doc.data, (), RATES_KEYS)
     if root is None:
         return None
@@ -43,7 +43,7 @@ def parse_rates(src: SourceFile, currency: str, wanted: tuple[str, ...], where: 
     for code, value in root.mapping("rates").items():
         path = root.at("rates") + (str(code),)
         if not isinstance(code, str) or not is_currency(code):
-            src.error(path, f"unknown currency '{code}': use an ISO 4217 code such as USD or EUR")
+            src.key_error(path, f"unknown currency '{code}': use an ISO 4217 code such as USD or EUR")
             continue
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or value <= 0:
             src.error(path, f"must be a number above 0 (one {currency} in {code}), got {kind_of(value)}")
@@ -51,12 +51,17 @@ def parse_rates(src: SourceFile, currency: str, wanted: tuple[str, ...], where: 
         found[code] = Decimal(value)
     for code in wanted:
         if code not in found and code != currency:
-            src.problems.append(_missing(where, code, src.rel))
+            site.error(_listed_at(site, code), f"{code} needs a rate in {src.rel} (rates: {{{code}: ...}})")
     return DisplayRates(tuple((c, found[c]) for c in wanted if c in found and c != currency), root.date("as_of"))
 
 
-def _missing(where: tuple[str, int], code: str, rel: str) -> Problem:
-    return Problem(where[0], where[1], "display_currencies", f"{code} needs a rate in {rel} (rates: {{{code}: ...}})")
+def _listed_at(site: SourceFile, code: str) -> Path:
+    """The path of `code` in site.yml's display_currencies (the list itself if not found)."""
+    listed = site.doc.data.get("display_currencies") if isinstance(site.doc.data, dict) else None
+    for i, item in enumerate(listed if isinstance(listed, list) else []):
+        if isinstance(item, str) and item.strip() == code:
+            return ("display_currencies", i)
+    return ("display_currencies",)
 
 
 def check_display_currencies(root: Obj, currency: str) -> tuple[str, ...]:

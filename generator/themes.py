@@ -19,11 +19,13 @@ from decimal import Decimal
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
+from typing import Protocol
 
 from markupsafe import Markup
 
 from .errors import did_you_mean
-from .yamlsafe import YamlError, decode, parse_yaml
+from .yamlsafe import Document, YamlError, decode, parse_yaml
+from .yamlsafe import Path as YamlPath
 
 ENTRY_POINT_GROUP = "micromall.themes"
 
@@ -176,13 +178,20 @@ def _infer_type(value: object) -> str:
     return "text"
 
 
-def parse_settings(raw: object, inherited: Mapping[str, Setting], where: str) -> dict[str, Setting]:
+class Locate(Protocol):
+    """Where in theme.yml, for a message: the value at a path or, with `key`, the key naming it."""
+
+    def __call__(self, at: YamlPath, key: bool = False) -> str: ...
+
+
+def parse_settings(raw: object, inherited: Mapping[str, Setting], locate: Locate) -> dict[str, Setting]:
     """theme.yml's `settings:`. A key is either a declaration (`{type, default, ...}`) or a bare
-    value: a new default for a parent's setting, or a setting whose type is read from the value."""
+    value: a new default for a parent's setting, or a setting whose type is read from the value.
+    `locate` names a path in the file for a message (`theme 'x': theme.yml:3:11`)."""
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise ThemeError(f"{where}: settings: must be a mapping of setting names")
+        raise ThemeError(f"{locate(('settings',))}: settings: must be a mapping of setting names")
     out: dict[str, Setting] = {}
     for key, value in raw.items():
         key = str(key)
@@ -190,17 +199,18 @@ def parse_settings(raw: object, inherited: Mapping[str, Setting], where: str) ->
         if isinstance(value, dict) and ("type" in value or "default" in value):
             unknown = [k for k in value if k not in SETTING_KEYS]
             if unknown:
-                raise ThemeError(
-                    f"{where}: settings.{key}.{unknown[0]}: unknown field{did_you_mean(str(unknown[0]), SETTING_KEYS)}"
-                )
+                at = locate(("settings", key, unknown[0]), key=True)
+                hint = did_you_mean(str(unknown[0]), SETTING_KEYS)
+                raise ThemeError(f"{at}: settings.{key}.{unknown[0]}: unknown field{hint}")
             kind = str(value.get("type") or (parent.type if parent else _infer_type(value.get("default"))))
             kind = TYPE_ALIASES.get(kind, kind)
             if kind not in SETTING_TYPES:
-                raise ThemeError(f"{where}: settings.{key}.type: unknown type '{kind}'"
+                raise ThemeError(f"{locate(('settings', key, 'type'))}: settings.{key}.type: unknown type '{kind}'"
                                  f"{did_you_mean(kind, SETTING_TYPES)} (use {', '.join(SETTING_TYPES)})")  # fmt: skip
             choices = tuple(str(c) for c in value.get("choices") or ())
             if kind == "choice" and not choices:
-                raise ThemeError(f"{where}: settings.{key}.choices: a choice setting needs a list of choices")
+                at = locate(("settings", key, "choices"))
+                raise ThemeError(f"{at}: settings.{key}.choices: a choice setting needs a list of choices")
             css = value.get("css", None)
             if css is False:
                 css_name = ""
@@ -209,7 +219,8 @@ def parse_settings(raw: object, inherited: Mapping[str, Setting], where: str) ->
             elif isinstance(css, str) and _CSS_NAME.match(css):
                 css_name = css
             else:
-                raise ThemeError(f"{where}: settings.{key}.css: must be a custom property such as --accent, or false")
+                at = locate(("settings", key, "css"))
+                raise ThemeError(f"{at}: settings.{key}.css: must be a custom property such as --accent, or false")
             default = value.get("default", parent.default if parent else None)
             description = str(value.get("description") or (parent.description if parent else ""))
             out[key] = Setting(kind, default, description, choices, css_name)
@@ -314,19 +325,28 @@ def load_theme(name: str, site_dir: Path, _seen: tuple[str, ...] = (), _base: Pa
         raise ThemeError(f"theme '{path.name}' extends itself: {' -> '.join(names)}")
     meta: dict[str, object] = {}
     meta_file = path / "theme.yml"
-    where = f"theme '{path.name}': theme.yml"
+    doc: Document | None = None
     if meta_file.is_file():
         try:
-            data = parse_yaml(decode(meta_file.read_bytes())).data
+            doc = parse_yaml(decode(meta_file.read_bytes()))
         except YamlError as exc:
-            raise ThemeError(f"{meta_file.name}:{exc.line}: {exc.message} (theme '{path.name}')") from None
-        meta = data if isinstance(data, dict) else {}
+            at = f"{meta_file.name}:{exc.line}:{exc.column}" if exc.column else f"{meta_file.name}:{exc.line}"
+            raise ThemeError(f"{at}: {exc.message} (theme '{path.name}')") from None
+        meta = doc.data if isinstance(doc.data, dict) else {}
+
+    def where(at: YamlPath, key: bool = False) -> str:
+        """`theme 'x': theme.yml:3:11`: the value at `at` (or, with `key`, its key) in theme.yml."""
+        if doc is None:
+            return f"theme '{path.name}': theme.yml"
+        line, column = doc.key_mark(at) if key else doc.mark(at)
+        return f"theme '{path.name}': theme.yml:{line}:{column}"
+
     parent_name = meta.get("extends")
     parent = None
     if isinstance(parent_name, str) and parent_name:
         parent = load_theme(parent_name, site_dir, _seen + (key,), path)
     elif parent_name is not None:
-        raise ThemeError(f"{where}: extends: must be a theme name or null")
+        raise ThemeError(f"{where(('extends',))}: extends: must be a theme name or null")
     inherited = parent.declared if parent is not None else {}
     settings = parse_settings(meta.get("settings"), inherited, where)
     description = meta.get("description")

@@ -217,9 +217,9 @@ def test_buyer_email_is_checked_and_its_password_is_a_secret(tmp_path: Path, mon
     with pytest.raises(ConfigError) as err:
         load_service_config(config, tmp_path)
     problems = str(err.value)
-    assert "orders.yml:3: buyer_email.to: unknown" in problems  # no `to`: each buyer is the recipient
-    assert "buyer_email.sender: is required" in problems
-    assert "orders.yml:4: buyer_email.language: 'chinese' is not a language tag such as en or zh-CN" in problems
+    assert "orders.yml:3:3: buyer_email.to: unknown" in problems  # no `to`: each buyer is the recipient
+    assert "orders.yml:2:3: buyer_email.sender: is required" in problems  # where the mapping starts
+    assert "orders.yml:4:13: buyer_email.language: 'chinese' is not a language tag such as en or zh-CN" in problems
 
     monkeypatch.setenv("SMTP_PASSWORD", "s3cret-smtp")
     config.write_text("buyer_email: {host: smtp.example.com, sender: shop@example.com, password: env:SMTP_PASSWORD}\n")

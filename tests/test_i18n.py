@@ -311,7 +311,7 @@ def test_unknown_language_is_an_error_with_a_hint(make_site: Callable[..., Path]
     site = make_site({"site.yml": site_yml.replace("language: en", "language: zh_CN")})
     result = cli("check", str(site))
     assert result.exit_code == 1  # type: ignore[attr-defined]
-    assert "site.yml:4: language: 'zh_CN' is not a language tag micromall knows (did you mean 'zh-CN'?)" in (
+    assert "site.yml:4:11: language: 'zh_CN' is not a language tag micromall knows (did you mean 'zh-CN'?)" in (
         result.output  # type: ignore[attr-defined]
     )
 

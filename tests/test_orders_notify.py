@@ -220,7 +220,7 @@ def test_an_email_notifier_language_is_checked(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError) as err:
         load_service_config(tmp_path / "orders.yml", tmp_path)
-    assert "orders.yml:6: notify[0].language: 'chinese' is not a language tag such as en or zh-CN" in str(err.value)
+    assert "orders.yml:6:15: notify[0].language: 'chinese' is not a language tag such as en or zh-CN" in str(err.value)
 
 
 def test_the_log_line_says_what_each_event_carries(caplog: pytest.LogCaptureFixture) -> None:

@@ -62,7 +62,8 @@ def test_a_missing_environment_secret_is_a_clear_error(tmp_path: Path, monkeypat
     (tmp_path / "orders.yml").write_text("admin_token: env:TEST_ADMIN_TOKEN\n", "utf-8")
     with pytest.raises(ConfigError) as err:
         load_service_config(tmp_path / "orders.yml", tmp_path)
-    assert str(err.value.problems[0]) == "orders.yml:1: admin_token: environment variable TEST_ADMIN_TOKEN is not set"
+    expected = "orders.yml:1:14: admin_token: environment variable TEST_ADMIN_TOKEN is not set"
+    assert str(err.value.problems[0]) == expected
 
 
 def test_a_reference_prefix_must_be_url_safe(tmp_path: Path) -> None:

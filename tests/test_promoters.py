@@ -55,12 +55,12 @@ CASES: dict[str, tuple[str, list[str]]] = {
         "  - code: bo\n"
         "    commission: 10\n",
         [
-            "content/promoters.yml:5: promoters[0].comission: unknown field (did you mean 'commission'?)",
-            "content/promoters.yml:6: promoters[1].code: 'Anna B' is not a valid code: use up to 40 lowercase"
+            "content/promoters.yml:5:5: promoters[0].comission: unknown field (did you mean 'commission'?)",
+            "content/promoters.yml:6:11: promoters[1].code: 'Anna B' is not a valid code: use up to 40 lowercase"
             " letters, digits and hyphens (it appears in links as ?ref=CODE)",
-            "content/promoters.yml:8: promoters[2].code: duplicate promoter code 'anna' (first at line 3)",
-            "content/promoters.yml:10: promoters[3].name: is required",
-            "content/promoters.yml:11: promoters[3].commission: must be a fraction of the order subtotal"
+            "content/promoters.yml:8:11: promoters[2].code: duplicate promoter code 'anna' (first at line 3)",
+            "content/promoters.yml:10:5: promoters[3].name: is required",
+            "content/promoters.yml:11:17: promoters[3].commission: must be a fraction of the order subtotal"
             " from 0 to 1, such as 0.1 for 10%, got 10",
         ],
     ),
@@ -68,15 +68,15 @@ CASES: dict[str, tuple[str, list[str]]] = {
         "kit_secret: a-test-secret-of-some-length\npromoter:\n  - code: a\npromoters:\n"
         "  - code: a\n    name: A\n    commission: 10%\n",
         [
-            "content/promoters.yml:2: promoter: unknown field (did you mean 'promoters'?)",
-            "content/promoters.yml:7: promoters[0].commission: must be a fraction of the order subtotal"
+            "content/promoters.yml:2:1: promoter: unknown field (did you mean 'promoters'?)",
+            "content/promoters.yml:7:17: promoters[0].commission: must be a fraction of the order subtotal"
             " from 0 to 1, such as 0.1 for 10%, got text",
         ],
     ),
     "no kit secret": (
         "promoters:\n  - code: a\n    name: A\n",
         [
-            "content/promoters.yml:1: kit_secret: is required when there are promoters: a long random text that"
+            "content/promoters.yml:1:1: kit_secret: is required when there are promoters: a long random text that"
             " keeps the kit pages' addresses unguessable, e.g. kit_secret: env:MICROMALL_KIT_SECRET with that"
             ' variable set to the output of: python -c "import secrets; print(secrets.token_hex(16))"'
         ],
@@ -84,20 +84,20 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "short kit secret": (
         "kit_secret: hunter2\npromoters:\n  - code: a\n    name: A\n",
         [
-            "content/promoters.yml:1: kit_secret: must be at least 16 characters,"
+            "content/promoters.yml:1:13: kit_secret: must be at least 16 characters,"
             " so that kit addresses cannot be guessed"
         ],
     ),
     "kit secret from an unset environment variable": (
         "kit_secret: env:MICROMALL_TEST_UNSET_SECRET\npromoters:\n  - code: a\n    name: A\n",
         [
-            "content/promoters.yml:1: kit_secret: environment variable MICROMALL_TEST_UNSET_SECRET is not set"
+            "content/promoters.yml:1:13: kit_secret: environment variable MICROMALL_TEST_UNSET_SECRET is not set"
             " (it holds the kit pages' secret)"
         ],
     ),
     "promoters not a list": (
         "kit_secret: a-test-secret-of-some-length\npromoters: anna\n",
-        ["content/promoters.yml:2: promoters: must be a list, got text"],
+        ["content/promoters.yml:2:12: promoters: must be a list, got text"],
     ),
 }
 

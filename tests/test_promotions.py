@@ -52,29 +52,29 @@ def test_the_lowest_open_sale_wins() -> None:
     [
         (
             "promotions:\n  - title: X\n    starts: 2026-03-05\n    ends: 2026-03-01\n    percent: 10\n",
-            ["content/promotions.yml:4: promotions[0].ends: must be after starts"],
+            ["content/promotions.yml:4:11: promotions[0].ends: must be after starts"],
         ),
         (
             "promotions:\n  - title: X\n    starts: soon\n    ends: 2026-03-01\n    percent: 200\n    amount: 5\n"
             "    products: [green, oolong]\n    colour: red\n",
             [
-                "content/promotions.yml:3: promotions[0].starts: must be a date (YYYY-MM-DD) or a date and time"
+                "content/promotions.yml:3:13: promotions[0].starts: must be a date (YYYY-MM-DD) or a date and time"
                 " (YYYY-MM-DD HH:MM), got 'soon'",
-                "content/promotions.yml:5: promotions[0].percent: must be from 1 to 95, got 200",
-                "content/promotions.yml:6: promotions[0].amount: give either percent or amount, not both",
-                "content/promotions.yml:7: promotions[0].products[1]: unknown product 'oolong'",
-                "content/promotions.yml:8: promotions[0].colour: unknown field",
+                "content/promotions.yml:5:14: promotions[0].percent: must be from 1 to 95, got 200",
+                "content/promotions.yml:6:13: promotions[0].amount: give either percent or amount, not both",
+                "content/promotions.yml:7:23: promotions[0].products[1]: unknown product 'oolong'",
+                "content/promotions.yml:8:5: promotions[0].colour: unknown field",
             ],
         ),
         (
             "timezone: Beijing\npromotions:\n  - {starts: 2026-01-01, ends: 2026-01-02, collections: [tee]}\n",
             [
-                "content/promotions.yml:1: timezone: must be an offset from UTC such as +08:00, got 'Beijing'",
-                "content/promotions.yml:3: promotions[0]: products or collections are on sale only with a percent"
+                "content/promotions.yml:1:11: timezone: must be an offset from UTC such as +08:00, got 'Beijing'",
+                "content/promotions.yml:3:5: promotions[0]: products or collections are on sale only with a percent"
                 " or an amount",
-                "content/promotions.yml:3: promotions[0].collections[0]: unknown collection 'tee'"
+                "content/promotions.yml:3:58: promotions[0].collections[0]: unknown collection 'tee'"
                 " (did you mean 'tea'?)",
-                "content/promotions.yml:3: promotions[0].title: is required",
+                "content/promotions.yml:3:5: promotions[0].title: is required",
             ],
         ),
     ],
@@ -94,9 +94,9 @@ def test_group_buy_mistakes_are_reported(make_site: Callable[..., Path], cli: Ca
     result = cli("check", str(make_site({"content/catalog/tea.yml": body})))
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
-    assert "content/catalog/tea.yml:5: products[0].group_buy.min_orders: must be 2 or more, got 1" in lines
+    assert "content/catalog/tea.yml:5:29: products[0].group_buy.min_orders: must be 2 or more, got 1" in lines
     assert any(
-        line.startswith("content/catalog/tea.yml:5: products[0].group_buy.ends: must be a date") for line in lines
+        line.startswith("content/catalog/tea.yml:5:38: products[0].group_buy.ends: must be a date") for line in lines
     )
 
 
@@ -153,10 +153,10 @@ def test_display_currency_mistakes(make_site: Callable[..., Path], cli: Callable
     result = cli("check", str(site))
     assert result.exit_code == 1
     assert sorted(result.stderr.splitlines()[:-1]) == [
-        "content/rates.yml:1: rates.AUD: must be a number above 0 (one CNY in AUD), got text",
-        "site.yml:17: display_currencies: EUR needs a rate in content/rates.yml (rates: {EUR: ...})",
-        "site.yml:17: display_currencies[2]: unknown currency 'XYZ': use a code such as USD",
+        "content/rates.yml:1:25: rates.AUD: must be a number above 0 (one CNY in AUD), got text",
+        "site.yml:17:27: display_currencies[1]: EUR needs a rate in content/rates.yml (rates: {EUR: ...})",
+        "site.yml:17:32: display_currencies[2]: unknown currency 'XYZ': use a code such as USD",
     ]
     (site / "content/rates.yml").unlink()
     result = cli("check", str(site))
-    assert "site.yml:17: display_currencies: needs content/rates.yml" in result.stderr
+    assert "site.yml:17:21: display_currencies: needs content/rates.yml" in result.stderr

@@ -152,9 +152,9 @@ def test_an_undefined_name_in_a_theme_partial_is_an_error_naming_it(make_site: C
 def test_an_unknown_theme_setting_is_an_error_with_a_suggestion(make_site: Callable[..., Path]) -> None:
     site = make_site({"site.yml": site_yml('theme_settings:\n  acent: "#123456"\n  background: green\n')})
     assert problems_of(site) == [
-        "site.yml:18: theme_settings.acent: unknown setting of theme 'default' (did you mean 'accent'?) "
+        "site.yml:18:3: theme_settings.acent: unknown setting of theme 'default' (did you mean 'accent'?) "
         "(its settings: accent, background, font, fonts, radius, text_colour)",
-        "site.yml:19: theme_settings.background: must be a colour such as #2f6b4f, got 'green'",
+        "site.yml:19:15: theme_settings.background: must be a colour such as #2f6b4f, got 'green'",
     ]
 
 
@@ -171,7 +171,8 @@ def test_an_unknown_theme_setting_is_an_error_with_a_suggestion(make_site: Calla
 def test_a_setting_of_the_wrong_type_is_an_error(make_site: Callable[..., Path], setting: str, value: str,
                                                  message: str) -> None:  # fmt: skip
     site = make_site({"site.yml": site_yml(f"theme: editorial\ntheme_settings:\n  {setting}: {value}\n")})
-    assert problems_of(site) == [f"site.yml:19: theme_settings.{setting}: {message}"]
+    column = len(f"  {setting}: ") + 1  # the value's, under `theme_settings:`
+    assert problems_of(site) == [f"site.yml:19:{column}: theme_settings.{setting}: {message}"]
 
 
 def test_settings_reach_templates_css_and_inherit_down_the_chain(make_site: Callable[..., Path],
@@ -202,7 +203,7 @@ def test_settings_reach_templates_css_and_inherit_down_the_chain(make_site: Call
     assert "--measure: 38rem;" in style.group(1)  # editorial's default
     assert '<meta name="theme-color" content="#112233">' in html
     site_bad = make_site({**files, "site.yml": site_yml("theme: mine\ntheme_settings:\n  layout: tall\n")})
-    assert problems_of(site_bad) == ["site.yml:19: theme_settings.layout: must be one of wide, narrow, got 'tall'"]
+    assert problems_of(site_bad) == ["site.yml:19:11: theme_settings.layout: must be one of wide, narrow, got 'tall'"]
 
 
 def test_a_bad_setting_declaration_is_reported_on_the_theme_field(make_site: Callable[..., Path]) -> None:
@@ -210,7 +211,7 @@ def test_a_bad_setting_declaration_is_reported_on_the_theme_field(make_site: Cal
              "themes/mine/templates/.keep": ""}  # fmt: skip
     site = make_site({**files, "site.yml": site_yml("theme: mine\n")})
     assert problems_of(site) == [
-        "site.yml:17: theme: theme 'mine': theme.yml: settings.size.type: unknown type 'colr' "
+        "site.yml:17:8: theme: theme 'mine': theme.yml:3:16: settings.size.type: unknown type 'colr' "
         "(did you mean 'colour'?) (use colour, font, length, text, number, boolean, choice, fonts)"
     ]
 
@@ -267,7 +268,7 @@ def test_a_theme_chain_that_loops_is_an_error(make_site: Callable[..., Path]) ->
         "themes/c/templates/.keep": "",
     }
     site = make_site({**files, "site.yml": site_yml("theme: a\n")})
-    assert problems_of(site) == ["site.yml:17: theme: theme 'a' extends itself: a -> b -> c -> a"]
+    assert problems_of(site) == ["site.yml:17:8: theme: theme 'a' extends itself: a -> b -> c -> a"]
 
 
 def test_a_theme_from_a_path_with_a_relative_parent(make_site: Callable[..., Path], tmp_path: Path) -> None:
@@ -318,7 +319,7 @@ def test_a_theme_from_an_installed_package(installed_theme: Path, make_site: Cal
     assert "--accent: #0a5c36;" in (tmp_path / "out/index.html").read_text("utf-8")
     wrong = make_site({"site.yml": site_yml("theme: tea-hous\n")})
     assert problems_of(wrong) == [
-        "site.yml:17: theme: unknown theme 'tea-hous' (did you mean 'tea-house'?) "
+        "site.yml:17:8: theme: unknown theme 'tea-hous' (did you mean 'tea-house'?) "
         "(available: default, editorial, tea-house)"
     ]
 
@@ -360,7 +361,7 @@ def test_a_broken_theme_package_is_named_in_the_error(installed_theme: Path,
     info.write_text("[micromall.themes]\ntea-house = tea_house_theme\nbroken = no_such_module\n", "utf-8")
     site = make_site({"site.yml": site_yml("theme: broken\n")})
     assert problems_of(site) == [
-        "site.yml:17: theme: theme 'broken' of an installed package could not be loaded: "
+        "site.yml:17:8: theme: theme 'broken' of an installed package could not be loaded: "
         "ModuleNotFoundError: No module named 'no_such_module'"
     ]
     assert load_theme("tea-house", site).origin == "package", "the other themes of the package still load"

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import Problem, did_you_mean
-from ..fields import Obj, SourceFile
+from ..fields import Obj, SourceFile, field_name
 from ..i18n import is_language
 from ..money import parse_price
 from ..yamlsafe import YamlError, decode, parse_yaml
@@ -105,7 +105,7 @@ def load_service_config(file: Path | None, site_dir: Path, overrides: dict[str, 
         except FileNotFoundError:
             raise ConfigError([Problem(rel, 0, "", "file not found")]) from None
         except YamlError as exc:
-            raise ConfigError([Problem(rel, exc.line, "", exc.message)]) from None
+            raise ConfigError([Problem(rel, exc.line, field_name(exc.path), exc.message, column=exc.column)]) from None
         src = SourceFile(rel, doc, problems)
         root = src.obj(doc.data if doc.data is not None else {}, (), CONFIG_KEYS)
         if root is not None:

@@ -71,4 +71,4 @@ def test_L4_codes_of_one_promotion_must_share_their_cap(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_service_config(config, tmp_path)
     (problem,) = caught.value.problems
-    assert "promotion 'spring'" in str(problem) and str(problem).startswith("orders.yml:3")
+    assert "promotion 'spring'" in str(problem) and str(problem).startswith("orders.yml:3:5: coupons[1]:")
