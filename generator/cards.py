@@ -39,6 +39,11 @@ class CardSpec:
     def render(self) -> tuple[bytes, ...]:
         return (encode_jpeg(draw_card(self), BUDGET),)
 
+    @property
+    def photo_need(self) -> tuple[SourceFile, tuple[int, int]] | None:
+        """The photo this card shows and the size it shows it at (see imaging.py)."""
+        return None if self.photo is None else (self.photo, (PHOTO, HEIGHT))
+
 
 @dataclass(frozen=True)
 class CardLayout:
@@ -87,11 +92,11 @@ def draw_card(spec: CardSpec) -> Image.Image:
     spot = layout(spec)
 
     if spec.photo is not None:
-        card.paste(cover(spec.photo.path, (PHOTO, HEIGHT)), (0, 0))
+        card.paste(cover(spec.photo, (PHOTO, HEIGHT)), (0, 0))
     else:  # no photo: an accent panel with the logo, or the first letter of the title
         draw.rectangle((0, 0, PHOTO // 2 - 1, HEIGHT), fill=pal.accent)
         if spec.logo is not None:
-            logo = logo_image(spec.logo.path, 200)
+            logo = logo_image(spec.logo, 200)
             card.paste(logo, ((PHOTO // 2 - logo.width) // 2, (HEIGHT - logo.height) // 2), logo)
     draw.rectangle((spot.left - PAD, 0, spot.left - PAD + 7, HEIGHT), fill=pal.accent)
     if spec.badge and spec.photo is not None:
@@ -101,7 +106,7 @@ def draw_card(spec: CardSpec) -> Image.Image:
     y = PAD
     x = spot.left
     if spec.logo is not None and spec.photo is not None:
-        logo = logo_image(spec.logo.path, LOGO)
+        logo = logo_image(spec.logo, LOGO)
         card.paste(logo, (x, y + (LOGO - logo.height) // 2), logo)
         x += LOGO + 16
     if spot.shop is not None:

@@ -31,6 +31,8 @@ from .draw import (
 SIZES = {"square": (1080, 1080), "story": (1080, 1920)}
 BUDGET = 400_000  # bytes
 PAD = 64
+#: The size of the photo on each layout.
+PHOTO_SIZES = {"square": (660, 660), "story": (1080 - 2 * PAD, 900)}
 Layout = Literal["square", "story"]
 
 
@@ -66,6 +68,11 @@ class PosterSpec:
     def size(self) -> tuple[int, int]:
         return SIZES[self.layout]
 
+    @property
+    def photo_need(self) -> tuple[SourceFile, tuple[int, int]] | None:
+        """The photo this poster shows and the size it shows it at (see imaging.py)."""
+        return None if self.photo is None else (self.photo, PHOTO_SIZES[self.layout])
+
     def render(self) -> tuple[bytes, ...]:
         """The poster for `url`, then the same poster for each of `also_for`: everything but the
         code is drawn once."""
@@ -82,11 +89,11 @@ def _photo(poster: Image.Image, spec: PosterSpec, box: tuple[int, int, int, int]
     x0, y0, x1, y1 = box
     size = (x1 - x0, y1 - y0)
     if spec.photo is not None:
-        photo = cover(spec.photo.path, size)
+        photo = cover(spec.photo, size)
     else:  # no photo: the accent colour, with the logo when there is one
         photo = Image.new("RGB", size, spec.palette.accent)
         if spec.logo is not None:
-            logo = logo_image(spec.logo.path, min(size) // 2)
+            logo = logo_image(spec.logo, min(size) // 2)
             photo.paste(logo, ((size[0] - logo.width) // 2, (size[1] - logo.height) // 2), logo)
     poster.paste(photo, (x0, y0), rounded_mask(size, radius) if radius else None)
 
@@ -112,7 +119,7 @@ def _header(poster: Image.Image, spec: PosterSpec, xy: tuple[int, int], width: i
     draw = ImageDraw.Draw(poster)
     x, y = xy
     if spec.logo is not None:
-        logo = logo_image(spec.logo.path, logo_size)
+        logo = logo_image(spec.logo, logo_size)
         poster.paste(logo, (x, y + (logo_size - logo.height) // 2), logo)
         x += logo_size + 18
         width -= logo_size + 18
@@ -180,7 +187,7 @@ def _square(spec: PosterSpec) -> tuple[Image.Image, QrPlace]:
     poster = Image.new("RGB", (width, height), pal.background)
     draw = ImageDraw.Draw(poster)
     margin = 48
-    photo = 660
+    photo = PHOTO_SIZES["square"][0]
     _photo(poster, spec, (margin, margin, margin + photo, margin + photo), radius=28)
 
     # the column beside the photo: logo and shop name at the top, the code at the bottom
@@ -188,7 +195,7 @@ def _square(spec: PosterSpec) -> tuple[Image.Image, QrPlace]:
     col_w = width - margin - col_x
     y = margin + 8
     if spec.logo is not None:
-        logo = logo_image(spec.logo.path, 96)
+        logo = logo_image(spec.logo, 96)
         poster.paste(logo, (col_x + (col_w - logo.width) // 2, y), logo)
         y += logo.height + 16
     if spec.shop:
@@ -230,7 +237,7 @@ def _story(spec: PosterSpec) -> tuple[Image.Image, QrPlace]:
     fonts = spec.fonts
 
     _header(poster, spec, (PAD, 56), width - 2 * PAD, 72)
-    photo_top, photo_h = 168, 900
+    photo_top, photo_h = 168, PHOTO_SIZES["story"][1]
     _photo(poster, spec, (PAD, photo_top, width - PAD, photo_top + photo_h), radius=32)
 
     # the code at the bottom right, the texts beside it and above it

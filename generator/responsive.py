@@ -26,10 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
-from PIL import Image as PILImage
-
 from .cache import ImageCache
-from .draw import SourceFile, open_rgb
+from .draw import REDUCING_GAP, RESAMPLE, SourceFile, photo
 from .imaging import Job
 from .model import Image, Site
 
@@ -66,19 +64,29 @@ class ResizeSpec:
     webp_method: int = WEBP_METHOD
     jpeg_quality: int = JPEG_QUALITY
 
-    def render(self) -> tuple[bytes, ...]:
+    @property
+    def photo_need(self) -> tuple[SourceFile, tuple[int, int]]:
+        """The photo and the size of its largest rendition (see imaging.py)."""
         largest = max(self.widths)
-        photo = open_rgb(self.source.path, (largest, height_for(self.size, largest)))
-        out: list[bytes] = []
-        for width in self.widths:
+        return self.source, (largest, height_for(self.size, largest))
+
+    def render(self) -> tuple[bytes, ...]:
+        source = photo(*self.photo_need)
+        made: dict[int, tuple[bytes, bytes]] = {}
+        previous = source
+        for width in sorted(self.widths, reverse=True):
             target = (width, height_for(self.size, width))
-            img = photo if photo.size == target else photo.resize(target, PILImage.Resampling.LANCZOS, reducing_gap=3.0)
+            # each width from the one above it while that is at most twice as wide: the
+            # smaller resize costs less and looks the same; else from the decoded photo
+            base = previous if previous.width <= 2 * width else source
+            img = base if base.size == target else base.resize(target, RESAMPLE, reducing_gap=REDUCING_GAP)
+            previous = img
             webp = io.BytesIO()
             img.save(webp, "WEBP", quality=self.webp_quality, method=self.webp_method)
             jpeg = io.BytesIO()
             img.save(jpeg, "JPEG", quality=self.jpeg_quality, optimize=True)
-            out += [webp.getvalue(), jpeg.getvalue()]
-        return tuple(out)
+            made[width] = (webp.getvalue(), jpeg.getvalue())
+        return tuple(data for width in self.widths for data in made[width])
 
 
 def height_for(size: tuple[int, int], width: int) -> int:

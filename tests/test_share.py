@@ -244,7 +244,7 @@ def test_every_qr_in_the_demo_scans_to_its_url_promoter_kits_included(built_demo
 # ---- sizes ------------------------------------------------------------------------------
 
 
-def test_cards_and_posters_are_right_sized_progressive_jpegs(built_demo: Path) -> None:
+def test_cards_and_posters_are_right_sized_jpegs_within_budget(built_demo: Path) -> None:
     data = catalog(built_demo)
     cards_dir = built_demo / "share"
     expected = {f"products/{p['id']}.jpg" for p in data["products"]} | {"shop/home.jpg", "shop/stores.jpg"}
