@@ -171,6 +171,7 @@ def build(
 
     cache_dir = cache_dir if cache_dir is not None else default_cache_dir(site_dir)
     site, warnings = load_site(site_dir, cache_dir)
+    drawn_base_url = site.config.base_url  # what QR codes and posters lead to, also in a preview
     if base_url is not None:
         site = replace(site, config=replace(site.config, base_url=base_url))
     try:
@@ -182,7 +183,8 @@ def build(
     cache = ImageCache(cache_dir)
     with ImageMaker(cache, workers) as maker:
         maker.progress = progress
-        result = _build(site, theme, site_dir, out_dir, clean, cache, maker, phase, progress, track, previous)
+        result = _build(site, theme, site_dir, out_dir, clean, cache, maker, phase, progress, track, previous,
+                        drawn_base_url)  # fmt: skip
     result.warnings = sorted(warnings + result.warnings)
     result.timings = timings
     return result
@@ -200,6 +202,7 @@ def _build(
     progress: Progress | None = None,
     track: bool = False,
     previous: BuildState | None = None,
+    drawn_base_url: str | None = None,
 ) -> BuildResult:
     static = collect_static(theme, site_dir)
     published: dict[str, Source] = {
@@ -215,7 +218,7 @@ def _build(
     compiled = cache.folder / "templates"
     compiled.mkdir(parents=True, exist_ok=True)
     env = make_environment(site, theme, site_dir, static_hashes, translations, env_class, compiled, pictures)
-    share = plan_share(site, theme, static, site_dir, cache, text)
+    share = plan_share(site, theme, static, site_dir, cache, text, drawn_base_url)
     pages = plan_pages(site, share.image_for, text) + plan_kit_pages(site, share.kits, share.image_for, text)
     qr_files = maker.make(share.qr_jobs)  # the product pages show their QR code inline
     share.attach_qr(qr_files)
@@ -266,7 +269,9 @@ def _build(
         raise
 
     stats = staging.commit(copies, clean)
-    cache.prune(maker.keys, tag_for(site.config.base_url))
+    # a preview keeps its own record, so that it never prunes what the published build uses
+    drawn = drawn_base_url or site.config.base_url
+    cache.prune(maker.keys, tag_for(drawn + (" preview" if drawn != site.config.base_url else "")))
     cache.save_hashes()
     phase("write")
     return BuildResult(site, out_dir, len(pages), len(staging.names), stats, share.warnings, {},

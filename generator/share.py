@@ -238,11 +238,24 @@ def _image(url: str, key: str, size: tuple[int, int], alt: str) -> ShareImage:
 
 
 def plan_share(
-    site: Site, theme: Theme, static: Mapping[str, Path], site_dir: Path, cache: ImageCache, text: Text | None = None
+    site: Site,
+    theme: Theme,
+    static: Mapping[str, Path],
+    site_dir: Path,
+    cache: ImageCache,
+    text: Text | None = None,
+    drawn_base_url: str | None = None,
 ) -> SharePlan:
-    """Plan every card, poster and QR code of the shop; `text` gives the words in its language."""
+    """Plan every card, poster and QR code of the shop; `text` gives the words in its language.
+
+    `drawn_base_url` is the address that QR codes and posters lead to, when it is not the
+    site's: the preview (`micromall serve`) serves the pages at its own address but draws the
+    published one (site.yml's base_url), so that its pictures are the very ones a build
+    publishes, found in the cache whatever port the preview listens on, and a poster printed
+    from the preview never leads to a local address."""
     p = _Planner(site, theme, static, site_dir, cache, text if text is not None else english())
     cfg = site.config
+    link_base = drawn_base_url if drawn_base_url is not None else cfg.base_url  # what pictures lead to
     w = p.words
     shop_title = cfg.title
     page_images: dict[str, ShareImage] = {}
@@ -275,13 +288,13 @@ def plan_share(
     home_photo = next((i for i in _shop_photos(site) if i is not None), None)
     card("share/shop/home.jpg", "", shop_owner, f"{shop_title}: {cfg.tagline}" if cfg.tagline else shop_title,
          home_photo, title=shop_title, subtitle=cfg.tagline)  # fmt: skip
-    poster("posters/shop.jpg", shop_owner, "story", cfg.base_url, w["scan_to_visit"], home_photo,
+    poster("posters/shop.jpg", shop_owner, "story", link_base, w["scan_to_visit"], home_photo,
            title=shop_title, summary=cfg.tagline)  # fmt: skip
     store_photo = next((s.image for s in site.stores if s.image is not None), None)
     card("share/shop/stores.jpg", "stores/", ("content/stores.yml", "the stores"), f"{w['stores']} – {shop_title}",
          store_photo, title=w["stores"], subtitle=" · ".join(s.name for s in site.stores))  # fmt: skip
     for store in site.stores:
-        url = cfg.base_url + "?" + urlencode({"store": store.id})
+        url = link_base + "?" + urlencode({"store": store.id})
         lines = "\n".join([store.address, *store.hours])
         poster(f"posters/stores/{store.id}.jpg", ("content/stores.yml", f"store '{store.id}'"), "story", url,
                w["scan_to_visit"], store.image, title=store.name, summary=lines)  # fmt: skip
@@ -293,23 +306,24 @@ def plan_share(
         poster_price = {"price": price, "compare_at": was}
         if window is not None:  # the posters show the window's price and dates (the card, today's price)
             poster_price = {"price": window[0], "compare_at": window[1], "sale_note": window[2]}
-        url = cfg.base_url + product.url
+        url = cfg.base_url + product.url  # the link the page shares
+        code_url = link_base + product.url  # the link its pictures lead to
         alt = f"{product.title}, {price} – {shop_title}"
         badge = w["sale"] if product.on_sale else ""
         card(f"share/products/{product.id}.jpg", product.url, owner, alt, product.image,
              title=product.title, subtitle=product.summary, price=price, compare_at=was, badge=badge)  # fmt: skip
         made = {}
         # each promoter's posters of this product: the same pictures with the code's ?ref=
-        ref_urls = [(pr, f"{url}?{urlencode({'ref': pr.code})}") for pr in promoters]
+        ref_urls = [(pr, f"{code_url}?{urlencode({'ref': pr.code})}") for pr in promoters]
         for layout in LAYOUTS:
             more = tuple((f"{pr.kit_url}posters/{product.id}-{layout}.jpg", ref_url) for pr, ref_url in ref_urls)
-            job = poster(f"posters/{product.id}-{layout}.jpg", owner, layout, url, w["scan_to_buy"], product.image,
-                         more, title=product.title, summary=product.summary, **poster_price)  # fmt: skip
+            job = poster(f"posters/{product.id}-{layout}.jpg", owner, layout, code_url, w["scan_to_buy"],
+                         product.image, more, title=product.title, summary=product.summary, **poster_price)  # fmt: skip
             made[layout] = _image(job.outputs[0], job.key, posters.SIZES[layout], alt)
             for (pr, _ref_url), output in zip(ref_urls, job.outputs[1:], strict=True):
                 kit_posters[(pr.code, product.id, layout)] = _image(output, job.key, posters.SIZES[layout], alt)
         qr_svg, qr_png = f"qr/{product.id}.svg", f"qr/{product.id}.png"
-        qr_jobs.append(Job((qr_svg, qr_png), QrSpec(url)))
+        qr_jobs.append(Job((qr_svg, qr_png), QrSpec(code_url)))
         share = ProductShare(url=url, text=p.share_text(product, url), card=page_images[product.url],
                              poster_square=made["square"], poster_story=made["story"],
                              qr_svg_url=qr_svg, qr_png_url=qr_png, qr_svg=Markup(""))  # fmt: skip  # nosec B704 - a constant
@@ -328,9 +342,10 @@ def plan_share(
     for promoter in promoters:
         items = []
         for product in site.products:
-            url = f"{cfg.base_url}{product.url}?{urlencode({'ref': promoter.code})}"
+            ref = "?" + urlencode({"ref": promoter.code})
+            url = f"{cfg.base_url}{product.url}{ref}"
             qr_svg, qr_png = f"{promoter.kit_url}qr/{product.id}.svg", f"{promoter.kit_url}qr/{product.id}.png"
-            image_jobs.append(Job((qr_svg, qr_png), QrSpec(url)))
+            image_jobs.append(Job((qr_svg, qr_png), QrSpec(f"{link_base}{product.url}{ref}")))
             items.append(KitItem(product=product, url=url, text=p.share_text(product, url),
                                  poster_square=kit_posters[(promoter.code, product.id, "square")],
                                  poster_story=kit_posters[(promoter.code, product.id, "story")],
