@@ -133,9 +133,24 @@ def photo(source: SourceFile, size: tuple[int, int]) -> Image.Image:
     return img
 
 
+#: A decoded photo more than this much larger than every drawing of it needs is shrunk once,
+#: so that each drawing resizes from a smaller image (see `prime`).
+SHRINK_OVER = 1.25
+
+
 def prime(source: SourceFile, size: tuple[int, int]) -> None:
-    """Decode a photo now, at `size`: the largest that the drawings about to be made need."""
-    photo(source, size)
+    """Decode a photo now for the drawings about to be made, `size` being the largest that any
+    of them needs (on each side). A decode much larger than that (JPEG draft mode reduces only
+    by whole powers of two) is shrunk once to just cover `size`: a 1600-pixel photo becomes
+    1080 pixels, which is the largest responsive size itself, and the card's and posters'
+    photos are resized from it at less than half the cost."""
+    img = photo(source, size)
+    scale = max(size[0] / img.width, size[1] / img.height)
+    if scale * SHRINK_OVER >= 1:
+        return
+    target = (max(size[0], round(img.width * scale)), max(size[1], round(img.height * scale)))
+    shrunk = img.resize(target, RESAMPLE, reducing_gap=REDUCING_GAP)
+    _PHOTOS[(source.path, source.sha256)] = (shrunk, False)
 
 
 def _decode(path: str, size: tuple[int, int], background: RGB = (255, 255, 255)) -> tuple[Image.Image, bool]:

@@ -169,7 +169,7 @@ class ImageMaker:
     def _draw(self, jobs: list[Job]) -> Iterator[tuple[list[Job], list[tuple[Path, ...]]]]:
         """Each batch of `jobs` and its files in the cache, as they are drawn."""
         context = _context() if self._pool is None else None
-        work = batches(jobs, max(1, min(16, len(jobs) // (self.workers * 4))))
+        work = batches(jobs, max(1, min(16, len(jobs) // (self.workers * 8))))
         if self.workers < 2 or (context is not None and len(jobs) < MIN_PARALLEL[context.get_start_method()]):
             for batch in work:
                 yield batch, _make(self.cache.folder, [(job.key, job.spec) for job in batch])

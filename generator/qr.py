@@ -44,10 +44,14 @@ def png(data: str, code: segno.QRCode | None = None, scale: int = PNG_SCALE) -> 
     return out.getvalue()
 
 
+#: segno's matrix holds 1 for a dark module and 0 for a light one: as grey pixels.
+_PIXELS = bytes([255, 0]) + bytes(254)
+
+
 def _framed(code: segno.QRCode) -> Image.Image:
     """The code with its quiet zone, one pixel per module, black on white."""
     inner = int(code.symbol_size(scale=1, border=0)[0])
-    rows = bytes(0 if bit else 255 for row in code.matrix for bit in row)
+    rows = b"".join(code.matrix).translate(_PIXELS)
     framed = Image.new("L", (inner + 2 * BORDER, inner + 2 * BORDER), 255)
     framed.paste(Image.frombytes("L", (inner, inner), rows), (BORDER, BORDER))
     return framed
