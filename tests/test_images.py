@@ -11,7 +11,15 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from PIL import Image
 
-from generator.responsive import WIDTHS, widths_for
+from generator import draw
+from generator.cache import ImageCache
+from generator.cards import CardSpec
+from generator.draw import Fonts, SourceFile
+from generator.fonts import fallback_families
+from generator.imaging import ImageMaker, Job, batches
+from generator.posters import PosterSpec
+from generator.qr import QrSpec
+from generator.responsive import WIDTHS, ResizeSpec, widths_for
 
 
 class Pictures(HTMLParser):
@@ -136,3 +144,67 @@ def test_a_changed_photo_remakes_only_its_own_sizes(demo_copy: Path, tmp_path: P
     assert 6 <= again.images_drawn < first.images_drawn // 4
     after = dict(version.findall(page.read_text("utf-8")))
     assert after["1"] != before["1"] and (after["2"], after["3"]) == (before["2"], before["3"])
+
+
+# ---- decoding once ------------------------------------------------------------------------
+
+
+def _jobs_of_one_photo(tmp_path: Path, size: tuple[int, int]) -> tuple[list[Job], SourceFile]:
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", size, (120, 80, 40)).save(photo, quality=90)
+    source = SourceFile(str(photo), "sha-of-photo")
+    fonts = Fonts(tuple(fallback_families()))
+    card = CardSpec(fonts=fonts, title="Tea", price="¥10.00", photo=source)
+    square = PosterSpec(layout="square", fonts=fonts, title="Tea", url="https://example.com/", cta="Scan", photo=source)
+    story = PosterSpec(layout="story", fonts=fonts, title="Tea", url="https://example.com/", cta="Scan", photo=source)
+    sizes = ResizeSpec(source, size, widths_for(size[0]))
+    jobs = [Job(("card.jpg",), card), Job(("square.jpg",), square), Job(("story.jpg",), story)]
+    jobs.append(Job(tuple(f"p.{w}.{ext}" for w in sizes.widths for ext in ("webp", "jpg")), sizes))
+    return jobs, source
+
+
+def test_the_drawings_of_one_photo_decode_it_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A product's card, posters and photo sizes decode its photo once, at the size the
+    largest of them needs (here the 1080 px rendition of a 2400 px photo, in draft mode)."""
+    jobs, _ = _jobs_of_one_photo(tmp_path, (2400, 1800))
+    decoded: list[tuple[int, int]] = []
+    real = draw._decode
+
+    def counting(path: str, size: tuple[int, int], *args: object) -> tuple[Image.Image, bool]:
+        img, full = real(path, size)
+        decoded.append(img.size)
+        return img, full
+
+    monkeypatch.setattr(draw, "_decode", counting)
+    draw._PHOTOS.clear()
+    with ImageMaker(ImageCache(tmp_path / "cache"), workers=1) as maker:
+        files = maker.make(jobs)
+    assert decoded == [(1200, 900)]  # 1/2 scale: the largest that still covers 1080 x 900
+    assert len(files) == 3 + 6 and maker.drawn == 9
+    with Image.open(files["p.1080.jpg"]) as made:
+        assert made.size == (1080, 810)
+    with Image.open(files["story.jpg"]) as made:
+        assert made.size == (1080, 1920)
+
+
+def test_batches_keep_the_drawings_of_a_photo_together(tmp_path: Path) -> None:
+    jobs, source = _jobs_of_one_photo(tmp_path, (800, 600))
+    others = [Job((f"qr/{n}.svg", f"qr/{n}.png"), QrSpec(f"https://example.com/{n}")) for n in range(6)]
+    work = batches(others[:3] + jobs + others[3:], 2)
+    together = [b for b in work if any(j.group == source.path for j in b)]
+    assert len(together) == 1 and len(together[0]) == 4
+    assert sorted(j.outputs[0] for b in work for j in b) == sorted(j.outputs[0] for j in others + jobs)
+
+
+def test_a_photo_turned_by_its_exif_orientation_is_decoded_upright(tmp_path: Path) -> None:
+    """Draft mode reduces the stored image, which a turned photo stores on its side: the size
+    asked for is turned too, so the upright photo still covers it."""
+    path = tmp_path / "turned.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored on its side: shown turned 90 degrees clockwise
+    Image.new("RGB", (1600, 800), (10, 120, 60)).save(path, exif=exif, quality=90)
+    draw._PHOTOS.clear()
+    img = draw.photo(SourceFile(str(path), "turned"), (790, 390))
+    assert img.size == (800, 1600)  # upright, and not reduced to 400 px wide
+    smaller = draw.photo(SourceFile(str(path), "turned-again"), (150, 300))
+    assert smaller.size == (200, 400)  # 1/4 scale covers it
