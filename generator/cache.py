@@ -12,7 +12,8 @@ nothing changed draws nothing, and a price change redraws only the images that s
 Layout of the cache folder (default `SITE_DIR/.micromall-cache/`):
 
     images/<key>.<n>      the n-th file of one drawing (a QR code makes an SVG and a PNG)
-    builds/<tag>.json     the keys the last successful build of each base URL used
+    builds/<tag>.json     the keys the last successful build of each base URL used (and of
+                          its preview, which keeps a record of its own)
     sources.json          the hash of each source image by its path, size and modification time
     measured.json         the width and height of each content image checked, by the same stamp
 
