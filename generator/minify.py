@@ -18,6 +18,8 @@ import rjsmin
 #: Elements whose text keeps its whitespace: the indentation of code, of a text area's value.
 _KEEP = re.compile(rb"(<(pre|textarea)\b.*?</\2>)", re.S | re.I)
 _INDENT = re.compile(rb"\n[ \t]+")
+#: A run of spaces between two tags on one line (where a template's `{%-` joined its lines).
+_GAP = re.compile(rb">[ \t]{2,}<")
 
 
 def minify(path: str, data: bytes) -> bytes:
@@ -37,14 +39,16 @@ def minifiable(path: str) -> bool:
 
 def compact_html(html: bytes) -> bytes:
     """A page without the indentation of its templates: the whitespace at the start of each line
-    (a tenth of a product page) is dropped, except inside <pre> and <textarea>. The line breaks
-    stay, so text never runs together and the page is still readable when viewed as source."""
+    (a tenth of a product page) is dropped, and so is a run of spaces between two tags on one
+    line (one space stays: the browser shows it as one anyway), except inside <pre> and
+    <textarea>. The line breaks stay, so text never runs together and the page is still
+    readable when viewed as source."""
     parts = _KEEP.split(html)
     out = []
     for n, part in enumerate(parts):
         kind = n % 3  # split() gives: outside, the kept element, its tag name, outside, ...
         if kind == 0:
-            out.append(_INDENT.sub(b"\n", part))
+            out.append(_GAP.sub(b"> <", _INDENT.sub(b"\n", part)))
         elif kind == 1:
             out.append(part)
     return b"".join(out)

@@ -77,12 +77,14 @@ def test_scripts_and_style_sheets_are_published_minified(built_demo: Path) -> No
         assert "/* micromall default theme" not in text and "\n  " not in text, source.name
 
 
-def test_compact_html_drops_indentation_but_keeps_preformatted_text() -> None:
+def test_compact_html_drops_indentation_and_gaps_but_keeps_preformatted_text() -> None:
     from generator.minify import compact_html
 
     page = (
         b"<div>\n    <p>a\n  b</p>\n<pre class=code>\n  x = 1\n    y</pre>\n  <textarea>\n  kept</textarea>\n  <p>c</p>"
+        b"<ul>    <li>d  e</li>  </ul><pre><b>    </b></pre>"
     )
     assert compact_html(page) == (
         b"<div>\n<p>a\nb</p>\n<pre class=code>\n  x = 1\n    y</pre>\n<textarea>\n  kept</textarea>\n<p>c</p>"
+        b"<ul> <li>d  e</li> </ul><pre><b>    </b></pre>"
     )
