@@ -1,8 +1,9 @@
 """Page weight budgets on the built demo: what a phone downloads before it can show a page.
 
 Budgets (from the shop's quality bar): a product page without images under 60 KB of HTML, CSS
-and JavaScript together (uncompressed), and under 20 KB of JavaScript on every page. Counted
-as the browser would: the page, and every local style sheet and script it references.
+and JavaScript together (uncompressed), in each bundled theme, and under 20 KB of JavaScript on
+every page. Counted as the browser would: the page, and every local style sheet and script it
+references.
 """
 
 from __future__ import annotations
@@ -42,21 +43,38 @@ def _local(root: Path, url: str) -> Path:
     return file
 
 
+#: What the heaviest product page of each bundled theme may weigh until issue #7 reaches 60 KB:
+#: a ratchet, a little above what they weigh now (default 66.6 KB, editorial 74.6 KB on the
+#: heaviest, tieguanyin-anxi: two variants, a sale window and four related products on sale),
+#: so that they only get lighter. Lower it with every saving; bench/page_weight.py shows the bytes.
+INTERIM_CEILING = {"default": 68 * 1024, "editorial": 76 * 1024}
+
+
+def product_page_weights(built: Path) -> dict[str, tuple[int, int, int]]:
+    """(HTML, CSS, JS) bytes of every product page of a built shop, by product id."""
+    pages = sorted((built / "products").glob("*/index.html"))
+    assert len(pages) > 10
+    found = {page.parent.name: weights(built, page) for page in pages}
+    for _html, css, js in found.values():
+        assert css > 5000 and js > 2000, "the style sheet and the scripts are counted"
+    return found
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="issue #7 is open on this: favorites, sale windows, approximate prices (#9) and the chat-app "
-    "poster (#4) took product pages to about 75 KB; bring them back under 60 KB",
+    "poster (#4) took product pages to 80 KB (default theme) and 90 KB (editorial); now 66.6 and 74.6 KB "
+    "at the heaviest, 6 of 19 default and all 19 editorial product pages still over 60 KB",
 )
-def test_every_product_page_is_under_60_kb_without_images(built_demo: Path) -> None:
-    pages = sorted((built_demo / "products").glob("*/index.html"))
-    assert len(pages) > 10
-    over = {}
-    for page in pages:
-        html, css, js = weights(built_demo, page)
-        assert css > 5000 and js > 2000, "the style sheet and the scripts are counted"
-        if html + css + js >= PRODUCT_PAGE_BUDGET:
-            over[page.parent.name] = (html, css, js)
+def test_every_product_page_is_under_60_kb_without_images(built_demo_theme: Path) -> None:
+    over = {name: w for name, w in product_page_weights(built_demo_theme).items() if sum(w) >= PRODUCT_PAGE_BUDGET}
     assert over == {}, f"over {PRODUCT_PAGE_BUDGET} bytes (HTML, CSS, JS): {over}"
+
+
+def test_product_pages_stay_under_their_interim_ceiling(built_demo_theme: Path, request: pytest.FixtureRequest) -> None:
+    ceiling = INTERIM_CEILING[request.node.callspec.params["built_demo_theme"]]
+    over = {name: w for name, w in product_page_weights(built_demo_theme).items() if sum(w) >= ceiling}
+    assert over == {}, f"over {ceiling} bytes (HTML, CSS, JS): {over}"
 
 
 def test_every_page_loads_under_20_kb_of_javascript(built_demo_theme: Path) -> None:
