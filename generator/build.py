@@ -9,7 +9,11 @@ changed; the cache is pruned only after a successful write.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.metadata
 import os
+import pickle
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -21,7 +25,7 @@ import jinja2
 
 from .cache import CACHE_DIR, ImageCache, tag_for
 from .catalog_json import render_catalog_json
-from .depends import TrackingEnvironment, fingerprints
+from .depends import TrackingEnvironment, fingerprints, stable_hash
 from .errors import ContentError, Problem
 from .feeds import render_atom, render_product_csv, render_product_rss
 from .i18n import Text, load_translations
@@ -42,12 +46,12 @@ from .render import (
     plan_pages,
     render_pages,
 )
-from .responsive import plan_pictures
+from .responsive import PicturePlan, plan_pictures
 from .search import render_search_index
 from .share import plan_share
 from .sitemap import render_robots, render_sitemap
 from .themes import Theme, ThemeError, load_theme
-from .truth import check_truth
+from .truth import Offers, check_truth, from_page
 
 #: Reports progress: (what, done, total), e.g. ("pages", 1200, 10021).
 Progress = Callable[[str, int, int], None]
@@ -64,8 +68,8 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     images_drawn: int = 0  # image files drawn by this build (cards, posters, QR codes, photo sizes)
     images_cached: int = 0  # image files found in the cache
-    rendered: int = 0  # pages rendered (fewer than `pages` in a preview rebuild)
-    state: BuildState | None = None  # for the next preview rebuild, when tracking
+    rendered: int = 0  # pages rendered (fewer than `pages` when the last build's are reused)
+    state: BuildState | None = None  # for the next preview rebuild
 
     def summary(self) -> str:
         total = sum(self.timings.values())
@@ -78,12 +82,31 @@ class BuildResult:
 
 @dataclass
 class BuildState:
-    """What a preview rebuild reuses from the build before it (see depends.py): the keys each
-    page depends on, their fingerprints, and a fingerprint of each page's own metadata."""
+    """What a build reuses from the build before it (see depends.py): the keys each page
+    depends on, their fingerprints, and a fingerprint of each page's own metadata; what each
+    product page states about prices (for the truth check of a page not rendered again); the
+    size and time of each file as written (a page changed by hand is rendered again); and
+    fingerprints of everything every page may show (`inputs`: templates, theme, code, ...)
+    and of what the data files show (`data`).
+
+    The preview server keeps it in memory; every build also saves it in the cache folder, so
+    that a build with nothing changed renders nothing."""
 
     deps: dict[str, frozenset[str]]
     prints: dict[str, int]
     metas: dict[str, int]
+    offers: dict[str, dict[str, Offers]] = field(default_factory=dict)
+    stamps: dict[str, tuple[int, int]] = field(default_factory=dict)
+    inputs: int = 0
+    data: int = 0
+
+
+#: Saved build states: cache folder / STATE_DIR / <output folder and base URL>.pickle
+STATE_DIR = "pages"
+#: Raise when BuildState changes shape: older saved states are then ignored.
+STATE_VERSION = 1
+#: Data files (site_files) that a build with unchanged data does not render again.
+DATA_FILES = ("catalog.json", "sitemap.xml", "robots.txt", "feed.xml", "products.xml", "products.csv", "search.json")
 
 
 def default_cache_dir(site_dir: Path) -> Path:
@@ -153,10 +176,13 @@ def build(
     number of processes that render the pages and draw the images (default: one per CPU);
     `progress` is told how far the pages and images are.
 
-    `track` records what each page shows in `result.state`; given that state as `previous`
-    (and an output folder that holds that build), only the pages whose content changed are
-    rendered again. The preview server rebuilds like this after an edit in content/.
+    Every build records what each page shows (depends.py) in `result.state` and in the cache
+    folder. The next build into the same output folder renders only the pages whose content
+    changed since; the others are on disk as that build wrote them. `previous` hands a state
+    over in memory (the preview server); without it the saved one is used. (`track` is kept
+    for callers that asked for the state before it was always recorded.)
     """
+    del track  # the state is always recorded now
     out_dir = out_dir if out_dir is not None else site_dir / "public"
     check_out_dir(site_dir, out_dir)
     timings: dict[str, float] = {}
@@ -181,13 +207,97 @@ def build(
     phase("load")
 
     cache = ImageCache(cache_dir)
+    state_file = _state_file(cache_dir, out_dir, site.config.base_url)
+    if previous is None:
+        previous = _load_state(state_file)
     with ImageMaker(cache, workers) as maker:
         maker.progress = progress
-        result = _build(site, theme, site_dir, out_dir, clean, cache, maker, phase, progress, track, previous,
+        result = _build(site, theme, site_dir, out_dir, clean, cache, maker, phase, progress, previous,
                         drawn_base_url)  # fmt: skip
+    if result.state is not None:
+        _save_state(state_file, result.state)
     result.warnings = sorted(warnings + result.warnings)
     result.timings = timings
     return result
+
+
+def _state_file(cache_dir: Path, out_dir: Path, base_url: str) -> Path:
+    """Where the state of the builds into `out_dir` at `base_url` is saved."""
+    return cache_dir / STATE_DIR / f"{tag_for(str(out_dir.resolve()) + chr(10) + base_url)}.pickle"
+
+
+def _load_state(file: Path) -> BuildState | None:
+    """The saved state, or None when there is none, it is unreadable, or of another version.
+    The file is our own, written by `_save_state` into the cache folder."""
+    try:
+        version, state = pickle.loads(file.read_bytes())  # nosec B301 - our own cache file
+    except Exception:  # a torn or foreign file only means a full render
+        return None
+    return state if version == STATE_VERSION and isinstance(state, BuildState) else None
+
+
+def _save_state(file: Path, state: BuildState) -> None:
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(pickle.dumps((STATE_VERSION, state), protocol=pickle.HIGHEST_PROTOCOL))
+    os.replace(tmp, file)
+
+
+def _stamp_of(file: Path) -> tuple[int, int] | None:
+    try:
+        st = file.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+@functools.lru_cache(maxsize=1)
+def _code_print() -> int:
+    """A fingerprint of the generator's own code and the libraries that render: a new release
+    of either may write other pages from the same content."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.blake2b(digest_size=16)
+    for file in sorted(here.glob("*.py")):
+        digest.update(file.name.encode() + file.read_bytes())
+    versions = (jinja2.__version__, importlib.metadata.version("markupsafe"), importlib.metadata.version("babel"))
+    digest.update(repr(versions).encode())
+    return int.from_bytes(digest.digest()[:8], "big")
+
+
+def _folder_print(folders: list[Path]) -> int:
+    """A fingerprint of every file in these folders (names and bytes)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for file in sorted(folder.rglob("*")):
+            if file.is_file():
+                digest.update(file.as_posix().encode() + b"\0" + file.read_bytes())
+    return int.from_bytes(digest.digest()[:8], "big")
+
+
+def inputs_print(site: Site, theme: Theme, site_dir: Path, static_hashes: dict[str, str], pictures: PicturePlan) -> int:
+    """A fingerprint of everything any page may show beyond the shop's content (which
+    depends.py fingerprints item by item): the code, the templates and translations of the site
+    and its theme chain, the theme's settings, the static files' versions, the responsive
+    images, and the configuration, promotions and rates that every page can read."""
+    theme_files = [t.path / name for t in theme.chain for name in ("templates", "locale")]
+    theme_yml = [t.path / "theme.yml" for t in theme.chain]
+    yml = tuple(f.read_bytes() if f.is_file() else b"" for f in theme_yml)
+    shown = (
+        _code_print(),
+        _folder_print([site_dir / "templates", site_dir / "locale", *theme_files]),
+        yml,
+        theme.name,
+        repr(theme.settings),
+        sorted(static_hashes.items()),
+        sorted((k, repr(v)) for k, v in pictures.pictures.items()),
+        repr(site.config),
+        repr(site.promotions),
+        repr(site.display_rates),
+        repr(site.promoters),
+    )
+    return stable_hash(shown)
 
 
 def _build(
@@ -200,7 +310,6 @@ def _build(
     maker: ImageMaker,
     phase: Callable[[str], None],
     progress: Progress | None = None,
-    track: bool = False,
     previous: BuildState | None = None,
     drawn_base_url: str | None = None,
 ) -> BuildResult:
@@ -214,40 +323,50 @@ def _build(
     translations = load_translations(theme, site_dir, site.config.language)
     text = Text(translations)
     pictures = plan_pictures(site, site_dir, cache)
-    env_class = TrackingEnvironment if track or previous is not None else jinja2.Environment
     compiled = cache.folder / "templates"
     compiled.mkdir(parents=True, exist_ok=True)
-    env = make_environment(site, theme, site_dir, static_hashes, translations, env_class, compiled, pictures)
+    env = make_environment(site, theme, site_dir, static_hashes, translations, TrackingEnvironment, compiled, pictures)
     share = plan_share(site, theme, static, site_dir, cache, text, drawn_base_url)
     pages = plan_pages(site, share.image_for, text) + plan_kit_pages(site, share.kits, share.image_for, text)
     qr_files = maker.make(share.qr_jobs)  # the product pages show their QR code inline
     share.attach_qr(qr_files)
-    phase("plan")
 
-    state = None
-    todo = pages
-    if isinstance(env, TrackingEnvironment):
-        state = BuildState({}, fingerprints(SiteContext(site)), {p.output: hash(repr(p.meta)) for p in pages})
-        if previous is not None:
-            todo = _pages_to_render(pages, previous, state)
+    prints = fingerprints(SiteContext(site))
+    state = BuildState({}, prints, {p.output: _meta_print(p) for p in pages})
+    state.inputs = stable_hash((inputs_print(site, theme, site_dir, static_hashes, pictures), drawn_base_url))
+    state.data = stable_hash((state.inputs, sorted(prints.items())))
+    todo = pages if previous is None else _pages_to_render(pages, previous, state, out_dir)
+    phase("plan")
 
     staging = Staging(out_dir)
     copies: dict[str, Source] = {}
     try:
         roots = template_roots(theme, site_dir)
-        if state is not None and previous is not None:
+        if previous is not None:
             redo = {p.output for p in todo}
             for page in pages:
                 if page.output not in redo:  # as the last build wrote it
                     staging.record(page.output, False, None)
                     state.deps[page.output] = previous.deps[page.output]
+                    if page.output in previous.offers:
+                        state.offers[page.output] = previous.offers[page.output]
         problem = stage_pages(staging, env, site, theme, todo, roots, maker.workers, progress, state)
         if problem is not None:
             raise ContentError([problem])
-        for rel, data in site_files(site).items():
-            staging.add(rel, data)
+        data_same = previous is not None and previous.data == state.data
+        for rel in DATA_FILES:
+            if data_same and previous is not None and _stamp_of(out_dir / rel) == previous.stamps.get(rel):
+                staging.record(rel, False, None)  # the data shown did not change
+                data_same = True
+            else:
+                data_same = False
+                break
+        if not data_same:
+            for rel, data in site_files(site).items():
+                staging.add(rel, data)
         truth = ["catalog.json", "products.xml", "products.csv"] + [output_path(p.url) for p in site.products]
-        disagreements = check_truth(site, {rel: staging.path_of(rel) for rel in truth})
+        files = {rel: staging.path_of(rel) for rel in truth}
+        disagreements = check_truth(site, files, state.offers)
         if disagreements:  # one price everywhere, or nothing is written
             raise ContentError(disagreements)
         phase("render")
@@ -269,6 +388,10 @@ def _build(
         raise
 
     stats = staging.commit(copies, clean)
+    for rel in [*state.metas, *DATA_FILES]:
+        stamp = _stamp_of(out_dir / rel)
+        if stamp is not None:
+            state.stamps[rel] = stamp
     # a preview keeps its own record, so that it never prunes what the published build uses
     drawn = drawn_base_url or site.config.base_url
     cache.prune(maker.keys, tag_for(drawn + (" preview" if drawn != site.config.base_url else "")))
@@ -279,18 +402,37 @@ def _build(
                        state=state)  # fmt: skip
 
 
-def _pages_to_render(pages: list[PageSpec], previous: BuildState, now: BuildState) -> list[PageSpec]:
-    """The pages whose output may differ from the last build's: new pages, pages whose own
-    metadata changed, and pages that show something whose fingerprint changed."""
+def _meta_print(page: PageSpec) -> int:
+    """A fingerprint of what a page is given besides the shop (its metadata and extra context;
+    lists by the ids they hold, whose content the page's dependencies cover)."""
+    extra = sorted(
+        (k, [getattr(i, "id", None) or getattr(i, "slug", "") for i in v] if isinstance(v, (list, tuple)) else repr(v))
+        for k, v in page.extra.items()
+    )
+    return stable_hash((repr(page.meta), page.template, extra))
+
+
+def _pages_to_render(pages: list[PageSpec], previous: BuildState, now: BuildState, out_dir: Path) -> list[PageSpec]:
+    """The pages whose output may differ from the last build's: all of them when the templates,
+    theme, code or configuration changed; else new pages, pages whose own metadata changed,
+    pages that show something whose fingerprint changed, and pages whose file is not as that
+    build wrote it."""
+    if previous.inputs != now.inputs:
+        return pages
     keys = previous.prints.keys() | now.prints.keys()
     changed = {k for k in keys if previous.prints.get(k) != now.prints.get(k)}
-    return [
-        p
-        for p in pages
-        if p.output not in previous.deps
-        or previous.metas.get(p.output) != now.metas[p.output]
-        or not changed.isdisjoint(previous.deps[p.output])
-    ]
+    todo = []
+    for p in pages:
+        deps = previous.deps.get(p.output)
+        if (
+            deps is None
+            or previous.metas.get(p.output) != now.metas[p.output]
+            or not changed.isdisjoint(deps)
+            or (p.meta.kind == "product" and p.output not in previous.offers)
+            or _stamp_of(out_dir / p.output) != previous.stamps.get(p.output)
+        ):
+            todo.append(p)
+    return todo
 
 
 def site_files(site: Site) -> dict[str, bytes]:
@@ -313,33 +455,47 @@ PAGES_PER_TASK = 250
 # shop is shared copy-on-write instead of being pickled to every worker).
 _RENDER_STATE: tuple[jinja2.Environment, Site, Theme, list[PageSpec], list[Path], Path, dict[str, Any]] | None = None
 
+#: What a rendered page gives back: its output path, its compacted bytes, what it read (see
+#: depends.py) and, for a product page, the prices it states (truth.py).
+Rendered = tuple[str, bytes, frozenset[str], dict[str, Offers] | None]
+
 
 def _tracked(
-    env: jinja2.Environment, rendered: Iterator[tuple[str, bytes]]
-) -> Iterator[tuple[str, bytes, frozenset[str]]]:
-    """Each rendered page, compacted, with what it read (see depends.py; nothing when not
-    tracking). The generator renders a page only when asked for it, so each page gets a fresh set."""
-    if not isinstance(env, TrackingEnvironment):
-        for rel, html in rendered:
-            yield rel, compact_html(html), frozenset()
-        return
+    env: jinja2.Environment, site: Site, theme: Theme, pages: list[PageSpec], roots: list[Path]
+) -> Iterator[Rendered]:
+    """Each rendered page, compacted, with what it read and the prices a product page states.
+    The generator renders a page only when asked for it, so each page gets a fresh set."""
+    tracker = env if isinstance(env, TrackingEnvironment) else None
     try:
-        env.touched = set()
-        for rel, html in rendered:
-            deps = frozenset(env.touched)
-            env.touched = set()
-            yield rel, compact_html(html), deps
+        for page, (rel, html) in zip(pages, render_pages(env, site, theme, pages, roots), strict=False):
+            deps: frozenset[str] = frozenset()
+            if tracker is not None:
+                deps = frozenset(tracker.touched or ())
+                tracker.touched = set()
+            compact = compact_html(html)
+            product = page.extra.get("product") if page.meta.kind == "product" else None
+            offers = from_page(compact, product.id, bool(product.variants)) if product is not None else None
+            yield rel, compact, deps, offers
     finally:
-        env.touched = None
+        if tracker is not None:
+            tracker.touched = None
 
 
-def _render_task(bounds: tuple[int, int]) -> tuple[list[tuple[str, bool, Any, frozenset[str]]], Problem | None]:
+def _start_tracking(env: jinja2.Environment) -> None:
+    if isinstance(env, TrackingEnvironment):
+        env.touched = set()
+
+
+def _render_task(
+    bounds: tuple[int, int],
+) -> tuple[list[tuple[str, bool, Any, frozenset[str], dict[str, Offers] | None]], Problem | None]:
     assert _RENDER_STATE is not None
     env, site, theme, pages, roots, out_dir, previous = _RENDER_STATE
-    done: list[tuple[str, bool, Any, frozenset[str]]] = []
+    done: list[tuple[str, bool, Any, frozenset[str], dict[str, Offers] | None]] = []
     try:
-        for rel, html, deps in _tracked(env, render_pages(env, site, theme, pages[bounds[0] : bounds[1]], roots)):
-            done.append((rel, *stage_file(out_dir, rel, html, previous.get(rel)), deps))
+        _start_tracking(env)
+        for rel, html, deps, offers in _tracked(env, site, theme, pages[bounds[0] : bounds[1]], roots):
+            done.append((rel, *stage_file(out_dir, rel, html, previous.get(rel)), deps, offers))
     except TemplateProblem as exc:
         return done, exc.problem
     return done, None
@@ -359,19 +515,27 @@ def stage_pages(
     """Render every page and stage the changed ones; the first template problem, if any.
 
     With several jobs the pages are rendered by forked worker processes, each comparing and
-    staging its own pages, so only file names travel back. Where fork is not safe (threads
-    running, macOS) the pages are rendered here."""
+    staging its own pages, and reading the prices its product pages state, so only file names
+    and small records travel back. Where fork is not safe (threads running, macOS) the pages
+    are rendered here."""
     global _RENDER_STATE
     total = len(pages)
     if progress is not None:
         progress("pages", 0, total)
     context = mp_context()
+
+    def note(rel: str, deps: frozenset[str], offers: dict[str, Offers] | None) -> None:
+        if state is not None:
+            state.deps[rel] = deps
+            if offers is not None:
+                state.offers[rel] = offers
+
     if jobs < 2 or total < 2 * PAGES_PER_TASK or context.get_start_method() != "fork":
         try:
-            for n, (rel, html, deps) in enumerate(_tracked(env, render_pages(env, site, theme, pages, roots)), 1):
+            _start_tracking(env)
+            for n, (rel, html, deps, offers) in enumerate(_tracked(env, site, theme, pages, roots), 1):
                 staging.add(rel, html)
-                if state is not None:
-                    state.deps[rel] = deps
+                note(rel, deps, offers)
                 if progress is not None and n % 100 == 0:
                     progress("pages", n, total)
         except TemplateProblem as exc:
@@ -385,10 +549,9 @@ def stage_pages(
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             for done, problem in pool.map(_render_task, tasks):
-                for rel, staged, stamp, deps in done:
+                for rel, staged, stamp, deps, offers in done:
                     staging.record(rel, staged, stamp)
-                    if state is not None:
-                        state.deps[rel] = deps
+                    note(rel, deps, offers)
                 if problem is not None and first is None:
                     first = problem
                 if progress is not None:

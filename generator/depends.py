@@ -10,6 +10,7 @@ byte for byte what a full build would write.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import jinja2
@@ -53,26 +54,33 @@ def _ids(items: Any) -> tuple[str, ...]:
     return tuple(str(getattr(i, "id", None) or getattr(i, "slug", "")) for i in items)
 
 
+def stable_hash(value: Any) -> int:
+    """A hash of `value`'s repr that is the same in every process (Python's own `hash` of a
+    string changes from one run to the next), so that a build can compare its fingerprints
+    with those the last build saved in the cache folder."""
+    return int.from_bytes(hashlib.blake2b(repr(value).encode("utf-8"), digest_size=8).digest(), "big")
+
+
 def fingerprints(site_context: SiteContext) -> dict[str, int]:
-    """A fingerprint of everything a page can depend on, by dependency key. Fingerprints are
-    hashes of reprs, compared only within one process (the preview server)."""
+    """A fingerprint of everything a page can depend on, by dependency key: stable hashes of
+    reprs, compared with those of the last build (in the preview server, or saved in the cache)."""
     prints: dict[str, int] = {}
     for p in site_context.products:
         share = p.share
         shown = (share.url, share.text, share.card, share.poster_square, share.poster_story) if share else None
-        prints["p:" + p.id] = hash(
+        prints["p:" + p.id] = stable_hash(
             (repr(p), _ids(p.related), _ids(p.collections), _ids(p.stories), repr(shown), p.sold_out, p.price)
         )
     for c in site_context.collections:
-        prints["c:" + c.id] = hash((repr(c), _ids(c.products), repr(c.image)))
+        prints["c:" + c.id] = stable_hash((repr(c), _ids(c.products), repr(c.image)))
     for s in site_context.stories:
-        prints["s:" + s.slug] = hash((repr(s), _ids(s.products)))
+        prints["s:" + s.slug] = stable_hash((repr(s), _ids(s.products)))
     for d in site_context.pages:
-        prints["d:" + d.slug] = hash(repr(d))
+        prints["d:" + d.slug] = stable_hash(repr(d))
     for st in site_context.stores:
-        prints["st:" + st.id] = hash(repr(st))
+        prints["st:" + st.id] = stable_hash(repr(st))
     for name, value in vars(site_context).items():
         if not name.startswith("_"):
             shown_value = _ids(value) if isinstance(value, (list, tuple)) else repr(value)
-            prints["site:" + name] = hash(shown_value)
+            prints["site:" + name] = stable_hash(shown_value)
     return prints

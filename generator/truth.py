@@ -303,8 +303,14 @@ def compare(site: Site, reference: dict[str, Offers], stated: Mapping[str, list[
     return problems
 
 
-def check_truth(site: Site, files: Mapping[str, bytes | Path]) -> list[Problem]:
-    """Read the rendered outputs back and compare every product's prices (see the module doc)."""
+def check_truth(
+    site: Site, files: Mapping[str, bytes | Path], pages: Mapping[str, dict[str, Offers]] | None = None
+) -> list[Problem]:
+    """Read the rendered outputs back and compare every product's prices (see the module doc).
+
+    `pages` gives what `from_page` read from product pages, by output path, for the pages
+    already read where they were rendered (the build reads each page in the worker that renders
+    it, and remembers what an unchanged page states); the other pages are read from `files`."""
 
     def read(name: str) -> bytes:
         value = files[name]
@@ -316,6 +322,8 @@ def check_truth(site: Site, files: Mapping[str, bytes | Path]) -> list[Problem]:
     for product in site.products:
         found = stated[product.id] = [(name, feed.get(product.id, {})) for name, feed in feeds.items()]
         page = output_path(product.url)
-        for name, offers in from_page(read(page), product.id, bool(product.variants)).items():
+        known = pages.get(page) if pages is not None else None
+        read_back = known if known is not None else from_page(read(page), product.id, bool(product.variants))
+        for name, offers in read_back.items():
             found.append((f"{page} ({name})" if name != "page" else page, offers))
     return compare(site, from_catalog(read("catalog.json")), stated)
