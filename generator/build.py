@@ -51,7 +51,7 @@ from .search import render_search_index
 from .share import plan_share
 from .sitemap import render_robots, render_sitemap
 from .themes import Theme, ThemeError, load_theme
-from .truth import Offers, check_truth, from_page
+from .truth import DataOffers, Offers, check_truth, from_page, read_data_offers
 
 #: Reports progress: (what, done, total), e.g. ("pages", 1200, 10021).
 Progress = Callable[[str, int, int], None]
@@ -99,6 +99,7 @@ class BuildState:
     stamps: dict[str, tuple[int, int]] = field(default_factory=dict)
     inputs: int = 0
     data: int = 0
+    data_offers: DataOffers | None = None  # what the data files state (truth.py)
 
 
 #: Saved build states: cache folder / STATE_DIR / <output folder and base URL>.pickle
@@ -366,7 +367,16 @@ def _build(
                 staging.add(rel, data)
         truth = ["catalog.json", "products.xml", "products.csv"] + [output_path(p.url) for p in site.products]
         files = {rel: staging.path_of(rel) for rel in truth}
-        disagreements = check_truth(site, files, state.offers)
+        only = None
+        if data_same and previous is not None and previous.data_offers is not None:
+            # the data files are as the last build checked them: check the products whose
+            # pages are rendered again (none: every input of the check is as it was then)
+            state.data_offers = previous.data_offers
+            rendered = {p.output for p in todo}
+            only = {p.id for p in site.products if output_path(p.url) in rendered}
+        else:
+            state.data_offers = read_data_offers(site, files)
+        disagreements = check_truth(site, files, state.offers, state.data_offers, only)
         if disagreements:  # one price everywhere, or nothing is written
             raise ContentError(disagreements)
         phase("render")

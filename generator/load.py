@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from .catalog import CatalogFile, parse_catalog
 from .config import parse_config
@@ -20,6 +20,7 @@ from .errors import ContentError, Problem, Severity, UsageError, did_you_mean
 from .fields import Obj, SourceFile, field_name
 from .media import ImageProblem, MeasureCache, MediaLibrary
 from .model import Collection, Image, Product, Promoter, Site, Store, Story, StoryPart
+from .parsecache import ParseCache
 from .promoters import PROMOTERS_FILE, parse_promoters
 from .promotions import Promotion, parse_promotions
 from .rates import parse_rates
@@ -33,11 +34,13 @@ RELATED_COUNT = 4
 class Loader:
     """Reads one site's files; `problems` holds everything found wrong so far."""
 
-    def __init__(self, site_dir: Path, measured: MeasureCache | None = None) -> None:
+    def __init__(self, site_dir: Path, measured: MeasureCache | None = None, parsed: ParseCache | None = None) -> None:
         self.site_dir = site_dir
         self.problems: list[Problem] = []
         self.media = MediaLibrary(site_dir, measured)
+        self.parsed = parsed if parsed is not None else ParseCache(None)
         self.unreadable: list[str] = []  # files that could not be parsed at all
+        self._looked_up: list[tuple[object, Image | str]] | None = None  # while parsing a file to keep
 
     def rel(self, file: Path) -> str:
         return file.relative_to(self.site_dir).as_posix()
@@ -77,10 +80,53 @@ class Loader:
 
     def _image(self, src: SourceFile, path: tuple[str | int, ...], value: object) -> Image | None:
         try:
-            return self.media.image(value)
+            found = self.media.image(value)
         except ImageProblem as exc:
+            if self._looked_up is not None:
+                self._looked_up.append((value, str(exc)))
             src.error(path, str(exc))
             return None
+        if self._looked_up is not None:
+            self._looked_up.append((value, found))
+        return found
+
+    def _looks_up_as(self, value: object, outcome: Image | str) -> bool:
+        try:
+            return repr(self.media.image(value)) == repr(outcome)  # Image compares by identity
+        except ImageProblem as exc:
+            return str(exc) == outcome
+
+    def catalog(self, file: Path, currency: str) -> CatalogFile | None:
+        """The parsed catalog file: kept from an earlier build when its bytes, the currency and
+        the images it names are the same (see parsecache.py), else parsed and kept."""
+        rel = self.rel(file)
+        try:
+            key = self.parsed.key(rel, file.read_bytes(), currency)
+        except OSError:
+            key = None
+        kept = self.parsed.get(key) if key is not None else None
+        if kept is not None:
+            cat, problems, looked_up = kept
+            if all(self._looks_up_as(value, outcome) for value, outcome in looked_up):
+                cat.src.problems = self.problems  # the Refs share this SourceFile (one pickle)
+                self.problems.extend(problems)
+                return cast(CatalogFile, cat)
+        src = self.read_yaml(file)
+        if src is None:
+            return None
+        before, self._looked_up = len(self.problems), []
+        try:
+            cat = parse_catalog(src, currency, self.image, self.images)
+            looked_up = self._looked_up
+        finally:
+            self._looked_up = None
+        if key is not None:
+            src.problems = []  # kept apart: the entry holds this file's problems only
+            try:
+                self.parsed.put(key, (cat, self.problems[before:], looked_up))
+            finally:
+                src.problems = self.problems
+        return cat
 
     def files(self, folder: str, suffixes: Iterable[str]) -> list[Path]:
         base = self.site_dir / "content" / folder
@@ -99,9 +145,11 @@ def load_site(site_dir: Path, cache_dir: Path | None = None) -> tuple[Site, list
     if not site_yml.is_file():
         raise UsageError(f"no site.yml in {site_dir}: is this a micromall site? (start one with: micromall new DIR)")
     measured = MeasureCache(cache_dir / "measured.json") if cache_dir is not None else None
-    loader = Loader(site_dir, measured)
+    parsed = ParseCache(cache_dir / "parsed" if cache_dir is not None else None)
+    loader = Loader(site_dir, measured, parsed)
     site = _load(loader)
     loader.media.measured.save()
+    parsed.prune()
     errors = [p for p in loader.problems if p.severity is Severity.ERROR]
     if errors or site is None:
         raise ContentError(loader.problems)
@@ -117,9 +165,9 @@ def _load(loader: Loader) -> Site | None:
 
     catalogs = []
     for file in loader.files("catalog", (".yml", ".yaml")):
-        csrc = loader.read_yaml(file)
-        if csrc is not None:
-            catalogs.append(parse_catalog(csrc, currency, loader.image, loader.images))
+        cat = loader.catalog(file, currency)
+        if cat is not None:
+            catalogs.append(cat)
     if not catalogs and not any(p.path.startswith("content/catalog/") for p in loader.problems):
         loader.problems.append(
             Problem("content/catalog", 0, "", "no catalog files: add content/catalog/<name>.yml with products")

@@ -22,6 +22,8 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -303,27 +305,54 @@ def compare(site: Site, reference: dict[str, Offers], stated: Mapping[str, list[
     return problems
 
 
-def check_truth(
-    site: Site, files: Mapping[str, bytes | Path], pages: Mapping[str, dict[str, Offers]] | None = None
-) -> list[Problem]:
-    """Read the rendered outputs back and compare every product's prices (see the module doc).
+@dataclass
+class DataOffers:
+    """What the data files state: catalog.json (the reference) and each feed, by product id."""
 
-    `pages` gives what `from_page` read from product pages, by output path, for the pages
-    already read where they were rendered (the build reads each page in the worker that renders
-    it, and remembers what an unchanged page states); the other pages are read from `files`."""
+    reference: dict[str, Offers]
+    feeds: dict[str, dict[str, Offers]]
 
+
+def read_data_offers(site: Site, files: Mapping[str, bytes | Path]) -> DataOffers:
     def read(name: str) -> bytes:
         value = files[name]
         return value if isinstance(value, bytes) else value.read_bytes()
 
     ids = feed_ids(site)
     feeds = {"products.xml": from_rss(read("products.xml"), ids), "products.csv": from_csv(read("products.csv"), ids)}
+    return DataOffers(from_catalog(read("catalog.json")), feeds)
+
+
+def check_truth(
+    site: Site,
+    files: Mapping[str, bytes | Path],
+    pages: Mapping[str, dict[str, Offers]] | None = None,
+    data: DataOffers | None = None,
+    only: AbstractSet[str] | None = None,
+) -> list[Problem]:
+    """Read the rendered outputs back and compare every product's prices (see the module doc).
+
+    `pages` gives what `from_page` read from product pages, by output path, for the pages
+    already read where they were rendered (the build reads each page in the worker that renders
+    it, and remembers what an unchanged page states); the other pages are read from `files`.
+    `data` is what the data files state when it is known (the build keeps it while they do not
+    change). `only` limits the check to these product ids: a build whose data files did not
+    change checks the products whose pages it rendered again, the others being as checked then."""
+
+    def read(name: str) -> bytes:
+        value = files[name]
+        return value if isinstance(value, bytes) else value.read_bytes()
+
+    if data is None:
+        data = read_data_offers(site, files)
     stated: dict[str, list[tuple[str, Offers]]] = {}
     for product in site.products:
-        found = stated[product.id] = [(name, feed.get(product.id, {})) for name, feed in feeds.items()]
+        if only is not None and product.id not in only:
+            continue
+        found = stated[product.id] = [(name, feed.get(product.id, {})) for name, feed in data.feeds.items()]
         page = output_path(product.url)
         known = pages.get(page) if pages is not None else None
         read_back = known if known is not None else from_page(read(page), product.id, bool(product.variants))
         for name, offers in read_back.items():
             found.append((f"{page} ({name})" if name != "page" else page, offers))
-    return compare(site, from_catalog(read("catalog.json")), stated)
+    return compare(site, data.reference, stated)
