@@ -20,12 +20,17 @@ baseline is the number that survives a noisy machine. If `hugo` is on PATH, Hugo
 same products as Markdown pages.
 
 Cold builds draw every share picture (about 0.3 s per product per core), so --cold-runs
-defaults to 1 and --cold-max (default 1000) skips cold builds of larger shops.
+defaults to 1 and --cold-max (default 1000) skips cold builds of larger shops. With
+--placeholder-images, the pictures of a shop whose cold build is skipped are not drawn: the
+image cache gets a placeholder file for each (the warm and incremental figures then time
+everything but drawing, which bench/images.py times). Each figure line ends with the
+machine's load average when it was taken: the machine may be shared.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import statistics
@@ -36,6 +41,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(HERE.parent))  # the generator, for fill_image_cache
 
 from make_catalog import make_catalog  # noqa: E402
 
@@ -59,6 +65,7 @@ def figure(name: str, times: list[float], mems: list[float], count: int, base: f
     return (
         f"  {name:<12} median {med * 1000:9.1f} ms  (min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f}, "
         f"n={len(times)})  {med * 1e6 / count:8.1f} µs/product  peak {max(mems):6.1f} MB{ratio}"
+        f"  [load {os.getloadavg()[0]:.1f}]"
     )
 
 
@@ -67,13 +74,17 @@ def micromall(site: Path, out: Path, jobs: int | None) -> list[str]:
     return argv + (["--jobs", str(jobs)] if jobs else [])
 
 
-def incremental(site: Path, out: Path, env: dict[str, str], count: int, runs: int) -> tuple[list[float], float]:
+def incremental(
+    site: Path, out: Path, env: dict[str, str], count: int, runs: int, placeholders: bool = False
+) -> tuple[list[float], float]:
     """Edit one product's title while `serve` runs; times from the write to the page on disk."""
     import socket
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    if placeholders:
+        fill_image_cache(site, Path(env["MICROMALL_CACHE"]), f"http://127.0.0.1:{port}/")
     argv = [sys.executable, "-m", "generator", "serve", str(site), "--port", str(port), "--out", str(out)]
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     times: list[float] = []
@@ -96,7 +107,7 @@ def incremental(site: Path, out: Path, env: dict[str, str], count: int, runs: in
             started = time.perf_counter()
             file.write_text(edited, "utf-8")
             until = time.monotonic() + 600
-            while marker not in page.read_text("utf-8"):
+            while not _shows(page, marker):
                 if time.monotonic() > until or proc.poll() is not None:
                     raise SystemExit(f"serve did not rebuild {page}")
                 time.sleep(0.002)
@@ -108,6 +119,15 @@ def incremental(site: Path, out: Path, env: dict[str, str], count: int, runs: in
         proc.terminate()
         proc.wait(timeout=30)
     return times, peak
+
+
+def _shows(page: Path, marker: str) -> bool:
+    """Whether the page on disk shows `marker` yet (a page may be missing for a moment: the
+    preview may have built a file caught halfway through the edit's write)."""
+    try:
+        return marker in page.read_text("utf-8")
+    except FileNotFoundError:
+        return False
 
 
 def incremental_library(site: Path, out: Path, count: int, runs: int) -> None:
@@ -139,6 +159,36 @@ def incremental_library(site: Path, out: Path, count: int, runs: int) -> None:
         file.write_text(text, "utf-8")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(" ".join(f"{t:.4f}" for t in times), peak, max(rendered))
+
+
+def fill_image_cache(site: Path, cache: Path, base_url: str | None = None) -> int:
+    """Put a placeholder in the image cache for every picture a build of `site` would draw and
+    the cache lacks (an SVG, as the pages inline the QR codes): a warm build of a large shop
+    can then be timed without first drawing every picture, which is the image side's cost,
+    timed by bench/images.py. Returns the number of drawings filled in."""
+    from generator.build import collect_static
+    from generator.cache import ImageCache
+    from generator.i18n import Text, load_translations
+    from generator.load import load_site
+    from generator.responsive import plan_pictures
+    from generator.share import plan_share
+    from generator.themes import load_theme
+
+    shop, _ = load_site(site, cache)
+    if base_url is not None:  # the preview's pictures: its QR codes and cards show its address
+        shop = dataclasses.replace(shop, config=dataclasses.replace(shop.config, base_url=base_url))
+    theme = load_theme(shop.config.theme, site).with_overrides(shop.config.theme_settings)
+    images = ImageCache(cache)
+    text = Text(load_translations(theme, site, shop.config.language))
+    share = plan_share(shop, theme, collect_static(theme, site), site, images, text)
+    placeholder = b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
+    filled = 0
+    for job in share.qr_jobs + share.image_jobs + plan_pictures(shop, site, images).jobs:
+        if images.get(job.key, len(job.outputs)) is None:
+            images.put(job.key, [placeholder] * len(job.outputs))
+            filled += 1
+    images.save_hashes()
+    return filled
 
 
 # ---- the lean baseline ---------------------------------------------------------------------
@@ -199,6 +249,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--cold-runs", type=int, default=1)
     parser.add_argument("--cold-max", type=int, default=1000, help="skip cold builds of larger shops")
+    parser.add_argument(
+        "--placeholder-images", action="store_true", help="fill the image cache with placeholders when cold is skipped"
+    )
     parser.add_argument("--incremental-runs", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--work", type=Path, default=Path("/tmp/micromall-bench"))
@@ -247,8 +300,13 @@ def main() -> None:
         if cold_t:
             print(figure("cold", cold_t, cold_m, count, base))
         else:
-            print("  cold         skipped (--cold-max); a first build to fill the cache follows, untimed")
-            run_child(micromall(site, out, args.jobs), env)
+            if args.placeholder_images:
+                filled = fill_image_cache(site, cache)
+                print(f"  cold         skipped (--cold-max); {filled} drawings filled with placeholders")
+            else:
+                print("  cold         skipped (--cold-max); a first build to fill the cache follows, untimed")
+            t, m = run_child(micromall(site, out, args.jobs), env)
+            print(figure("first", [t], [m], count, base) + "  (every page rendered and written; no drawing)")
 
         warm_t, warm_m = [], []
         for _ in range(args.runs):
@@ -264,7 +322,9 @@ def main() -> None:
             inc_t, peak, rendered = [float(t) for t in line[:-2]], float(line[-2]), line[-1]
             print(figure("incremental", inc_t, [peak], count, None) + f"  (build(previous=...), {rendered} pages)")
         if args.incremental_runs and args.serve:
-            inc_t, peak = incremental(site, root / "preview", env, count, args.incremental_runs)
+            inc_t, peak = incremental(
+                site, root / "preview", env, count, args.incremental_runs, args.placeholder_images
+            )
             print(figure("serve edit", inc_t, [peak], count, None) + "  (serve's peak memory)")
 
         if hugo_dir is not None:

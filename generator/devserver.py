@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,10 @@ from .model import Site
 INCREMENTAL_FOLDERS = {"catalog": (".yml", ".yaml"), "stories": (".md",), "pages": (".md",)}
 #: How often the sources are checked for changes (seconds).
 POLL = 0.1
+#: After a change is seen, how long the sources must stay unchanged before the rebuild starts
+#: (seconds): an editor that truncates a file and then writes it would otherwise have the
+#: half-written file built (a product missing from it, its page deleted for a moment).
+SETTLE = 0.02
 #: Touched in the cache folder after each successful rebuild; the browser reloads when it changes.
 RELOAD_MARKER = ".micromall-reload"
 
@@ -75,6 +80,17 @@ class Preview:
         self.seen = now
         return changed
 
+    def settled_changes(self) -> set[Path]:
+        """The changed files, once a look SETTLE seconds later finds nothing more changing."""
+        changed = self.changes()
+        while changed:
+            time.sleep(SETTLE)
+            more = self.changes()
+            if not more:
+                break
+            changed |= more
+        return changed
+
     def build(self, changed: set[Path] | None = None) -> BuildResult:
         """A full build, or with `changed`, a rebuild of what those files touch."""
         if changed is not None:
@@ -109,7 +125,7 @@ def serve(site_dir: Path, out_dir: Path | None, host: str, port: int) -> None:
     marker.touch()
 
     def poll() -> None:
-        changed = preview.changes()
+        changed = preview.settled_changes()
         if not changed:
             return
         try:
