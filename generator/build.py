@@ -367,15 +367,10 @@ def _build(
                 staging.add(rel, data)
         truth = ["catalog.json", "products.xml", "products.csv"] + [output_path(p.url) for p in site.products]
         files = {rel: staging.path_of(rel) for rel in truth}
-        only = None
-        if data_same and previous is not None and previous.data_offers is not None:
-            # the data files are as the last build checked them: check the products whose
-            # pages are rendered again (none: every input of the check is as it was then)
-            state.data_offers = previous.data_offers
-            rendered = {p.output for p in todo}
-            only = {p.id for p in site.products if output_path(p.url) in rendered}
-        else:
+        state.data_offers = previous.data_offers if data_same and previous is not None else None
+        if state.data_offers is None:
             state.data_offers = read_data_offers(site, files)
+        only = _to_check(site, todo, previous, state.data_offers)
         disagreements = check_truth(site, files, state.offers, state.data_offers, only)
         if disagreements:  # one price everywhere, or nothing is written
             raise ContentError(disagreements)
@@ -410,6 +405,25 @@ def _build(
     return BuildResult(site, out_dir, len(pages), len(staging.names), stats, share.warnings, {},
                        images_drawn=maker.drawn, images_cached=maker.cached, rendered=len(todo),
                        state=state)  # fmt: skip
+
+
+def _to_check(
+    site: Site, todo: list[PageSpec], previous: BuildState | None, data: DataOffers
+) -> set[str] | None:
+    """The products the truth check must compare (None: all of them). The check compares each
+    product on its own, and the last build compared every product: a product whose page was not
+    rendered again and whose entries in the data files are as they were then passes again."""
+    if previous is None or previous.data_offers is None:
+        return None
+    before = previous.data_offers
+    rendered = {p.output for p in todo}
+    return {
+        p.id
+        for p in site.products
+        if output_path(p.url) in rendered
+        or data.reference.get(p.id) != before.reference.get(p.id)
+        or any(feed.get(p.id) != before.feeds.get(name, {}).get(p.id) for name, feed in data.feeds.items())
+    }
 
 
 def _meta_print(page: PageSpec) -> int:
