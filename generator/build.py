@@ -9,9 +9,7 @@ changed; the cache is pruned only after a successful write.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import importlib.metadata
 import os
 import pickle
 import time
@@ -36,6 +34,7 @@ from .load import load_site
 from .minify import compact_html, minifiable, minify
 from .model import Site
 from .output import Source, Staging, WriteStats, check_out_dir, stage_file
+from .parsecache import code_print
 from .render import (
     PageSpec,
     SiteContext,
@@ -252,19 +251,6 @@ def _stamp_of(file: Path) -> tuple[int, int] | None:
     return st.st_size, st.st_mtime_ns
 
 
-@functools.lru_cache(maxsize=1)
-def _code_print() -> int:
-    """A fingerprint of the generator's own code and the libraries that render: a new release
-    of either may write other pages from the same content."""
-    here = Path(__file__).resolve().parent
-    digest = hashlib.blake2b(digest_size=16)
-    for file in sorted(here.glob("*.py")):
-        digest.update(file.name.encode() + file.read_bytes())
-    versions = (jinja2.__version__, importlib.metadata.version("markupsafe"), importlib.metadata.version("babel"))
-    digest.update(repr(versions).encode())
-    return int.from_bytes(digest.digest()[:8], "big")
-
-
 def _folder_print(folders: list[Path]) -> int:
     """A fingerprint of every file in these folders (names and bytes)."""
     digest = hashlib.blake2b(digest_size=16)
@@ -286,7 +272,7 @@ def inputs_print(site: Site, theme: Theme, site_dir: Path, static_hashes: dict[s
     theme_yml = [t.path / "theme.yml" for t in theme.chain]
     yml = tuple(f.read_bytes() if f.is_file() else b"" for f in theme_yml)
     shown = (
-        _code_print(),
+        code_print(),
         _folder_print([site_dir / "templates", site_dir / "locale", *theme_files]),
         yml,
         theme.name,
@@ -407,9 +393,7 @@ def _build(
                        state=state)  # fmt: skip
 
 
-def _to_check(
-    site: Site, todo: list[PageSpec], previous: BuildState | None, data: DataOffers
-) -> set[str] | None:
+def _to_check(site: Site, todo: list[PageSpec], previous: BuildState | None, data: DataOffers) -> set[str] | None:
     """The products the truth check must compare (None: all of them). The check compares each
     product on its own, and the last build compared every product: a product whose page was not
     rendered again and whose entries in the data files are as they were then passes again."""

@@ -18,6 +18,8 @@ from .money import format_money
 
 def normalise(text: str) -> str:
     """Case- and width-folded text without accents: 'Café' and 'ＣＡＦＥ' both become 'cafe'."""
+    if text.isascii():  # nothing to fold but the case (most of a large English catalog)
+        return text.lower()
     folded = unicodedata.normalize("NFKD", text.lower())  # lower(), as the browser's toLowerCase()
     return "".join(c for c in folded if not unicodedata.combining(c))
 
