@@ -2,10 +2,13 @@
 
 Every byte of JavaScript and CSS is downloaded and parsed before a phone shows a page, and the
 theme's sources are written to be read (comments, indentation), so the build strips what the
-browser does not need. rjsmin and rcssmin only remove comments and whitespace, never rename or
-reorder anything, so what runs is what the source says; they are small, pure-Python (with an
-optional C speed-up) and long maintained. A file ending in `.min.js` or `.min.css` is already
-minified and is copied as it is.
+browser does not need. A script the ES5 parser of calmjs.parse understands (the ones a product
+page loads: shop.js, buyer.js, product.js) is printed back from its syntax tree with its local
+names shortened (never a global or a property: what other scripts and the page see stays the
+same), a fifth smaller than with whitespace removed alone; a script written in later JavaScript
+(const, arrow functions) falls back to rjsmin, which only removes comments and whitespace, as
+rcssmin does for style sheets. A file ending in `.min.js` or `.min.css` is already minified and
+is copied as it is.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ import re
 
 import rcssmin
 import rjsmin
+from calmjs.parse import es5
+from calmjs.parse.exceptions import ECMASyntaxError
+from calmjs.parse.unparsers.es5 import minify_print
 
 #: Elements whose text keeps its whitespace: the indentation of code, of a text area's value.
 _KEEP = re.compile(rb"(<(pre|textarea)\b.*?</\2>)", re.S | re.I)
@@ -27,10 +33,24 @@ def minify(path: str, data: bytes) -> bytes:
     if path.endswith((".min.js", ".min.css")):
         return data
     if path.endswith(".js"):
-        return str(rjsmin.jsmin(data.decode("utf-8"), keep_bang_comments=True)).encode("utf-8") + b"\n"
+        return _minify_js(data.decode("utf-8")).encode("utf-8") + b"\n"
     if path.endswith(".css"):
         return str(rcssmin.cssmin(data.decode("utf-8"), keep_bang_comments=True)).encode("utf-8") + b"\n"
     return data
+
+
+def _minify_js(source: str) -> str:
+    """Local names shortened where the script is ES5; else comments and whitespace removed.
+    A licence comment (/*! ... */) is kept first, as rjsmin keeps it."""
+    try:
+        tree = es5(source)
+    except ECMASyntaxError:
+        return str(rjsmin.jsmin(source, keep_bang_comments=True))
+    bang = "".join(m.group(0) + "\n" for m in _BANG.finditer(source))
+    return bang + str(minify_print(tree, obfuscate=True, obfuscate_globals=False))
+
+
+_BANG = re.compile(r"/\*!.*?\*/", re.S)
 
 
 def minifiable(path: str) -> bool:
