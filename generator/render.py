@@ -101,6 +101,9 @@ def make_environment(
         auto_reload=False,  # compiled once per build: no stat of every template at every include
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode_dir)) if bytecode_dir is not None else None,
     )
+    # |tojson (the page's config, its JSON-LD) without the spaces after "," and ":": data for
+    # machines, a tenth smaller (issue #7)
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":")}
     if translations is None:
         translations = load_translations(theme, site_dir, site.config.language)
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
@@ -165,7 +168,8 @@ class ResponsiveImage:
         self.width = picture.image.width
         self.height = picture.image.height
         self.src = url(picture.fallback.jpeg)
-        self.webp_srcset = ", ".join(f"{url(r.webp)} {r.width}w" for r in picture.renditions)
+        self.webp_candidates = [(r.width, f"{url(r.webp)} {r.width}w") for r in picture.renditions]
+        self.webp_srcset = ", ".join(c for _, c in self.webp_candidates)
         self.jpeg_srcset = ", ".join(f"{url(r.jpeg)} {r.width}w" for r in picture.renditions)
 
 
@@ -199,8 +203,27 @@ def picture_markup(
     img = f"<img {' '.join(parts)}>"
     if found is None:
         return Markup(img)  # nosec B704 - every part above went through escape()
-    source = f'<source type="image/webp" srcset="{escape(found.webp_srcset)}" sizes="{escape(sizes)}">'
+    source = f'<source type="image/webp" srcset="{escape(_srcset_for(found, sizes))}" sizes="{escape(sizes)}">'
     return Markup(f"<picture>{source}{img}</picture>")  # nosec B704 - every part went through escape()
+
+
+#: `sizes` that is one fixed width in CSS pixels, such as a gallery thumbnail's "76px"
+_FIXED_SIZE = re.compile(r"\s*(\d+)px\s*")
+
+
+def _srcset_for(found: ResponsiveImage, sizes: str) -> str:
+    """The WebP srcset for a slot `sizes` wide: all the widths, except for a slot of a fixed
+    width, which never needs more than the narrowest rendition covering a 3x screen (a 76px
+    thumbnail: the 360w alone). Fewer candidates the browser would never pick, less markup."""
+    fixed = _FIXED_SIZE.fullmatch(sizes)
+    if fixed is None:
+        return found.webp_srcset
+    kept = []
+    for width, candidate in found.webp_candidates:
+        kept.append(candidate)
+        if width >= 3 * int(fixed.group(1)):
+            break
+    return ", ".join(kept)
 
 
 @dataclass(frozen=True)
