@@ -43,11 +43,16 @@ def _local(root: Path, url: str) -> Path:
     return file
 
 
-#: What the heaviest product page of each bundled theme may weigh until issue #7 reaches 60 KB:
-#: a ratchet, a little above what they weigh now (default 68.7 KB, editorial 76.6 KB on the
-#: heaviest, tieguanyin-anxi: two variants, a sale window and four related products on sale),
-#: so that they only get lighter. Lower it with every saving; bench/page_weight.py shows the bytes.
-INTERIM_CEILING = {"default": 70 * 1024, "editorial": 78 * 1024}
+#: What the heaviest product page of a bundled theme still over 60 KB may weigh until issue #7
+#: reaches it there: a ratchet, a little above what it weighs now (editorial: 68,748 bytes on the
+#: heaviest, tieguanyin-anxi: two variants, a sale window and four related products on sale), so
+#: that it only gets lighter. Lower it with every saving; bench/page_weight.py shows the bytes.
+#: The default theme is under 60 KB on every product page (58.8 KB at the heaviest).
+INTERIM_CEILING = {"editorial": 68 * 1024}
+OVER_BUDGET = (
+    "issue #7 is open on this: editorial's product pages load default's shop.css and editorial.css "
+    "(28 KB of CSS); 67.1 KB at the heaviest, 16 of 19 product pages over 60 KB"
+)
 
 
 def product_page_weights(built: Path) -> dict[str, tuple[int, int, int]]:
@@ -60,19 +65,20 @@ def product_page_weights(built: Path) -> dict[str, tuple[int, int, int]]:
     return found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue #7 is open on this: favorites, sale windows, approximate prices (#9) and the chat-app "
-    "poster (#4) took product pages to 80 KB (default theme) and 90 KB (editorial); now 68.7 and 76.6 KB "
-    "at the heaviest, 11 of 19 default and all 19 editorial product pages still over 60 KB",
-)
-def test_every_product_page_is_under_60_kb_without_images(built_demo_theme: Path) -> None:
+def test_every_product_page_is_under_60_kb_without_images(
+    built_demo_theme: Path, request: pytest.FixtureRequest
+) -> None:
+    if request.node.callspec.params["built_demo_theme"] in INTERIM_CEILING:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=OVER_BUDGET))
     over = {name: w for name, w in product_page_weights(built_demo_theme).items() if sum(w) >= PRODUCT_PAGE_BUDGET}
     assert over == {}, f"over {PRODUCT_PAGE_BUDGET} bytes (HTML, CSS, JS): {over}"
 
 
 def test_product_pages_stay_under_their_interim_ceiling(built_demo_theme: Path, request: pytest.FixtureRequest) -> None:
-    ceiling = INTERIM_CEILING[request.node.callspec.params["built_demo_theme"]]
+    theme = request.node.callspec.params["built_demo_theme"]
+    if theme not in INTERIM_CEILING:
+        pytest.skip(f"{theme}: every product page is under {PRODUCT_PAGE_BUDGET} bytes, the test above holds it")
+    ceiling = INTERIM_CEILING[theme]
     over = {name: w for name, w in product_page_weights(built_demo_theme).items() if sum(w) >= ceiling}
     assert over == {}, f"over {ceiling} bytes (HTML, CSS, JS): {over}"
 

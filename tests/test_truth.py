@@ -48,7 +48,7 @@ def _tampered(files: dict[str, bytes], name: str, old: str, new: str) -> dict[st
     [
         ("products.csv", "69.90 CNY", "59.90 CNY", "products.csv and catalog.json disagree"),
         ("products.xml", "<g:availability>in_stock", "<g:availability>out_of_stock", "products.xml and catalog.json"),
-        ("products/longjing-2026/index.html", '"price": "168.00"', '"price": "16.80"', "(JSON-LD) and catalog.json "
+        ("products/longjing-2026/index.html", '"price":"168.00"', '"price":"16.80"', "(JSON-LD) and catalog.json "
          "disagree on variant '100g'"),
         ("products/longjing-2026/index.html", 'product:price:currency" content="CNY', 'product:price:currency" '
          'content="USD', "(Open Graph) and catalog.json disagree on the product's price"),
