@@ -47,7 +47,7 @@ def _minify_js(source: str) -> str:
     except ECMASyntaxError:
         return str(rjsmin.jsmin(source, keep_bang_comments=True))
     bang = "".join(m.group(0) + "\n" for m in _BANG.finditer(source))
-    return bang + str(minify_print(tree, obfuscate=True, obfuscate_globals=False))
+    return bang + str(minify_print(tree, obfuscate=True, obfuscate_globals=False, drop_semi=True))
 
 
 _BANG = re.compile(r"/\*!.*?\*/", re.S)

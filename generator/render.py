@@ -141,8 +141,15 @@ def make_environment(
         found = pictures.for_image(image) if pictures is not None and image is not None else None
         return ResponsiveImage(found, url) if found is not None else None
 
-    def picture(image: Image | None, alt: str = "", sizes: str = "100vw", eager: bool = False, **attrs: Any) -> Markup:
-        return picture_markup(image, responsive(image), url, alt, sizes, eager, attrs)
+    def picture(
+        image: Image | None,
+        alt: str = "",
+        sizes: str = "100vw",
+        eager: bool = False,
+        widest: int | None = None,
+        **attrs: Any,
+    ) -> Markup:
+        return picture_markup(image, responsive(image), url, alt, sizes, eager, attrs, widest)
 
     def sale(product: Product, item: Product | Variant | None = None) -> SaleView | None:
         return sale_view(site.promotions, product, item if item is not None else product)
@@ -181,6 +188,7 @@ def picture_markup(
     sizes: str,
     eager: bool,
     attrs: dict[str, Any],
+    widest: int | None = None,
 ) -> Markup:
     """A `<picture>`: a WebP `<source>` with the `srcset` of every width and `sizes`, and a JPEG
     `<img>` of one width for browsers without WebP (a `srcset` of JPEGs too would almost double
@@ -189,7 +197,8 @@ def picture_markup(
     `eager` (the first image a visitor sees: loaded at once with `fetchpriority="high"`).
     Extra keyword arguments become attributes of the `<img>`: `class_` or `class` → class,
     `data_x=1` → data-x="1", True → a bare attribute; False and None are left out. An image
-    without renditions (none planned) is a plain `<img>` of the original file."""
+    without renditions (none planned) is a plain `<img>` of the original file. `widest` (pixels)
+    leaves wider renditions out of the srcset (a small card: no screen needs more than 720)."""
     if image is None:
         return Markup("")
     parts = [f'src="{escape(found.src if found else url(image.url))}"']
@@ -203,26 +212,18 @@ def picture_markup(
     img = f"<img {' '.join(parts)}>"
     if found is None:
         return Markup(img)  # nosec B704 - every part above went through escape()
-    source = f'<source type="image/webp" srcset="{escape(_srcset_for(found, sizes))}" sizes="{escape(sizes)}">'
+    source = f'<source type="image/webp" srcset="{escape(_srcset_for(found, widest))}" sizes="{escape(sizes)}">'
     return Markup(f"<picture>{source}{img}</picture>")  # nosec B704 - every part went through escape()
 
 
-#: `sizes` that is one fixed width in CSS pixels, such as a gallery thumbnail's "76px"
-_FIXED_SIZE = re.compile(r"\s*(\d+)px\s*")
-
-
-def _srcset_for(found: ResponsiveImage, sizes: str) -> str:
-    """The WebP srcset for a slot `sizes` wide: all the widths, except for a slot of a fixed
-    width, which never needs more than the narrowest rendition covering a 3x screen (a 76px
-    thumbnail: the 360w alone). Fewer candidates the browser would never pick, less markup."""
-    fixed = _FIXED_SIZE.fullmatch(sizes)
-    if fixed is None:
+def _srcset_for(found: ResponsiveImage, widest: int | None = None) -> str:
+    """The WebP srcset: every width up to `widest` (the narrowest always). A small slot (a
+    product card) needs no wider rendition on any screen: candidates it would barely ever
+    pick, less markup. (A gallery thumbnail keeps every width: product.js copies its srcset
+    into the main picture.)"""
+    if widest is None:
         return found.webp_srcset
-    kept = []
-    for width, candidate in found.webp_candidates:
-        kept.append(candidate)
-        if width >= 3 * int(fixed.group(1)):
-            break
+    kept = [c for n, (width, c) in enumerate(found.webp_candidates) if n == 0 or width <= widest]
     return ", ".join(kept)
 
 
