@@ -129,9 +129,9 @@ def _attrs(text: str) -> list[tuple[str, str | None]]:
 class _PageReader:
     """Collects what a product page states about prices, from the places the theme must keep:
     `data-amount`/`data-currency` on the price the buyer sees (in `data-price-display`, and in
-    each `template[data-variant-info]`), `data-price` on the add-to-cart button and on each
-    variant radio (what the cart stores), `disabled` on them (sold out), the JSON-LD scripts
-    and the `product:*` meta tags."""
+    each `[data-variant-info]` element: the variants' prices), `data-price` on the add-to-cart
+    button and on each variant radio (what the cart stores), `disabled` on them (sold out), the
+    JSON-LD scripts and the `product:*` meta tags."""
 
     def __init__(self, product_id: str) -> None:
         self.product_id = product_id

@@ -72,10 +72,9 @@
     });
   }
 
-  function fill(target, template, slot) {
-    if (!target || !template || !template.content) return;
-    var source = template.content.querySelector('[data-slot="' + slot + '"]');
-    if (!source) return;
+  // the chosen variant's price (its tile's, with the approximate prices the tile hides)
+  function fill(target, source) {
+    if (!target || !source) return;
     while (target.firstChild) target.removeChild(target.firstChild);
     var nodes = source.childNodes;
     for (var i = 0; i < nodes.length; i++) target.appendChild(nodes[i].cloneNode(true));
@@ -98,13 +97,8 @@
     var shownByVariant = false;
 
     function apply(input, withImage) {
-      var template = null;
-      var templates = picker.querySelectorAll("template[data-variant-info]");
-      for (var i = 0; i < templates.length; i++) {
-        if (templates[i].getAttribute("data-variant-info") === input.value) template = templates[i];
-      }
-      fill(priceDisplay, template, "price");
-      fill(stockDisplay, template, "stock");
+      fill(priceDisplay, picker.querySelector('[data-variant-info="' + CSS.escape(input.value) + '"]'));
+      if (stockDisplay) stockDisplay.textContent = input.getAttribute("data-stock-note") || "";
       if (button) {
         button.setAttribute("data-variant", input.value);
       }
