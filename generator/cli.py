@@ -123,15 +123,26 @@ def new(target: str, title: str) -> None:
 
 @main.command()
 @click.argument("site_dir", default=".", type=click.Path(file_okay=False))
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", help="Address to listen on.  [default: 127.0.0.1]")
+@click.option(
+    "--lan",
+    is_flag=True,
+    help="Listen on every interface and print this machine's network address and a QR code to open "
+    "the preview on a phone. Anyone on the network can see the shop.",
+)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: a temporary one).")
-def serve(site_dir: str, host: str, port: int, out_dir: str | None) -> None:
-    """Build, serve on HOST:PORT and rebuild when the content changes."""
+def serve(site_dir: str, host: str | None, lan: bool, port: int, out_dir: str | None) -> None:
+    """Build, serve on HOST:PORT and rebuild when the content changes.
+
+    A content error is printed and shown over the pages in the browser, which keep showing the
+    last good build until the file is fixed."""
     from .devserver import serve as run_serve
 
+    if lan and host is not None:
+        raise click.UsageError("--lan and --host cannot be used together: --lan listens on every interface.")
     site = _site_dir(site_dir)
-    _run(lambda: run_serve(site, Path(out_dir) if out_dir else None, host, port))
+    _run(lambda: run_serve(site, Path(out_dir) if out_dir else None, host or "127.0.0.1", port, lan))
 
 
 @main.group()

@@ -1,0 +1,112 @@
+"""The preview's error overlay: a failed rebuild shown over the last good pages, in the browser.
+
+While the latest rebuild of `micromall serve` has content errors, the preview server adds this
+panel to every HTML page it serves (the output folder is never touched, so the pages underneath
+are the last good build). The panel lists each problem as `path:line:col: field: message`, the
+same line the terminal shows, escaped, so a title such as `<b>` in the YAML reads as text.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from .errors import Problem, count_line
+
+#: The panel's id; its styles are scoped under it and reset what a theme's CSS might set.
+PANEL_ID = "micromall-preview-errors"
+
+STYLE = f"""
+#{PANEL_ID}, #{PANEL_ID} * {{ all: revert; box-sizing: border-box; }}
+#{PANEL_ID} {{ position: fixed; inset: 0.75rem 0.75rem auto; z-index: 2147483647; max-height: 70vh;
+  overflow: auto; margin: 0 auto; max-width: 56rem; padding: 1rem 1.25rem; background: #fff;
+  color: #1a1a1a; border: 2px solid #b00020; border-radius: 0.5rem;
+  box-shadow: 0 0.5rem 2rem rgb(0 0 0 / 0.35); font: 15px/1.45 system-ui, sans-serif; text-align: left; }}
+#{PANEL_ID} h2 {{ margin: 0 2.5rem 0.25rem 0; font-size: 1.1rem; color: #b00020; }}
+#{PANEL_ID} p {{ margin: 0.25rem 0; }}
+#{PANEL_ID} ol {{ margin: 0.75rem 0; padding: 0; list-style: none; }}
+#{PANEL_ID} li {{ margin: 0.4rem 0; padding: 0.5rem 0.6rem; background: #fdf0f2; border-left: 4px solid #b00020;
+  font: 13px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space: pre-wrap;
+  overflow-wrap: anywhere; }}
+#{PANEL_ID} button {{ position: absolute; top: 0.6rem; right: 0.6rem; width: 2.75rem; height: 2.75rem;
+  border: 0; border-radius: 0.4rem; background: #eee; color: #1a1a1a; font-size: 1.4rem; cursor: pointer; }}
+"""
+
+
+def overlay(problems: Sequence[Problem]) -> str:
+    """The panel's HTML for these problems; a self-contained fragment to put before </body>."""
+    items = "".join(f"<li>{html.escape(str(p))}</li>" for p in problems)
+    count = html.escape(count_line(problems))
+    return (
+        f'<div id="{PANEL_ID}" role="alert"><style>{STYLE}</style>'
+        '<button type="button" aria-label="Dismiss" title="Dismiss"'
+        f' onclick="this.parentNode.remove()">&times;</button>'
+        f"<h2>The last rebuild failed: {count}</h2>"
+        "<p>This page is the last good build. Fix the file and save: the page reloads.</p>"
+        f"<ol>{items}</ol></div>"
+    )
+
+
+def inject(page: bytes, problems: Sequence[Problem]) -> bytes:
+    """`page` with the panel added before its last </body> (or at its end when there is none)."""
+    if not problems:
+        return page
+    panel = overlay(problems).encode("utf-8")
+    at = page.lower().rfind(b"</body>")
+    return page + panel if at < 0 else page[:at] + panel + page[at:]
+
+
+class ErrorOverlay:
+    """The problems of the latest rebuild, kept while it failed and cleared when one succeeds;
+    the preview's file handler reads it for every HTML page."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def show(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+
+    def clear(self) -> None:
+        self.problems = []
+
+    def apply(self, page: bytes) -> bytes:
+        return inject(page, self.problems)
+
+
+def file_handler(base: Any, errors: ErrorOverlay) -> Any:
+    """A subclass of the preview's static file handler (`base`, a tornado StaticFileHandler)
+    that serves HTML pages with the panel while `errors` holds problems, and never lets the
+    browser reuse a page that has the panel (or lacks it) by its ETag."""
+
+    class PreviewFiles(base):  # type: ignore[misc]
+        _page: bytes | None = None
+
+        def _with_panel(self) -> bytes | None:
+            if not errors.problems or not str(self.absolute_path).endswith((".html", ".htm")):
+                return None
+            if self._page is None:
+                with open(self.absolute_path, "rb") as f:
+                    self._page = errors.apply(f.read())
+            return self._page
+
+        def get_content_size(self) -> int:
+            page = self._with_panel()
+            return len(page) if page is not None else int(super().get_content_size())
+
+        def get_content(self, abspath: str, start: int | None = None, end: int | None = None) -> Iterator[bytes]:
+            page = self._with_panel()
+            if page is None:
+                yield from base.get_content(abspath, start, end)
+            else:
+                yield page[start:end]
+
+        def compute_etag(self) -> str | None:
+            return None if self._with_panel() is not None else super().compute_etag()
+
+        def set_extra_headers(self, path: str) -> None:
+            super().set_extra_headers(path)
+            if self._with_panel() is not None:
+                self.set_header("Cache-Control", "no-store")
+
+    return PreviewFiles
