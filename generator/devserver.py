@@ -3,9 +3,9 @@
 The live-reload library stays behind this module. Content problems found while serving are
 printed, and shown over every page in the browser (preview_error.py) while the last good build
 keeps being served underneath. `--lan` listens on every interface and prints the address and a
-QR code (lan.py, terminal_qr.py) for opening the preview on a phone. When the shop takes orders over HTTP
-(`checkout: {handler: http}`), the order service is mounted under /api on the same origin,
-with its own throw-away database, so the whole flow works locally with one command.
+QR code (lan.py, terminal_qr.py) for opening the preview on a phone. When the shop takes orders
+over HTTP (`checkout: {handler: http}`), the order service is mounted under /api on the same
+origin, with its own throw-away database, so the whole flow works locally with one command.
 """
 
 from __future__ import annotations
