@@ -7,21 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from edits import edit, tree
 
 from generator.build import build
 from generator.devserver import needs_full_build
-from generator.output import MANIFEST
-
-
-def tree(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != MANIFEST}
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text("utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), "utf-8")
-
 
 EDITS: dict[str, tuple[str, str, str]] = {
     "price": ("content/catalog/tea.yml", "price: 19.90", "price: 24.90"),

@@ -7,23 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from edits import edit, tree
 from PIL import Image
 
 import generator.load
 from generator.build import build
 from generator.errors import ContentError
 from generator.load import load_site
-from generator.output import MANIFEST
-
-
-def tree(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != MANIFEST}
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text("utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), "utf-8")
 
 
 @pytest.fixture
