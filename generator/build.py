@@ -10,8 +10,8 @@ changed; the cache is pruned only after a successful write.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -50,7 +50,7 @@ from .search import render_search_index
 from .share import plan_share
 from .sitemap import render_robots, render_sitemap
 from .themes import Theme, ThemeError, load_theme
-from .truth import DataOffers, Offers, check_truth, from_page, read_data_offers
+from .truth import DataOffers, Offer, Offers, check_truth, from_page, read_data_offers
 
 #: Reports progress: (what, done, total), e.g. ("pages", 1200, 10021).
 Progress = Callable[[str, int, int], None]
@@ -101,10 +101,10 @@ class BuildState:
     data_offers: DataOffers | None = None  # what the data files state (truth.py)
 
 
-#: Saved build states: cache folder / STATE_DIR / <output folder and base URL>.pickle
+#: Saved build states: cache folder / STATE_DIR / <output folder and base URL>.json
 STATE_DIR = "pages"
 #: Raise when BuildState changes shape: older saved states are then ignored.
-STATE_VERSION = 1
+STATE_VERSION = 2
 #: Data files (site_files) that a build with unchanged data does not render again.
 DATA_FILES = ("catalog.json", "sitemap.xml", "robots.txt", "feed.xml", "products.xml", "products.csv", "search.json")
 
@@ -223,24 +223,80 @@ def build(
 
 def _state_file(cache_dir: Path, out_dir: Path, base_url: str) -> Path:
     """Where the state of the builds into `out_dir` at `base_url` is saved."""
-    return cache_dir / STATE_DIR / f"{tag_for(str(out_dir.resolve()) + chr(10) + base_url)}.pickle"
+    return cache_dir / STATE_DIR / f"{tag_for(str(out_dir.resolve()) + chr(10) + base_url)}.json"
 
 
 def _load_state(file: Path) -> BuildState | None:
     """The saved state, or None when there is none, it is unreadable, or of another version.
-    The file is our own, written by `_save_state` into the cache folder."""
+
+    JSON, never pickle: the cache folder sits in the shop's folder and may come with a shop
+    someone else made, and reading it must not be able to run code (docs/security.md)."""
     try:
-        version, state = pickle.loads(file.read_bytes())  # nosec B301 - our own cache file
-    except Exception:  # a torn or foreign file only means a full render
+        saved = json.loads(file.read_bytes())
+        if saved.get("version") != STATE_VERSION:
+            return None
+        return _state_from_json(saved["state"])
+    except Exception:  # a torn, foreign or hand-made file only means a full render
         return None
-    return state if version == STATE_VERSION and isinstance(state, BuildState) else None
 
 
 def _save_state(file: Path, state: BuildState) -> None:
     file.parent.mkdir(parents=True, exist_ok=True)
     tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(pickle.dumps((STATE_VERSION, state), protocol=pickle.HIGHEST_PROTOCOL))
+    body = {"version": STATE_VERSION, "state": _state_to_json(state)}
+    tmp.write_text(json.dumps(body, separators=(",", ":")), "utf-8")
     os.replace(tmp, file)
+
+
+def _offers_to_json(offers: dict[str, Offers]) -> dict[str, dict[str, list[Any]]]:
+    return {pid: {k: list(offer) for k, offer in by.items()} for pid, by in offers.items()}
+
+
+def _offers_from_json(raw: dict[str, dict[str, list[Any]]]) -> dict[str, Offers]:
+    def offer(value: list[Any]) -> Offer:
+        minor, currency, in_stock = value
+        if not (minor is None or type(minor) is int) or not isinstance(currency, str) or type(in_stock) is not bool:
+            raise ValueError("not an offer")
+        return (minor, currency, in_stock)
+
+    return {str(pid): {str(k): offer(v) for k, v in by.items()} for pid, by in raw.items()}
+
+
+def _state_to_json(state: BuildState) -> dict[str, Any]:
+    data = state.data_offers
+    return {
+        "deps": {page: sorted(keys) for page, keys in state.deps.items()},
+        "prints": state.prints, "metas": state.metas,
+        "offers": {page: _offers_to_json(by) for page, by in state.offers.items()},
+        "stamps": {path: list(stamp) for path, stamp in state.stamps.items()},
+        "inputs": state.inputs, "data": state.data,
+        "data_offers": None if data is None else {
+            "reference": _offers_to_json(data.reference),
+            "feeds": {name: _offers_to_json(feed) for name, feed in data.feeds.items()},
+        },
+    }  # fmt: skip
+
+
+def _ints(raw: dict[str, Any]) -> dict[str, int]:
+    if not all(type(v) is int for v in raw.values()):
+        raise ValueError("not a fingerprint")
+    return {str(k): v for k, v in raw.items()}
+
+
+def _state_from_json(raw: dict[str, Any]) -> BuildState:
+    """A saved state read back; any value of the wrong type raises (the state is then ignored)."""
+    data = raw["data_offers"]
+    stamps = {str(path): (int(a), int(b)) for path, (a, b) in raw["stamps"].items()}
+    return BuildState(
+        deps={str(page): frozenset(str(k) for k in keys) for page, keys in raw["deps"].items()},
+        prints=_ints(raw["prints"]), metas=_ints(raw["metas"]),
+        offers={str(page): _offers_from_json(by) for page, by in raw["offers"].items()},
+        stamps=stamps, inputs=int(raw["inputs"]), data=int(raw["data"]),
+        data_offers=None if data is None else DataOffers(
+            _offers_from_json(data["reference"]),
+            {str(name): _offers_from_json(feed) for name, feed in data["feeds"].items()},
+        ),
+    )  # fmt: skip
 
 
 def _stamp_of(file: Path) -> tuple[int, int] | None:

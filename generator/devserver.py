@@ -39,7 +39,7 @@ SETTLE = 0.02
 #: folder; the preview reloads the browsers itself after every rebuild (see _reload_browsers).
 RELOAD_MARKER = ".micromall-reload"
 #: Where `--lan` listens: every interface.
-ALL_INTERFACES = "0.0.0.0"
+ALL_INTERFACES = "0.0.0.0"  # nosec B104 - what --lan is for; it warns that the shop is visible to the network
 
 
 def needs_full_build(site_dir: Path, changed: set[Path]) -> bool:

@@ -1,4 +1,4 @@
-"""Parsed catalog files, kept in the cache folder so that each file is parsed once.
+"""Parsed catalog files, kept in memory so that a running preview parses each file once.
 
 Parsing a catalog file (the YAML, every field's checks, the Markdown descriptions) is most of
 the cost of loading a large shop, and a rebuild mostly reads files that did not change. A
@@ -9,23 +9,26 @@ reported on every build as if the file had been read again.
 A parsed file names the images it uses; an entry is reused only when each of them looks up
 as it did then (a photo replaced by one of another size parses the file again).
 
-Layout: `<cache>/parsed/<key>.pickle`. Entries that a load did not use are removed after it.
-Each is written under a temporary name and renamed; an unreadable one is parsed again.
+Kept in this process only, by cache folder and key; entries a load did not use are forgotten
+after it. Never on disk: the cache folder sits in the shop's folder and may come with a shop
+someone else made, and the only way to keep a parsed model there would be pickle, whose reading
+can run code (docs/security.md). Saving them as plain data is left for later (issue #6).
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import importlib.metadata
-import os
-import pickle
 from pathlib import Path
 from typing import Any
 
 FOLDER = "parsed"
 #: Raise when what is kept changes shape: older entries are then never found.
 VERSION = 1
+#: What `put` kept: (cache folder, key) -> the parsed value.
+_KEPT: dict[tuple[str, str], Any] = {}
 
 
 @functools.lru_cache(maxsize=1)
@@ -58,30 +61,25 @@ class ParseCache:
         return digest.hexdigest()
 
     def get(self, key: str) -> Any | None:
-        """What `put` kept under `key`, unpickled afresh (the caller may change it), or None."""
+        """What `put` kept under `key`, as a deep copy (the caller may change it), or None."""
         if self.folder is None:
             return None
-        try:
-            found = pickle.loads((self.folder / f"{key}.pickle").read_bytes())  # nosec B301 - our own cache file
-        except Exception:  # missing, torn or from another Python: parse the file again
+        found = _KEPT.get((str(self.folder), key))
+        if found is None:
             return None
         self.used.add(key)
-        return found
+        return copy.deepcopy(found)
 
     def put(self, key: str, value: Any) -> None:
         if self.folder is None:
             return
         self.used.add(key)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        target = self.folder / f"{key}.pickle"
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, target)
+        _KEPT[(str(self.folder), key)] = copy.deepcopy(value)
 
     def prune(self) -> None:
-        """Remove the entries this load did not use (the files they were parsed from changed)."""
-        if self.folder is None or not self.folder.is_dir():
+        """Forget the entries this load did not use (the files they were parsed from changed)."""
+        if self.folder is None:
             return
-        for file in self.folder.iterdir():
-            if file.suffix == ".pickle" and file.stem not in self.used:
-                file.unlink(missing_ok=True)
+        folder = str(self.folder)
+        for kept in [k for k in _KEPT if k[0] == folder and k[1] not in self.used]:
+            del _KEPT[kept]

@@ -68,6 +68,33 @@ def output_path(url: str) -> str:
     return url
 
 
+class _MemoryBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates kept in this process (a preview compiles each template once).
+
+    Not on disk: a compiled template is code, and the cache folder sits in the shop's folder,
+    which may come with a shop someone else made; reading code from it would let that shop run
+    it (docs/security.md)."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self.kept.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.kept[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED: dict[str, _MemoryBytecodeCache] = {}
+
+
+def _compiled(folder: Path) -> _MemoryBytecodeCache:
+    """The compiled templates of the builds that use this cache folder, in this process."""
+    return _COMPILED.setdefault(str(folder), _MemoryBytecodeCache())
+
+
 def make_environment(
     site: Site,
     theme: Theme,
@@ -99,7 +126,7 @@ def make_environment(
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,  # compiled once per build: no stat of every template at every include
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode_dir)) if bytecode_dir is not None else None,
+        bytecode_cache=_compiled(bytecode_dir) if bytecode_dir is not None else None,
     )
     # |tojson (the page's config, its JSON-LD) without the spaces after "," and ":": data for
     # machines, a tenth smaller (issue #7)

@@ -131,3 +131,26 @@ def test_a_replaced_photo_parses_the_files_that_use_it_again(make_site: Callable
     Image.new("RGB", (64, 48), (10, 20, 30)).save(site / "content/images/green.jpg")
     again, _ = load_site(site, cache)
     assert (again.products[0].images[0].width, again.products[0].images[0].height) == (64, 48)
+
+
+def test_a_state_file_that_came_with_the_shop_cannot_run_code(
+    make_site: Callable[..., Path], tmp_path: Path, cache: Path
+) -> None:
+    """The cache folder may come with someone else's shop: a saved state that is not our JSON
+    (here a pickle that would write a file when unpickled) is ignored, and the build renders all."""
+    import pickle
+
+    site = make_site()
+    out = tmp_path / "out"
+    first = build(site, out, cache_dir=cache, workers=1)
+    marker = tmp_path / "ran"
+
+    class Exploit:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (open, (str(marker), "w"))
+
+    for saved in (cache / "pages").iterdir():
+        saved.write_bytes(pickle.dumps(Exploit()))
+    again = build(site, out, cache_dir=cache, workers=1)
+    assert not marker.exists()
+    assert again.rendered == first.pages, "an unreadable state means a full render"
