@@ -80,22 +80,24 @@ def file_handler(base: Any, errors: ErrorOverlay) -> Any:
     browser reuse a page that has the panel (or lacks it) by its ETag."""
 
     class PreviewFiles(base):  # type: ignore[misc]
-        _page: bytes | None = None
+        # tornado calls get_content on the class too (to version a file): these are classmethods
+        @classmethod
+        def _with_panel_of(cls, abspath: str) -> bytes | None:
+            if not errors.problems or not str(abspath).endswith((".html", ".htm")):
+                return None
+            with open(abspath, "rb") as f:
+                return errors.apply(f.read())
 
         def _with_panel(self) -> bytes | None:
-            if not errors.problems or not str(self.absolute_path).endswith((".html", ".htm")):
-                return None
-            if self._page is None:
-                with open(self.absolute_path, "rb") as f:
-                    self._page = errors.apply(f.read())
-            return self._page
+            return self._with_panel_of(str(self.absolute_path))
 
         def get_content_size(self) -> int:
             page = self._with_panel()
             return len(page) if page is not None else int(super().get_content_size())
 
-        def get_content(self, abspath: str, start: int | None = None, end: int | None = None) -> Iterator[bytes]:
-            page = self._with_panel()
+        @classmethod
+        def get_content(cls, abspath: str, start: int | None = None, end: int | None = None) -> Iterator[bytes]:
+            page = cls._with_panel_of(abspath)
             if page is None:
                 yield from base.get_content(abspath, start, end)
             else:

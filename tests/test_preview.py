@@ -239,7 +239,7 @@ def test_a_content_error_shows_over_the_last_good_page_until_the_file_is_fixed(
     tea = site / "content/catalog/tea.yml"
     good = tea.read_text("utf-8")
     shots = Path(os.environ.get("MICROMALL_SCREENSHOTS", tmp_path))
-    with serving(site, tmp_path / "public") as (port, _log, _proc), shop_page(browser) as page:
+    with serving(site, tmp_path / "public") as (port, log, _proc), shop_page(browser) as page:
         # this test is about the reload: let the live-reload script through (shop_page blocks it)
         page.context.unroute("**/livereload*")
         page.goto(f"http://127.0.0.1:{port}/products/green/")
@@ -271,3 +271,5 @@ def test_a_content_error_shows_over_the_last_good_page_until_the_file_is_fixed(
         tea.write_text(good.replace("title: Green tea", "title: Green tea, spring"), "utf-8")
         expect(page.locator("h1")).to_contain_text("Green tea, spring", timeout=60_000)
         expect(panel).to_have_count(0)
+        log.seek(0)
+        assert b"Could not open" not in log.read(), "every page and file was served without an error"
