@@ -13,16 +13,19 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import sys
 import tempfile
 import time
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from .build import BuildResult, BuildState, build, default_cache_dir
-from .errors import ContentError, count_line
+from .errors import ContentError, MicromallError, Problem, count_line
 from .model import Site
 from .preview_error import ErrorOverlay
 
@@ -126,36 +129,27 @@ def serve(site_dir: Path, out_dir: Path | None, host: str, port: int, lan: bool 
         from .lan import lan_address
 
         host, lan_ip = ALL_INTERFACES, lan_address()
+    if port == 0:  # "any free port": chosen now, because the pages are built for the address
+        port = _free_port(host)
     preview_url = f"http://{lan_ip or ('127.0.0.1' if lan else host)}:{port}/"
     watched = [site_dir / "site.yml", site_dir / "content", site_dir / "templates", site_dir / "static"]
     watched += [site_dir / "locale"]  # the shop's own wording of interface text
     watched += [t.path for t in _theme_chain(site_dir)]
     preview = Preview(site_dir, out_dir, preview_url, [p for p in watched if p.exists()])
-    result = preview.build()
-    click.echo(result.summary())
+    errors = ErrorOverlay()
+    api = OrderApi(site_dir, out_dir)
+    if _rebuild(preview, errors, api) is None:
+        click.echo("The first build failed: the preview shows the problems until the files are fixed.", err=True)
     marker = default_cache_dir(site_dir) / RELOAD_MARKER
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.touch()
-    errors = ErrorOverlay()
 
     def poll() -> None:
         changed = preview.settled_changes()
-        if not changed:
-            return
-        try:
-            done = preview.build(changed)
-        except ContentError as exc:
-            for problem in exc.problems:
-                click.echo(str(problem), err=True)
-            click.echo(count_line(exc.problems) + " (still serving the last good build)", err=True)
-            errors.show(exc.problems)
-            _reload_browsers()  # the pages come back with the errors over them
-            return
-        click.echo(f"{done.summary()} ({done.rendered} pages rendered)")
-        errors.clear()
-        _reload_browsers()
+        if changed:
+            _rebuild(preview, errors, api, changed)
+            _reload_browsers()  # failed or not: the pages come back with or without the panel
 
-    api = _order_api(result.site, site_dir, out_dir)
     server = _make_server(api, errors)
     server.watch(str(marker), delay="forever")  # never reloads by itself; see RELOAD_MARKER
     from tornado.ioloop import PeriodicCallback
@@ -164,10 +158,45 @@ def serve(site_dir: Path, out_dir: Path | None, host: str, port: int, lan: bool 
     click.echo(f"Serving the shop on {preview_url} (Ctrl+C stops); edits rebuild it.")
     if lan:
         _announce_lan(preview_url, lan_ip is not None, port)
-    if api is not None:
-        click.echo(f"Orders go to the preview order service at {preview_url}api/ (a throw-away database).")
     # restart_delay="forever": no reload of every open page when the server starts (livereload's default)
     server.serve(root=str(out_dir), host=host, port=port, open_url_delay=None, restart_delay="forever", debug=False)
+
+
+def _rebuild(
+    preview: Preview, errors: ErrorOverlay, api: OrderApi, changed: set[Path] | None = None
+) -> BuildResult | None:
+    """One build of the preview; None when it failed. Whatever stops it is printed and shown over
+    the pages: a content problem as `path:line:col: field: message`, a theme or usage problem as
+    its message, and a bug in micromall with its traceback in the terminal (where a developer
+    reads it) and one line in the browser. The preview keeps running in every case."""
+    try:
+        done = preview.build(changed)
+    except ContentError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        still = " (still serving the last good build)" if preview.state is not None else ""
+        click.echo(count_line(exc.problems) + still, err=True)
+        errors.show(exc.problems)
+        return None
+    except MicromallError as exc:
+        click.echo(f"error: {exc}", err=True)
+        errors.show([Problem("build", 0, "", str(exc))])
+        return None
+    except Exception as exc:  # a bug: the traceback is for whoever fixes micromall
+        traceback.print_exc()
+        message = f"micromall stopped on an internal error ({type(exc).__name__}: {exc}); the terminal shows where"
+        errors.show([Problem("build", 0, "", message)])
+        return None
+    click.echo(done.summary() if changed is None else f"{done.summary()} ({done.rendered} pages rendered)")
+    errors.clear()
+    api.start(done.site, preview.base_url)
+    return done
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
 
 
 def _exit(signum: int, frame: object) -> None:
@@ -198,25 +227,47 @@ def _reload_browsers() -> None:
     LiveReloadHandler.reload_waiters("*")
 
 
-def _order_api(site: Site, site_dir: Path, out_dir: Path) -> Any:
-    """The order service's WSGI app for the preview, or None when the shop does not use one."""
-    checkout = site.config.checkout
-    if checkout.handler != "http" or not checkout.endpoint.startswith("/api/"):
-        return None
-    from .orders.app import make_app
-    from .orders.config import load_service_config
+class OrderApi:
+    """The order service under /api/ for shops whose checkout posts there (`checkout: {handler:
+    http}`), with its own throw-away database. It starts with the first build that succeeds, so a
+    shop whose first build failed, or that switches to the HTTP checkout while the preview runs,
+    gets it without a restart; until then /api/ answers 503 with a JSON message."""
 
-    config_file = site_dir / "orders.yml"
-    config = load_service_config(
-        config_file if config_file.is_file() else None,
-        site_dir,
-        {"catalog": str(out_dir / "catalog.json"), "database": str(out_dir.parent / "preview-orders.sqlite3")},
-    )
-    return make_app(config)
+    def __init__(self, site_dir: Path, out_dir: Path) -> None:
+        self.site_dir, self.out_dir = site_dir, out_dir
+        self.app: Any = None
+
+    def start(self, site: Site, url: str) -> None:
+        checkout = site.config.checkout
+        if self.app is not None or checkout.handler != "http" or not checkout.endpoint.startswith("/api/"):
+            return
+        from .orders.app import make_app
+        from .orders.config import load_service_config
+
+        config_file = self.site_dir / "orders.yml"
+        config = load_service_config(
+            config_file if config_file.is_file() else None,
+            self.site_dir,
+            {
+                "catalog": str(self.out_dir / "catalog.json"),
+                "database": str(self.out_dir.parent / "preview-orders.sqlite3"),
+            },
+        )
+        self.app = make_app(config)
+        click.echo(f"Orders go to the preview order service at {url}api/ (a throw-away database).")
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if self.app is not None:
+            return self.app(environ, start_response)
+        body = b'{"error": "not_started", "message": "The preview order service starts after a successful build."}'
+        start_response(
+            "503 Service Unavailable", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        )
+        return [body]
 
 
 def _make_server(api: Any, errors: ErrorOverlay) -> Any:
-    """A livereload server that also routes /api/ to the order service when there is one, and
+    """A livereload server that also routes /api/ to the preview's order service, and
     serves the HTML pages with the error panel while the latest rebuild failed."""
     from livereload import Server
     from livereload.handlers import StaticFileHandler
@@ -232,16 +283,24 @@ def _make_server(api: Any, errors: ErrorOverlay) -> Any:
 
         def get_web_handlers(self, script: bytes) -> list[Any]:
             handlers: list[Any] = super().get_web_handlers(script)
-            if api is not None:
-                handlers.insert(0, (r"/api/.*", web.FallbackHandler, {"fallback": WSGIContainer(api)}))
+            handlers.insert(0, (r"/api/.*", web.FallbackHandler, {"fallback": WSGIContainer(api)}))
             return handlers
 
     return PreviewServer()
 
 
 def _theme_chain(site_dir: Path) -> list:  # type: ignore[type-arg]
-    from .load import load_site
-    from .themes import load_theme
+    """The themes the shop builds with, to watch them: read from site.yml alone (loading the whole
+    shop here would parse every catalog file once more before the first build). With site.yml
+    unusable, the default theme's; the first build reports what is wrong."""
+    from .config import parse_config
+    from .load import Loader
+    from .themes import ThemeError, load_theme
 
-    site, _ = load_site(site_dir)
-    return load_theme(site.config.theme, site_dir).chain
+    loader = Loader(site_dir)
+    src = loader.read_yaml(site_dir / "site.yml")
+    config = parse_config(src, loader.image, lambda name: load_theme(name, site_dir))[0] if src else None
+    try:
+        return load_theme(config.theme if config is not None else "default", site_dir).chain
+    except ThemeError:
+        return load_theme("default", site_dir).chain

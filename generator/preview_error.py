@@ -34,8 +34,9 @@ STYLE = f"""
 """
 
 
-def overlay(problems: Sequence[Problem]) -> str:
-    """The panel's HTML for these problems; a self-contained fragment to put before </body>."""
+def overlay(problems: Sequence[Problem], underneath: bool = True) -> str:
+    """The panel's HTML for these problems; a self-contained fragment to put before </body>.
+    `underneath`: whether the page under it is the last good build (else nothing is built yet)."""
     items = "".join(f"<li>{html.escape(str(p))}</li>" for p in problems)
     count = html.escape(count_line(problems))
     return (
@@ -43,16 +44,17 @@ def overlay(problems: Sequence[Problem]) -> str:
         '<button type="button" aria-label="Dismiss" title="Dismiss"'
         f' onclick="this.parentNode.remove()">&times;</button>'
         f"<h2>The last rebuild failed: {count}</h2>"
-        "<p>This page is the last good build. Fix the file and save: the page reloads.</p>"
+        f"<p>{'This page is the last good build' if underneath else 'Nothing is built yet'}."
+        " Fix the file and save: the page reloads.</p>"
         f"<ol>{items}</ol></div>"
     )
 
 
-def inject(page: bytes, problems: Sequence[Problem]) -> bytes:
+def inject(page: bytes, problems: Sequence[Problem], underneath: bool = True) -> bytes:
     """`page` with the panel added before its last </body> (or at its end when there is none)."""
     if not problems:
         return page
-    panel = overlay(problems).encode("utf-8")
+    panel = overlay(problems, underneath).encode("utf-8")
     at = page.lower().rfind(b"</body>")
     return page + panel if at < 0 else page[:at] + panel + page[at:]
 
@@ -72,6 +74,13 @@ class ErrorOverlay:
 
     def apply(self, page: bytes) -> bytes:
         return inject(page, self.problems)
+
+    def missing_page(self) -> bytes:
+        """What a page that is not built shows while a build fails: the panel on a blank page
+        (the first build of a preview failed, or the page is new). Its </head> lets the preview
+        server add its reload script, so that fixing the file brings up the real page."""
+        blank = b'<!doctype html><html><head><meta charset="utf-8"><title>Preview</title></head><body></body></html>'
+        return inject(blank, self.problems, underneath=False)
 
 
 def file_handler(base: Any, errors: ErrorOverlay) -> Any:
@@ -105,6 +114,14 @@ def file_handler(base: Any, errors: ErrorOverlay) -> Any:
 
         def compute_etag(self) -> str | None:
             return None if self._with_panel() is not None else super().compute_etag()
+
+        def write_error(self, status_code: int, **kwargs: Any) -> None:
+            if status_code != 404 or not errors.problems:
+                super().write_error(status_code, **kwargs)
+                return
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.set_header("Cache-Control", "no-store")
+            self.finish(errors.missing_page())
 
         def set_extra_headers(self, path: str) -> None:
             super().set_extra_headers(path)

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -273,3 +274,95 @@ def test_a_content_error_shows_over_the_last_good_page_until_the_file_is_fixed(
         expect(panel).to_have_count(0)
         log.seek(0)
         assert b"Could not open" not in log.read(), "every page and file was served without an error"
+
+
+# -- a preview that keeps running -----------------------------------------------------------------
+
+
+def test_a_first_build_that_fails_keeps_serving_and_port_0_prints_the_port_it_chose(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    """`--port 0` picks a free port and says which; a shop that does not build yet is served as
+    the error panel on a blank page (and /api/ answers 503 until a build succeeds), and fixing
+    the file brings up the shop without a restart."""
+    site = make_site()
+    yml = site / "site.yml"
+    yml.write_text(yml.read_text("utf-8") + "checkout:\n  handler: http\n", "utf-8")
+    tea = site / "content/catalog/tea.yml"
+    good = tea.read_text("utf-8")
+    tea.write_text(good.replace("price: 128", "price: 12.8.0"), "utf-8")
+    out = tmp_path / "public"
+    with (tmp_path / "serve.log").open("w+b") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "generator", "serve", str(site), "--port", "0", "--out", str(out)],
+            stdout=log, stderr=log, env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+        try:
+
+            def printed() -> str:
+                log.seek(0)
+                return log.read().decode("utf-8", "replace")
+
+            wait_for(lambda: "Serving the shop on" in printed() or proc.poll() is not None, "serve starts")
+            assert proc.poll() is None, printed()
+            text = printed()
+            assert "content/catalog/tea.yml:8:12: products[0].price:" in text
+            assert "The first build failed" in text
+            url = text.split("Serving the shop on ", 1)[1].split()[0]
+            assert url.startswith("http://127.0.0.1:") and not url.endswith(":0/")
+            with pytest.raises(urllib.error.HTTPError) as missing:
+                urllib.request.urlopen(url + "products/green/", timeout=10)
+            page = missing.value.read().decode("utf-8")
+            assert missing.value.code == 404 and PANEL_ID in page and "Nothing is built yet" in page
+            assert "products[0].price" in page and "livereload" in page  # it reloads when fixed
+            with pytest.raises(urllib.error.HTTPError) as api:
+                urllib.request.urlopen(url + "api/orders", timeout=10)
+            assert api.value.code == 503
+
+            tea.write_text(good, "utf-8")
+            wait_for(lambda: "Built " in printed(), "the rebuild after the fix")
+            page = urllib.request.urlopen(url + "products/green/", timeout=10).read().decode("utf-8")
+            assert "Green tea" in page and PANEL_ID not in page
+            assert "Orders go to the preview order service" in printed()
+            preflight = urllib.request.Request(
+                url + "api/orders", method="OPTIONS",
+                headers={"Origin": url.rstrip("/"), "Access-Control-Request-Method": "POST"},
+            )  # fmt: skip
+            with urllib.request.urlopen(preflight, timeout=10) as answer:
+                assert answer.status in (200, 204)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+
+
+def test_a_rebuild_that_stops_on_a_bug_or_a_usage_error_shows_the_panel_and_the_preview_goes_on(
+    make_site: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from generator import devserver
+    from generator.errors import UsageError
+    from generator.preview_error import ErrorOverlay
+
+    site = make_site()
+    preview = devserver.Preview(site, tmp_path / "public", "http://127.0.0.1:8000/", [site])
+    errors, api = ErrorOverlay(), devserver.OrderApi(site, tmp_path / "public")
+    assert devserver._rebuild(preview, errors, api) is not None and errors.problems == []
+
+    def broken(changed: object = None) -> object:
+        raise KeyError("size")
+
+    preview.build = broken  # type: ignore[method-assign,assignment]
+    assert devserver._rebuild(preview, errors, api, {site / "site.yml"}) is None
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "KeyError: 'size'" in err  # for whoever fixes micromall
+    assert [str(p) for p in errors.problems] == [
+        "build: micromall stopped on an internal error (KeyError: 'size'); the terminal shows where"
+    ]
+
+    def misused(changed: object = None) -> object:
+        raise UsageError("no site.yml in the folder")
+
+    preview.build = misused  # type: ignore[method-assign,assignment]
+    assert devserver._rebuild(preview, errors, api, {site / "site.yml"}) is None
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "error: no site.yml in the folder" in err
+    assert [p.message for p in errors.problems] == ["no site.yml in the folder"]
