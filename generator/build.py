@@ -31,7 +31,7 @@ from .imaging import ImageMaker
 from .imaging import process_context as mp_context
 from .kits import plan_kit_pages
 from .load import load_site
-from .minify import compact_html, minifiable, minify
+from .minify import Minifier, compact_html, minifiable
 from .model import Site
 from .output import Source, Staging, WriteStats, check_out_dir, stage_file
 from .parsecache import code_print
@@ -357,8 +357,9 @@ def _build(
     drawn_base_url: str | None = None,
 ) -> BuildResult:
     static = collect_static(theme, site_dir)
+    minifier = Minifier(cache.folder)
     published: dict[str, Source] = {
-        rel: minify(rel, path.read_bytes()) if minifiable(rel) else path for rel, path in static.items()
+        rel: minifier(rel, path.read_bytes()) if minifiable(rel) else path for rel, path in static.items()
     }  # scripts and style sheets minified; their ?v= is the hash of what is published
     static_hashes = {
         rel: file_digest(data if isinstance(data, bytes) else data.read_bytes()) for rel, data in published.items()
@@ -443,6 +444,7 @@ def _build(
     drawn = drawn_base_url or site.config.base_url
     cache.prune(maker.keys, tag_for(drawn + (" preview" if drawn != site.config.base_url else "")))
     cache.save_hashes()
+    minifier.prune()
     phase("write")
     return BuildResult(site, out_dir, len(pages), len(staging.names), stats, share.warnings, {},
                        images_drawn=maker.drawn, images_cached=maker.cached, rendered=len(todo),

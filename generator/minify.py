@@ -9,11 +9,20 @@ same), a fifth smaller than with whitespace removed alone; a script written in l
 (const, arrow functions) falls back to rjsmin, which only removes comments and whitespace, as
 rcssmin does for style sheets. A file ending in `.min.js` or `.min.css` is already minified and
 is copied as it is.
+
+Minifying is slow next to the rest of a build that changed little (calmjs.parse takes most of
+a second for the default theme's scripts), so each result is kept by the hash of its source:
+in this process (a preview rebuilds often) and, given a cache folder, as a plain file there
+(`minified/<hash>.js`), which a build only ever publishes, as it publishes the cached pictures.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import os
 import re
+from pathlib import Path
 
 import rcssmin
 import rjsmin
@@ -28,8 +37,87 @@ _INDENT = re.compile(rb"\n[ \t]+")
 _GAP = re.compile(rb">[ \t]{2,}<")
 
 
+#: Cache folder / FOLDER / <hash of the source>.<js|css>: minified files kept between builds.
+FOLDER = "minified"
+#: Raise when the minified output of the same source changes (a new rule here).
+VERSION = 1
+#: Minified bytes by key, kept in this process.
+_KEPT: dict[str, bytes] = {}
+
+
+def _versions() -> str:
+    found = []
+    for package in ("calmjs.parse", "rjsmin", "rcssmin"):
+        try:
+            found.append(f"{package} {importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            found.append(package)
+    return ";".join(found)
+
+
+_VERSIONS = _versions()
+
+
+class Minifier:
+    """Minifies static files, reusing what an earlier build kept for the same source (in this
+    process, or in the cache folder `cache`); `prune` then removes the kept files no longer used."""
+
+    def __init__(self, cache: Path | None = None) -> None:
+        self.folder = cache / FOLDER if cache is not None else None
+        self.used: set[str] = set()
+
+    def __call__(self, path: str, data: bytes) -> bytes:
+        """The bytes to publish for the static file `path`: minified for .js and .css."""
+        if not minifiable(path):
+            return data
+        suffix = ".js" if path.endswith(".js") else ".css"
+        digest = hashlib.blake2b(f"{VERSION}\0{_VERSIONS}\0{suffix}\0".encode(), digest_size=20)
+        digest.update(data)
+        key = digest.hexdigest()
+        self.used.add(key)
+        found = _KEPT.get(key)
+        if found is not None:
+            return found
+        file = self.folder / f"{key}{suffix}" if self.folder is not None else None
+        if file is not None:
+            try:
+                found = file.read_bytes()
+            except OSError:
+                found = None
+        if found is None:
+            found = _minify(path, data)
+            if file is not None:
+                _keep(file, found)
+        if len(_KEPT) > 256:  # a preview of a theme being written: only the latest sources matter
+            _KEPT.clear()
+        _KEPT[key] = found
+        return found
+
+    def prune(self) -> None:
+        """Remove the kept files that this build did not use (their sources changed)."""
+        if self.folder is not None and self.folder.is_dir():
+            for file in self.folder.iterdir():
+                if file.stem not in self.used and not file.name.startswith("."):
+                    file.unlink(missing_ok=True)
+
+
+def _keep(file: Path, data: bytes) -> None:
+    """Save a minified file for later builds; a cache folder that cannot take it only costs time."""
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        os.replace(tmp, file)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
 def minify(path: str, data: bytes) -> bytes:
     """The bytes to publish for the static file `path`: minified for .js and .css."""
+    return Minifier()(path, data)
+
+
+def _minify(path: str, data: bytes) -> bytes:
     if path.endswith((".min.js", ".min.css")):
         return data
     if path.endswith(".js"):
