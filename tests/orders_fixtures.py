@@ -1,4 +1,7 @@
-"""Order-service fixtures: a built mini shop, a store on SQLite or on a throw-away PostgreSQL."""
+"""Order-service fixtures: a built mini shop, a store on SQLite or on a throw-away PostgreSQL.
+
+A test file names its shop in a module-level `SHOP` (files by path, see conftest.write_site);
+`catalog_path`, `make_service`, `service` and `app` are then that shop's, on each database."""
 
 from __future__ import annotations
 
@@ -34,6 +37,26 @@ TEST_PRODUCTS = """\
     """
 
 
+#: Shipping methods for site_yml(): standard delivery, free over 200, and store pickup.
+STANDARD = "{id: standard, label: Standard, price: 10, free_over: 200}"
+PICKUP = "{id: pickup, label: Store pickup, price: 0, pickup: true}"
+
+#: content/stores.yml of the shops with store pickup: one store.
+LAKE_STORE = "stores:\n  - {id: lake, name: Lake shop, address: 1 Lake Road, hours: [Mon-Sun 10-18]}\n"
+
+
+def site_yml(title: str, *shipping: str, payment: str | None = "Pay by bank transfer.") -> str:
+    """site.yml of an order test's shop (shop.example.com, CNY, the seller's email): its `shipping`
+    methods, and the http checkout with `payment` as its instructions (None: no checkout section).
+    One text for every order test, so that a shop differs from the others only where its test needs it."""
+    lines = [f"title: {title}", "base_url: https://shop.example.com/", "currency: CNY",
+             "contact: {email: seller@example.com}"]  # fmt: skip
+    if payment is not None:
+        lines.append(f'checkout: {{handler: http, payment_instructions: "{payment}"}}')
+    lines += ["shipping:", *(f"  - {method}" for method in shipping)]
+    return "\n".join(lines) + "\n"
+
+
 #: A buyer who passes every check, and the order the tests start from: one tea and two cups
 #: of size M, shipped standard (subtotal 199.00 + shipping 10.00).
 CUSTOMER = {"name": "Li Wei", "phone": "+86 138 0000 0000", "email": "li@example.com", "address": "2 Hill St"}
@@ -64,6 +87,13 @@ def write_catalog(site: Path, files: dict[str, str | None]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(render_catalog_json(loaded))
     return path
+
+
+@pytest.fixture
+def catalog_path(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """The catalog.json of the test file's shop: the files of its module-level `SHOP`."""
+    shop: dict[str, str | None] = request.module.SHOP
+    return write_catalog(tmp_path / "shop", shop)
 
 
 @pytest.fixture(scope="session")
@@ -116,8 +146,15 @@ def service_factory(database: str) -> Iterator[Callable[..., OrderService]]:
 
 
 @pytest.fixture
+def make_service(catalog_path: Path, service_factory: Callable[..., OrderService]) -> Callable[..., OrderService]:
+    """make_service(**settings): an OrderService for the test file's shop; a file that needs more
+    (a payment handler, notifiers) defines its own."""
+    return lambda **settings: service_factory(catalog_path, **settings)
+
+
+@pytest.fixture
 def service(make_service: Callable[..., OrderService]) -> OrderService:
-    """The default service of a test file, which defines `make_service` for its shop."""
+    """The default service of a test file (its `make_service`)."""
     return make_service()
 
 

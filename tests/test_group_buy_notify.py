@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from orders_fixtures import order_body, write_catalog
-from test_orders_buyer import SHOP, at
+from orders_fixtures import order_body
+from test_orders_buyer import SHOP, at  # noqa: F401  (SHOP: the shop of catalog_path)
 from wsgi_client import call, post_json
 
 from generator.orders.app import OrderService, make_app
@@ -57,11 +57,6 @@ def sink() -> Iterator[Sink]:
     made = Sink()
     yield made
     made.controller.stop()
-
-
-@pytest.fixture
-def catalog_path(tmp_path: Path) -> Path:
-    return write_catalog(tmp_path / "shop", SHOP)
 
 
 @pytest.fixture

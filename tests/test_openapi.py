@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -20,11 +19,9 @@ from typing import Any
 
 import pytest
 import yaml
-from orders_fixtures import CUSTOMER, TEST_PRODUCTS, order_body
+from orders_fixtures import CUSTOMER, LAKE_STORE, PICKUP, STANDARD, TEST_PRODUCTS, order_body, site_yml, write_catalog
 from wsgi_client import Response, call, post_json
 
-from generator.catalog_json import render_catalog_json
-from generator.load import load_site
 from generator.orders import pricing
 from generator.orders.app import IDEMPOTENCY_KEY, OrderService, make_app
 from generator.orders.config import ServiceConfig
@@ -45,22 +42,10 @@ PROBE = ("GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH")
 ORIGIN = "https://shop.example.com"
 WEBHOOK_SECRET = "whsec_openapi_test"
 
-SHOP = {
-    "site.yml": """\
-        title: OpenAPI Test Tea
-        base_url: https://shop.example.com/
-        currency: CNY
-        contact: {email: seller@example.com}
-        checkout: {handler: http, payment_instructions: "Pay by bank transfer."}
-        shipping:
-          - {id: standard, label: Standard, price: 10, free_over: 200}
-          - {id: pickup, label: Store pickup, price: 0, pickup: true}
-        """,
+SHOP: dict[str, str | None] = {
+    "site.yml": site_yml("OpenAPI Test Tea", STANDARD, PICKUP),
     "content/catalog/shop.yml": TEST_PRODUCTS,
-    "content/stores.yml": """\
-        stores:
-          - {id: lake, name: Lake shop, address: 1 Lake Road, hours: [Mon-Sun 10-18]}
-        """,
+    "content/stores.yml": LAKE_STORE,
 }
 COUPONS = {"TEN": Coupon("TEN", percent_off=10), "BIG": Coupon("BIG", percent_off=5, min_spend=Decimal(1000))}
 
@@ -76,15 +61,7 @@ def spec() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def catalog_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    site = tmp_path_factory.mktemp("openapi-shop")
-    for rel, text in SHOP.items():
-        (site / rel).parent.mkdir(parents=True, exist_ok=True)
-        (site / rel).write_text(textwrap.dedent(text), encoding="utf-8")
-    loaded, _ = load_site(site)
-    path = site / "public" / "catalog.json"
-    path.parent.mkdir()
-    path.write_bytes(render_catalog_json(loaded))
-    return path
+    return write_catalog(tmp_path_factory.mktemp("openapi-shop"), SHOP)
 
 
 @pytest.fixture

@@ -9,22 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from orders_fixtures import TEST_PRODUCTS, order_body, write_catalog
+from orders_fixtures import STANDARD, TEST_PRODUCTS, order_body, site_yml, write_catalog
 from wsgi_client import call, post_json
 
 from generator.orders.app import OrderService, make_app
 from generator.orders.config import ServiceConfig
 
 SHOP: dict[str, str | None] = {
-    "site.yml": """\
-        title: Buyer Test Tea
-        base_url: https://shop.example.com/
-        currency: CNY
-        contact: {email: seller@example.com}
-        checkout: {handler: http, payment_instructions: "Pay by bank transfer."}
-        shipping:
-          - {id: standard, label: Standard, price: 10, free_over: 200}
-        """,
+    "site.yml": site_yml("Buyer Test Tea", STANDARD),
     "content/catalog/shop.yml": TEST_PRODUCTS.rstrip(" ")
     + """\
       - {id: pot, title: Clay teapot, price: 300, stock: 10, group_buy: {min_orders: 2, ends: 2026-12-10}}
@@ -43,16 +35,6 @@ SHOP: dict[str, str | None] = {
           - {title: Gift wrapping is free, starts: 2026-11-01, ends: 2026-12-31}
         """,
 }
-
-
-@pytest.fixture
-def catalog_path(tmp_path: Path) -> Path:
-    return write_catalog(tmp_path / "shop", SHOP)
-
-
-@pytest.fixture
-def make_service(catalog_path: Path, service_factory: Callable[..., OrderService]) -> Callable[..., OrderService]:
-    return lambda **settings: service_factory(catalog_path, **settings)
 
 
 def lookup(app: Any, payload: Any) -> Any:

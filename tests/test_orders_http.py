@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from orders_fixtures import CUSTOMER, TEST_PRODUCTS, order_body, write_catalog
+from orders_fixtures import CUSTOMER, LAKE_STORE, PICKUP, STANDARD, TEST_PRODUCTS, order_body, site_yml
 from wsgi_client import call, post_json
 
 from generator.orders.app import OrderService, make_app
@@ -18,32 +18,10 @@ from generator.orders.config import ServiceConfig
 from generator.orders.pricing import Coupon
 
 SHOP: dict[str, str | None] = {
-    "site.yml": """\
-        title: Order Test Tea
-        base_url: https://shop.example.com/
-        currency: CNY
-        contact: {email: seller@example.com}
-        checkout: {handler: http, payment_instructions: "Pay by bank transfer to 6222 0000."}
-        shipping:
-          - {id: standard, label: Standard, price: 10, free_over: 200}
-          - {id: pickup, label: Store pickup, price: 0, pickup: true}
-        """,
+    "site.yml": site_yml("Order Test Tea", STANDARD, PICKUP, payment="Pay by bank transfer to 6222 0000."),
     "content/catalog/shop.yml": TEST_PRODUCTS + "  - {id: gone, title: Sold out thing, price: 5, stock: 0}\n",
-    "content/stores.yml": """\
-        stores:
-          - {id: lake, name: Lake shop, address: 1 Lake Road, hours: [Mon-Sun 10-18]}
-        """,
+    "content/stores.yml": LAKE_STORE,
 }
-
-
-@pytest.fixture
-def catalog_path(tmp_path: Path) -> Path:
-    return write_catalog(tmp_path / "shop", SHOP)
-
-
-@pytest.fixture
-def make_service(catalog_path: Path, service_factory: Callable[..., OrderService]) -> Callable[..., OrderService]:
-    return lambda **settings: service_factory(catalog_path, **settings)
 
 
 def stored(service: OrderService) -> int:

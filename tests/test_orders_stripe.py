@@ -23,7 +23,7 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from orders_fixtures import TEST_PRODUCTS, order_body, write_catalog
+from orders_fixtures import STANDARD, TEST_PRODUCTS, order_body, site_yml, write_catalog
 from wsgi_client import Response, call, post_json
 
 from generator.orders.app import OrderService, make_app
@@ -40,14 +40,7 @@ SUCCESS_URL = "https://shop.example.com/order/?ref={reference}&session={CHECKOUT
 CANCEL_URL = "https://shop.example.com/checkout/?cancelled={reference}"
 
 SHOP: dict[str, str | None] = {
-    "site.yml": """\
-        title: Stripe Test Tea
-        base_url: https://shop.example.com/
-        currency: CNY
-        contact: {email: seller@example.com}
-        shipping:
-          - {id: standard, label: Standard, price: 10, free_over: 200}
-        """,
+    "site.yml": site_yml("Stripe Test Tea", STANDARD, payment=None),
     "content/catalog/shop.yml": TEST_PRODUCTS,
 }
 COUPONS = {"ONCE": Coupon("ONCE", percent_off=10, once_per_customer=True)}
@@ -145,11 +138,6 @@ def local_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # -- the service ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def catalog_path(tmp_path: Path) -> Path:
-    return write_catalog(tmp_path / "shop", SHOP)
 
 
 @pytest.fixture

@@ -6,31 +6,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from orders_fixtures import TEST_PRODUCTS
+from orders_fixtures import LAKE_STORE, PICKUP, STANDARD, TEST_PRODUCTS, site_yml
 
 from generator.orders.app import OrderService, make_app
 from generator.orders.config import ServiceConfig
 from generator.orders.pricing import Coupon
 
 SHOP: dict[str, str | None] = {
-    "site.yml": """\
-        title: Reliability Tea
-        base_url: https://shop.example.com/
-        currency: CNY
-        contact: {email: seller@example.com}
-        checkout: {handler: http, payment_instructions: "Pay by bank transfer."}
-        shipping:
-          - {id: standard, label: Standard, price: 10, free_over: 200}
-          - {id: express, label: Express, price: 25.50}
-          - {id: pickup, label: Store pickup, price: 0, pickup: true}
-        """,
+    "site.yml": site_yml("Reliability Tea", STANDARD, "{id: express, label: Express, price: 25.50}", PICKUP),
     "content/catalog/shop.yml": TEST_PRODUCTS
     + "  - {id: odd, title: Odd price, price: 0.99, stock: 100000}\n"
     + "      - {id: big, title: Big, price: 9999.99}\n",
-    "content/stores.yml": """\
-        stores:
-          - {id: lake, name: Lake shop, address: 1 Lake Road, hours: [Mon-Sun 10-18]}
-        """,
+    "content/stores.yml": LAKE_STORE,
 }
 COUPONS = {
     "TEN": Coupon("TEN", percent_off=10),
