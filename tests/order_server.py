@@ -24,12 +24,13 @@ REPO = Path(__file__).resolve().parent.parent
 class ServerProcess:
     """One service process, stopped by its pid; `kill()` is SIGKILL, `start()` again reuses the port.
 
-    The service logs a line per order: to a file, not a pipe nobody reads, or it would block.
+    The service logs a line per order: to a file, not a pipe nobody reads, or it would block. Its
+    output goes to `log` if given (kept), else to a temporary file that `close()` removes.
     """
 
     def __init__(
         self, site_dir: Path, catalog: Path, database: str, threads: int = 8, config: Path | None = None,
-        prefix: Sequence[str] = (), port: int | None = None,
+        prefix: Sequence[str] = (), port: int | None = None, log: Path | None = None,
     ) -> None:  # fmt: skip
         self.port = port or free_port()
         self.args = [*prefix, sys.executable, "-m", "generator", "orders", "serve", str(site_dir),
@@ -37,14 +38,15 @@ class ServerProcess:
                      "--threads", str(threads)]  # fmt: skip
         if config is not None:
             self.args += ["--config", str(config)]
-        self.log_path = Path(tempfile.mkstemp(prefix="micromall-orders-", suffix=".log")[1])
+        self.own_log = log is None
+        self.log_path = log or Path(tempfile.mkstemp(prefix="micromall-orders-", suffix=".log")[1])
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> int:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         with self.log_path.open("ab") as log:
             # its own process group: a wrapper (strace) and the service it runs are stopped together
-            self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=log, env=env,
+            self.proc = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT, env=env,
                                          start_new_session=True)  # fmt: skip
         self._wait_until_up()
         return self.port
@@ -84,7 +86,8 @@ class ServerProcess:
 
     def close(self) -> None:
         self.stop()
-        self.log_path.unlink(missing_ok=True)
+        if self.own_log:
+            self.log_path.unlink(missing_ok=True)
 
     def _wait_until_up(self) -> None:
         assert self.proc is not None
@@ -116,7 +119,7 @@ def order_server(site_dir: Path, catalog: Path, database: str, threads: int = 8)
 
 @contextlib.contextmanager
 def running(server: ServerProcess) -> Iterator[ServerProcess]:
-    """Start `server` and make sure it is stopped (by its pid) and its log removed afterwards."""
+    """Start `server` and make sure it is stopped (by its pid) and its temporary log removed afterwards."""
     try:
         server.start()
         yield server

@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import os
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from browser import free_port
-
-REPO = Path(__file__).resolve().parents[2]
+from order_server import ServerProcess, running
 
 
 @dataclass
@@ -43,32 +38,8 @@ class Live:
 
 @contextlib.contextmanager
 def live_server(site_dir: Path, catalog: Path, database: str, log: Path, threads: int = 4) -> Iterator[Live]:
-    """Start the service on a free loopback port (orders.yml from site_dir); stop it by its pid."""
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "generator", "orders", "serve", str(site_dir), "--catalog", str(catalog),
-             "--database", database, "--port", str(port), "--threads", str(threads)],
-            stdout=out, stderr=subprocess.STDOUT, env=env,
-        )  # fmt: skip
-    live = Live(port, proc, log)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if live.request("GET", "/api/health", timeout=2)[0] == 200:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"order service did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.05)
-        yield live
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    """Start the service on a free loopback port (orders.yml from site_dir), its output in `log`;
+    stop it by its pid (tests/order_server.py)."""
+    with running(ServerProcess(site_dir, catalog, database, threads, log=log)) as server:
+        assert server.proc is not None
+        yield Live(server.port, server.proc, log)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+from live import Live, live_server
 from orders_fixtures import write_catalog
 from shop import ADMIN_TOKEN, SHOP, make
 
@@ -48,3 +49,13 @@ def shop(shop_catalog: Path, tmp_path: Path) -> Iterator[tuple[OrderService, Any
     service, app = make(shop_catalog, tmp_path / "orders.sqlite3", admin_token=ADMIN_TOKEN)
     yield service, app
     service.store.close()
+
+
+@pytest.fixture
+def live(shop_catalog: Path, tmp_path: Path) -> Iterator[Live]:
+    """The service as a process on a free loopback port, with an admin token, on SQLite."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "orders.yml").write_text(f"admin_token: {ADMIN_TOKEN}\n", "utf-8")
+    with live_server(site, shop_catalog, str(tmp_path / "live.sqlite3"), tmp_path / "serve.log") as server:
+        yield server

@@ -18,26 +18,16 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from live import Live, live_server
+from live import Live
 from shop import ADMIN_TOKEN
-from support import count, shop_catalog  # noqa: F401  (fixture)
+from support import count, live, shop_catalog  # noqa: F401  (fixtures)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 EXAMPLES = count(50, 500)
-
-
-@pytest.fixture
-def live(shop_catalog: Path, tmp_path: Path) -> Iterator[Live]:
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "orders.yml").write_text(f"admin_token: {ADMIN_TOKEN}\n", "utf-8")
-    with live_server(site, shop_catalog, str(tmp_path / "b4.sqlite3"), tmp_path / "serve.log") as server:
-        yield server
 
 
 @pytest.mark.timeout(3600)

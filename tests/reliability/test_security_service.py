@@ -34,7 +34,7 @@ import stripe
 from live import Live, live_server
 from orders_fixtures import CUSTOMER, order_body
 from shop import ADMIN_TOKEN, ORIGIN, make
-from support import shop, shop_catalog  # noqa: F401  (fixtures)
+from support import live, shop, shop_catalog  # noqa: F401  (fixtures)
 from wsgi_client import Response, call, post_json
 
 from generator.orders import app as app_module
@@ -296,15 +296,6 @@ def test_S6_json_nesting(shop: tuple[Any, Any]) -> None:
     for body in (b"[" * 10_000 + b"]" * 10_000, b'{"a":' * 10_000 + b"1" + b"}" * 10_000, b"[" * 40 + b"]" * 40):
         res = call(app, "POST", "/api/orders", body, {"Idempotency-Key": "deep"})
         assert res.status == 400 and res.json["error"]["code"] == "invalid_json", res.body[:200]
-
-
-@pytest.fixture
-def live(shop_catalog: Path, tmp_path: Path) -> Iterator[Live]:
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "orders.yml").write_text(f"admin_token: {ADMIN_TOKEN}\n", "utf-8")
-    with live_server(site, shop_catalog, str(tmp_path / "live.sqlite3"), tmp_path / "serve.log") as server:
-        yield server
 
 
 def test_S6_body_limit(live: Live) -> None:
