@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -116,3 +116,16 @@ def static_server(root: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture
+def mini_shop(make_site: Callable[..., Path], tmp_path: Path) -> Iterator[str]:
+    """The mini shop (conftest's MINI_SITE) built and served on a free loopback port: its URL."""
+    from generator.build import build
+
+    site = make_site()
+    out = tmp_path / "serve" / "public"
+    out.parent.mkdir()
+    with static_server(out.parent) as base:
+        build(site, out, base_url=base + "public/")
+        yield base + "public/"

@@ -65,6 +65,24 @@ def add_from_product_page(page: Page, url: str, variant: str | None = None, quan
     page.locator("[data-buy-box] [data-add-to-cart]").click()
 
 
+def check_out_for_pickup(page: Page, pickup: str, store: str, customer: dict[str, str]) -> str:
+    """From the cart page: store pickup at `store`, then the checkout form filled in with
+    `customer` (field name -> value) and sent; the reference on the order page it leads to."""
+    page.locator(f"input[name=shipping][value='{pickup}']").check()
+    if page.locator("select[name=store]").is_visible():
+        page.locator("select[name=store]").select_option(store)
+    page.locator("[data-checkout-link]").click()
+    page.wait_for_url(re.compile(r"/checkout/"))
+    form = page.locator("#checkout-form")
+    for field, value in customer.items():
+        form.locator(f"[name={field}]").fill(value)
+    if form.locator("select[name=store]").is_visible():
+        form.locator("select[name=store]").select_option(store)
+    form.locator("[type=submit]").click()
+    page.wait_for_url(re.compile(r"/order/\?ref="), timeout=15_000)
+    return page.locator("[data-order-reference]").inner_text().strip()
+
+
 def test_order_two_products_for_store_pickup(page: Page, demo: tuple[str, Path]) -> None:
     url, db = demo
     data = catalog(url)
@@ -82,24 +100,10 @@ def test_order_two_products_for_store_pickup(page: Page, demo: tuple[str, Path])
     line.locator('[data-step="1"]').click()  # quantity 2
     assert line.locator("[data-line-quantity]").input_value() == "2"
     pickup = next(m for m in data["shipping"] if m["pickup"])
-    page.locator(f"input[name=shipping][value='{pickup['id']}']").check()
     store = next(s for s in data["stores"] if s["pickup"])
-    if page.locator("select[name=store]").is_visible():
-        page.locator("select[name=store]").select_option(store["id"])
     expected = variant["price"] + 2 * plain["price"]
-    page.locator("[data-checkout-link]").click()
-
-    page.wait_for_url(re.compile(r"/checkout/"))
-    form = page.locator("#checkout-form")
-    form.locator("[name=name]").fill("Li Wei")
-    form.locator("[name=phone]").fill("+86 138 0000 0000")
-    form.locator("[name=email]").fill("li@example.com")
-    if form.locator("select[name=store]").is_visible():
-        form.locator("select[name=store]").select_option(store["id"])
-    form.locator("[type=submit]").click()
-
-    page.wait_for_url(re.compile(r"/order/\?ref="), timeout=15_000)
-    reference = page.locator("[data-order-reference]").inner_text().strip()
+    customer = {"name": "Li Wei", "phone": "+86 138 0000 0000", "email": "li@example.com"}
+    reference = check_out_for_pickup(page, pickup["id"], store["id"], customer)
     assert re.fullmatch(r"MM-[A-Z0-9]{6}", reference)
     assert re.fullmatch(r"\d{4}", page.locator("[data-pickup-code]").inner_text().strip())
     assert store["name"] in page.locator("main").inner_text()

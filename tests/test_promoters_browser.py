@@ -11,11 +11,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, shop_page, static_server
+from browser import CHROMIUM, shop_page
 from click.testing import Result
 from conftest import REPO
 from playwright.sync_api import Browser, Page
-from test_checkout_browser import add_from_product_page, catalog, serve_site
+from test_checkout_browser import add_from_product_page, catalog, check_out_for_pickup, serve_site
 
 pytestmark = [
     pytest.mark.browser,
@@ -50,20 +50,8 @@ def test_an_order_from_a_referral_link_is_in_the_promoter_report(
 
     page.goto(url + "cart/")
     pickup = next(m for m in data["shipping"] if m["pickup"])
-    page.locator(f"input[name=shipping][value='{pickup['id']}']").check()
-    if page.locator("select[name=store]").is_visible():
-        page.locator("select[name=store]").select_option(store["id"])
-    page.locator("[data-checkout-link]").click()
-    page.wait_for_url(re.compile(r"/checkout/"))
-    form = page.locator("#checkout-form")
-    form.locator("[name=name]").fill("Anna's friend")
-    form.locator("[name=phone]").fill("+49 30 1234567")
-    form.locator("[name=email]").fill("friend@example.com")
-    if form.locator("select[name=store]").is_visible():
-        form.locator("select[name=store]").select_option(store["id"])
-    form.locator("[type=submit]").click()
-    page.wait_for_url(re.compile(r"/order/\?ref="), timeout=15_000)
-    reference = page.locator("[data-order-reference]").inner_text().strip()
+    customer = {"name": "Anna's friend", "phone": "+49 30 1234567", "email": "friend@example.com"}
+    reference = check_out_for_pickup(page, pickup["id"], store["id"], customer)
 
     with sqlite3.connect(db) as conn:
         row = conn.execute("SELECT ref, source_store, subtotal, total FROM orders WHERE reference = ?", (reference,))
@@ -81,34 +69,22 @@ def test_an_order_from_a_referral_link_is_in_the_promoter_report(
     assert anna.split() == ["anna", "Anna", "Becker", "1", cny(subtotal), cny(total), "10%", cny(commission)]
 
 
-@pytest.fixture
-def shop(make_site: Callable[..., Path], tmp_path: Path) -> Iterator[str]:
-    from generator.build import build
-
-    site = make_site()
-    out = tmp_path / "serve" / "public"
-    out.parent.mkdir()
-    with static_server(out.parent) as base:
-        build(site, out, base_url=base + "public/")
-        yield base + "public/"
-
-
 def attribution(page: Page) -> dict[str, str | None]:
     found: dict[str, str | None] = page.evaluate("window.micromall.attribution()")
     return found
 
 
-def test_the_referral_code_is_kept_last_touch_for_30_days(page: Page, shop: str) -> None:
-    page.goto(shop)
+def test_the_referral_code_is_kept_last_touch_for_30_days(page: Page, mini_shop: str) -> None:
+    page.goto(mini_shop)
     assert attribution(page) == {"ref": None, "source_store": None}
-    page.goto(shop + "?ref=anna")
-    page.goto(shop + "products/")  # no code in this address: the kept one stays
+    page.goto(mini_shop + "?ref=anna")
+    page.goto(mini_shop + "products/")  # no code in this address: the kept one stays
     assert attribution(page)["ref"] == "anna"
-    page.goto(shop + "products/green/?ref=bo")
+    page.goto(mini_shop + "products/green/?ref=bo")
     assert attribution(page)["ref"] == "bo"  # the last link opened wins
-    page.goto(shop + "?ref=%3Cscript%3E")
+    page.goto(mini_shop + "?ref=%3Cscript%3E")
     assert attribution(page)["ref"] == "bo"  # not a code: ignored
-    page.goto(shop + "order/?ref=2026-234567")  # an order's reference (which could look like a code)
+    page.goto(mini_shop + "order/?ref=2026-234567")  # an order's reference (which could look like a code)
     assert attribution(page)["ref"] == "bo"
     key = page.evaluate("'micromall:attribution:' + window.micromall.config.base")
     day = 24 * 3600 * 1000
@@ -129,10 +105,10 @@ def test_the_referral_code_is_kept_last_touch_for_30_days(page: Page, shop: str)
 EVENT = "window.seen = []; document.addEventListener('micromall:share', (e) => window.seen.push(e.detail.inApp));"
 
 
-def test_in_a_chat_app_the_poster_comes_first(browser: Browser, shop: str) -> None:
+def test_in_a_chat_app_the_poster_comes_first(browser: Browser, mini_shop: str) -> None:
     with shop_page(browser, WECHAT_UA) as page:
         page.add_init_script(EVENT)
-        page.goto(shop + "products/green/")
+        page.goto(mini_shop + "products/green/")
         block = page.locator("[data-share]")
         assert block.get_attribute("data-in-app") == "wechat"
         poster = block.locator("[data-share-poster]")
@@ -151,7 +127,7 @@ def test_in_a_chat_app_the_poster_comes_first(browser: Browser, shop: str) -> No
 
     with shop_page(browser) as page:
         page.add_init_script(EVENT)
-        page.goto(shop + "products/green/")
+        page.goto(mini_shop + "products/green/")
         assert not page.locator("[data-share-poster]").is_visible()
         # a lazy image in a hidden box is never fetched
         assert page.evaluate("document.querySelector('[data-share-poster] img').naturalWidth") == 0
@@ -174,6 +150,6 @@ def test_in_a_chat_app_the_poster_comes_first(browser: Browser, shop: str) -> No
         ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36", None),
     ],
 )  # fmt: skip
-def test_in_app_browsers_are_recognised(page: Page, shop: str, ua: str, app: str | None) -> None:
-    page.goto(shop + "products/green/")  # product.js (product pages and kits) holds the check
+def test_in_app_browsers_are_recognised(page: Page, mini_shop: str, ua: str, app: str | None) -> None:
+    page.goto(mini_shop + "products/green/")  # product.js (product pages and kits) holds the check
     assert page.evaluate("(ua) => window.micromall.inAppBrowser(ua)", ua) == app
