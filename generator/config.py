@@ -11,13 +11,14 @@ from .i18n import is_language
 from .markup import render_markdown
 from .model import Checkout, Contact, Image, ShippingMethod, SiteConfig
 from .money import is_currency
+from .paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from .rates import check_display_currencies
 from .themes import Theme, ThemeError, check_setting
 
 LANGUAGES = ("en", "zh-CN")  # with complete catalogs in the default theme; any tag Babel knows works
 SITE_KEYS = (
     "title", "tagline", "base_url", "language", "currency", "theme", "theme_settings",
-    "logo", "contact", "shipping", "checkout", "display_currencies",
+    "logo", "contact", "shipping", "checkout", "display_currencies", "products_per_page",
 )  # fmt: skip
 CONTACT_KEYS = ("email", "phone", "wechat", "whatsapp", "address")
 SHIPPING_KEYS = ("id", "label", "price", "free_over", "pickup")
@@ -99,6 +100,16 @@ def _theme_settings(src: SourceFile, root: Obj, theme: Theme) -> dict[str, objec
     return values
 
 
+def _products_per_page(src: SourceFile, root: Obj) -> int:
+    """`products_per_page:` how many cards each page of a product listing shows (paging.py)."""
+    size = root.integer("products_per_page", minimum=1, default=DEFAULT_PAGE_SIZE)
+    if size is not None and size > MAX_PAGE_SIZE:
+        src.error(root.at("products_per_page"), f"must be {MAX_PAGE_SIZE} or less, got {size} "
+                                                 "(a longer page is slow to load on a phone)")  # fmt: skip
+        return DEFAULT_PAGE_SIZE
+    return size if size is not None else DEFAULT_PAGE_SIZE
+
+
 def _default_channels(contact: Contact) -> tuple[str, ...]:
     return tuple(c for c in CHANNELS if getattr(contact, c))
 
@@ -168,6 +179,7 @@ def parse_config(
             shipping.append(ShippingMethod(method_id, label, price, free_over, method.boolean("pickup", False)))
 
     checkout = _checkout(src, root, contact, image)
+    per_page = _products_per_page(src, root)
     logo = image(root, "logo")
     if not (title and base_url and currency) or check_base_url(base_url):
         return None, currency
@@ -186,5 +198,6 @@ def parse_config(
         shipping=tuple(shipping),
         checkout=checkout,
         display_currencies=check_display_currencies(root, currency),
+        products_per_page=per_page,
     )
     return config, currency

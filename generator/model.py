@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from .money import Money
+from .paging import DEFAULT_PAGE_SIZE
 
 if TYPE_CHECKING:
     from .promotions import Promotion
@@ -343,6 +344,7 @@ class SiteConfig:
     checkout: Checkout
     theme_settings: Mapping[str, object] = field(default_factory=dict)  # checked against the theme
     display_currencies: tuple[str, ...] = ()  # approximate prices in these too (content/rates.yml)
+    products_per_page: int = DEFAULT_PAGE_SIZE  # cards on each page of "All products" and of a collection (paging.py)
 
     @property
     def base_path(self) -> str:

@@ -26,6 +26,7 @@ from .i18n import Text, english, load_translations
 from .markup import plain_text
 from .model import Image, Product, ShareImage, Site, Variant
 from .money import Money, babel_locale, format_money, minor_digits
+from .paging import paginate
 from .promotions import Promotion, best_sale
 from .responsive import Picture, PicturePlan
 from .themes import Theme, css_block
@@ -312,17 +313,31 @@ def plan_pages(
 
     def spec(
         template: str, kind: str, url: str, title: str, description: str, nav: str,
-        data: tuple[dict[str, Any], ...] = (), **extra: Any,
+        data: tuple[dict[str, Any], ...] = (), card_of: str | None = None, **extra: Any,
     ) -> PageSpec:  # fmt: skip
-        image = share_image(url) if share_image is not None else None
+        """`card_of`: the URL whose share card the page shows, when not its own (a listing's later pages)."""
+        image = share_image(card_of or url) if share_image is not None else None
         meta = PageMeta(kind, title, description or default_description, url, absolute(site, url), nav, image, data)
         return PageSpec(template, meta, output_path(url), extra)
 
+    per_page = cfg.products_per_page
+
+    def paged(title: str, number: int) -> str:
+        """A later page's title says which page it is (search results, tabs, history)."""
+        return title if number == 1 else _("%(title)s, page %(number)s", title=title, number=number)
+
+    everything = _("All products")
+    all_products = [
+        spec("products.html", "products", pagination.url, paged(everything, pagination.number),
+             _("Everything from %(shop)s.", shop=shop), "categories",
+             (structured.item_list(site, shown, pagination.first or 1, pagination.total),), "products/",
+             products=list(shown), pagination=pagination)
+        for pagination, shown in paginate(site.products, "products/", per_page)
+    ]  # fmt: skip
     pages = [
         spec("index.html", "home", "", cfg.title, cfg.tagline, "home",
              (structured.organization(site), structured.website(site))),
-        spec("products.html", "products", "products/", _("All products"), _("Everything from %(shop)s.", shop=shop),
-             "categories", products=list(site.products)),
+        *all_products,
         spec("collections.html", "collections", "collections/", _("Categories"),
              _("Browse %(shop)s by category.", shop=shop), "categories"),
         spec("stories.html", "stories", "stories/", _("Stories"), _("Stories from %(shop)s.", shop=shop), "stories"),
@@ -343,8 +358,11 @@ def plan_pages(
                           product.summary or plain_text(product.description_html), "categories",
                           structured.for_product(site, product), product=product, pickup_stores=pickup))  # fmt: skip
     for coll in site.collections:
-        pages.append(spec("collection.html", "collection", coll.url, coll.title, coll.summary, "categories",
-                          structured.for_collection(site, coll, _("Categories")), collection=coll))  # fmt: skip
+        for pagination, shown in paginate(coll.products, coll.url, per_page):
+            data = structured.for_collection(site, coll, _("Categories"), shown, pagination.first or 1)
+            pages.append(spec("collection.html", "collection", pagination.url, paged(coll.title, pagination.number),
+                              coll.summary, "categories", data, coll.url,
+                              collection=coll, products=list(shown), pagination=pagination))  # fmt: skip
     for story in site.stories:
         description = story.summary or plain_text("".join(part.html for part in story.body))
         pages.append(spec("story.html", "story", story.url, story.title, description, "stories",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from .model import Site
+from .paging import listing_urls
 from .xmldoc import xml_bytes
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -13,11 +14,14 @@ PRIVATE = ("cart/", "checkout/", "order/")
 
 
 def sitemap_urls(site: Site) -> list[tuple[str, str | None]]:
-    """(site-relative URL, last modified date or None) of every page worth finding."""
-    urls: list[tuple[str, str | None]] = [("", None), ("products/", None), ("collections/", None),
-                                          ("stories/", None), ("stores/", None)]  # fmt: skip
+    """(site-relative URL, last modified date or None) of every page worth finding; every page
+    of a listing in pages (paging.py), since later pages are how a crawler reaches the products."""
+    size = site.config.products_per_page
+    urls: list[tuple[str, str | None]] = [("", None)]
+    urls += [(u, None) for u in listing_urls("products/", len(site.products), size)]
+    urls += [("collections/", None), ("stories/", None), ("stores/", None)]
     urls += [(p.url, None) for p in site.products]
-    urls += [(c.url, None) for c in site.collections]
+    urls += [(u, None) for c in site.collections for u in listing_urls(c.url, len(c.products), size)]
     urls += [(s.url, s.date.isoformat()) for s in site.stories]
     urls += [(d.url, None) for d in site.pages]
     return urls

@@ -7,6 +7,7 @@ escapes `<` and so cannot be broken out of by content.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .model import Collection, Product, Site, Store, Story
@@ -141,9 +142,33 @@ def for_product(site: Site, p: Product) -> tuple[JsonLd, ...]:
     return product(site, p), breadcrumbs(site, [*trail, (p.title, p.url)])
 
 
-def for_collection(site: Site, c: Collection, section: str = "Categories") -> tuple[JsonLd, ...]:
-    """`section`: the name of the collections page in the shop's language."""
-    return (breadcrumbs(site, [(site.config.title, ""), (section, "collections/"), (c.title, c.url)]),)
+def item_list(site: Site, products: Sequence[Product], first: int = 1, total: int | None = None) -> JsonLd:
+    """The products one page of a listing shows, as an ItemList of links to their pages (the
+    "summary page" form: each product page has its own Product data). `first` is the position
+    of the page's first product in the whole listing, `total` how many the listing has in all,
+    so page 2 of a paged listing says "items 49 to 96 of 120"."""
+    return {
+        "@context": SCHEMA,
+        "@type": "ItemList",
+        "numberOfItems": len(products) if total is None else total,
+        "itemListElement": [
+            {"@type": "ListItem", "position": first + i, "url": _abs(site, p.url)} for i, p in enumerate(products)
+        ],
+    }
+
+
+def for_collection(
+    site: Site,
+    c: Collection,
+    section: str = "Categories",
+    products: Sequence[Product] | None = None,
+    first: int = 1,
+) -> tuple[JsonLd, ...]:
+    """`section`: the name of the collections page in the shop's language; `products`: those
+    this page of the collection shows (all of them unless told), from position `first`."""
+    shown = c.products if products is None else products
+    trail = breadcrumbs(site, [(site.config.title, ""), (section, "collections/"), (c.title, c.url)])
+    return trail, item_list(site, shown, first, len(c.products))
 
 
 def for_story(site: Site, s: Story, section: str = "Stories") -> tuple[JsonLd, ...]:
