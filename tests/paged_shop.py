@@ -2,8 +2,8 @@
 
 120 published products, in catalog order `p001` ... `p120`: "All products" takes three pages of
 48 (the last one 24). Collection `many` holds the first 100 (pages of 48, 48 and 4), `few` the
-last 20 (one page), and `empty` none (its only product is not published yet). The products have no photos, so the build draws only
-their share pictures.
+last 20 (one page), and `empty` none (its only product is not published yet). The products have
+no photos, so the build draws only their share pictures.
 """
 
 from __future__ import annotations

@@ -6,8 +6,10 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import jinja2
 import pytest
 from edits import edit, tree
+from paged_shop import write_paged_shop
 
 from generator.build import build
 from generator.devserver import needs_full_build
@@ -39,6 +41,47 @@ def test_an_incremental_rebuild_writes_what_a_full_build_writes(
         edit(site / rel, old, new)
     again = build(site, out, previous=first.state, track=True, workers=1)
     assert again.rendered < again.pages, "only the pages that show the change are rendered"
+    full = tmp_path / "full"
+    build(site, full, workers=1)
+    assert tree(out) == tree(full)
+
+
+def _listings(urls: list[str]) -> list[str]:
+    return sorted(u for u in urls if u == "products/" or "/page/" in u or u.startswith("collections/"))
+
+
+@pytest.mark.parametrize(
+    ("change", "listings"),
+    [
+        # p060 is on page 2 of "All products" and of collection `many`: only those render again
+        (("title: Thing 60\n", "title: Thing sixty\n"), ["collections/many/page/2/", "products/page/2/"]),
+        (("price: 60.50\n", "price: 61.50\n"), ["collections/many/page/2/", "products/page/2/"]),
+        # p010 leaves: every later product moves up a place, on every page of both listings (and
+        # the count of the categories page changes)
+        (("  - id: p010\n    title: Thing 10\n    price: 10.50\n", ""),
+         ["collections/", "collections/many/", "collections/many/page/2/", "collections/many/page/3/",
+          "products/", "products/page/2/", "products/page/3/"]),
+    ],
+    ids=["title", "price", "delete"],
+)  # fmt: skip
+def test_an_edited_product_renders_only_the_listing_pages_that_show_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: tuple[str, str], listings: list[str]
+) -> None:
+    site = write_paged_shop(tmp_path / "site")
+    out = tmp_path / "preview"
+    first = build(site, out, track=True, workers=1)
+    rendered: list[str] = []
+    original = jinja2.Template.render
+
+    def render(self: jinja2.Template, *args: object, **kwargs: object) -> str:
+        rendered.append(dict(*args, **kwargs)["page"].url)  # type: ignore[call-overload]
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Template, "render", render)
+    edit(site / "content/catalog/1-many.yml", *change)
+    build(site, out, previous=first.state, track=True, workers=1)
+    monkeypatch.undo()
+    assert _listings(rendered) == listings
     full = tmp_path / "full"
     build(site, full, workers=1)
     assert tree(out) == tree(full)

@@ -121,6 +121,18 @@ CASES: dict[str, tuple[dict[str, str | None], list[str]]] = {
             " must be an absolute http(s) URL such as https://example.com/, got 'shop.example.com'"
         ],
     ),
+    "products per page not a number": (
+        {"site.yml": SITE_YML + "products_per_page: many\n"},
+        ["site.yml:17:20: products_per_page: must be a whole number, got text"],
+    ),
+    "products per page zero": (
+        {"site.yml": SITE_YML + "products_per_page: 0\n"},
+        ["site.yml:17:20: products_per_page: must be 1 or more, got 0"],
+    ),
+    "products per page too many": (
+        {"site.yml": SITE_YML + "products_per_page: 5000\n"},
+        ["site.yml:17:20: products_per_page: must be 500 or less, got 5000 (a longer page is slow to load on a phone)"],
+    ),
     "unknown top-level key": (
         {"site.yml": SITE_YML.replace("tagline:", "tagnile:")},
         ["site.yml:2:1: tagnile: unknown field (did you mean 'tagline'?)"],
