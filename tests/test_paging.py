@@ -212,11 +212,12 @@ def test_the_listing_pages_are_valid_html(paged: Path) -> None:
 
 
 def test_a_shop_sets_its_page_size(tmp_path: Path) -> None:
-    site = write_paged_shop(tmp_path / "site", per_page=100)
+    site = write_paged_shop(tmp_path / "site", per_page=119)
     out = tmp_path / "public"
     build(site, out)
-    assert len(cards(page(out, "products"))) == 100 and len(cards(page(out, "products/page/2"))) == 20
-    assert not (out / "collections/many/page").exists(), "100 products fit on one page of 100"
+    assert len(cards(page(out, "products"))) == 119 and cards(page(out, "products/page/2")) == ["p120"]
+    assert "Product 120 of 120" in page(out, "products/page/2")
+    assert not (out / "collections/many/page").exists(), "100 products fit on one page of 119"
 
 
 def test_the_demo_shop_keeps_one_page_per_listing() -> None:
