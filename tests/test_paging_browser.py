@@ -4,7 +4,6 @@ bundled theme: phones get previous, "Page 2 of 3" and next; wider screens the nu
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from browser import CHROMIUM, static_server
