@@ -87,6 +87,21 @@ def test_an_edited_product_renders_only_the_listing_pages_that_show_it(
     assert tree(out) == tree(full)
 
 
+def test_a_listing_that_shrinks_to_one_page_loses_its_later_pages(tmp_path: Path) -> None:
+    site = write_paged_shop(tmp_path / "site")
+    out = tmp_path / "preview"
+    first = build(site, out, track=True, workers=1)
+    assert (out / "products/page/3/index.html").is_file()
+    many = site / "content/catalog/1-many.yml"
+    text = many.read_text("utf-8")
+    many.write_text(text[: text.index("  - id: p021\n")], "utf-8")  # 20 of its 100 products stay
+    build(site, out, previous=first.state, track=True, workers=1)
+    assert not (out / "products/page").exists() and not (out / "collections/many/page").exists()
+    full = tmp_path / "full"
+    build(site, full, workers=1)
+    assert tree(out) == tree(full)
+
+
 def test_an_unchanged_rebuild_renders_nothing(make_site: Callable[..., Path], tmp_path: Path) -> None:
     site = make_site()
     first = build(site, tmp_path / "out", track=True, workers=1)
