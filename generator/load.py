@@ -6,21 +6,25 @@ Each loader collects problems and keeps going, so a shop owner sees every mistak
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import TypeVar
 
+from . import catalog_codec
 from .catalog import CatalogFile, parse_catalog
+from .catalog_codec import Parsed, Unencodable, Unusable
 from .config import parse_config
 from .documents import MarkdownFile, StoryDraft, check_slug, parse_page, parse_story, split_front_matter
 from .errors import ContentError, Problem, Severity, UsageError, did_you_mean
 from .fields import Obj, SourceFile, field_name
 from .media import ImageProblem, MeasureCache, MediaLibrary
 from .model import Collection, Image, Product, Promoter, Site, Store, Story, StoryPart
-from .parsecache import ParseCache
+from .parsecache import FOLDER, ParseCache
 from .promoters import PROMOTERS_FILE, parse_promoters
 from .promotions import Promotion, parse_promotions
 from .rates import parse_rates
@@ -90,43 +94,66 @@ class Loader:
             self._looked_up.append((value, found))
         return found
 
-    def _looks_up_as(self, value: object, outcome: Image | str) -> bool:
+    def _outcome(self, value: object) -> Image | str:
+        """What looking an image up gives now: the Image, or the problem's message."""
         try:
-            return repr(self.media.image(value)) == repr(outcome)  # Image compares by identity
+            return self.media.image(value)
         except ImageProblem as exc:
-            return str(exc) == outcome
+            return str(exc)
+
+    def _looks_up_as(self, value: object, outcome: Image | str) -> bool:
+        now = self._outcome(value)
+        if isinstance(now, Image) and isinstance(outcome, Image):  # Image compares by identity
+            return (now.path, now.url, now.width, now.height) == (
+                outcome.path, outcome.url, outcome.width, outcome.height,
+            )  # fmt: skip
+        return now == outcome
 
     def catalog(self, file: Path, currency: str) -> CatalogFile | None:
-        """The parsed catalog file: kept from an earlier build when its bytes, the currency and
-        the images it names are the same (see parsecache.py), else parsed and kept."""
+        """The parsed catalog file, for this load: kept from an earlier build when its bytes, the
+        currency and the images it names are the same (see parsecache.py), else parsed and kept."""
         rel = self.rel(file)
         try:
-            key = self.parsed.key(rel, file.read_bytes(), currency)
+            key: str | None = self.parsed.key(rel, file.read_bytes(), currency)
         except OSError:
             key = None
-        kept = self.parsed.get(key) if key is not None else None
-        if kept is not None:
-            cat, problems, looked_up = kept
-            if all(self._looks_up_as(value, outcome) for value, outcome in looked_up):
-                cat.src.problems = self.problems  # the Refs share this SourceFile (one pickle)
-                self.problems.extend(problems)
-                return cast(CatalogFile, cat)
-        src = self.read_yaml(file)
-        if src is None:
-            return None
-        before, self._looked_up = len(self.problems), []
-        try:
-            cat = parse_catalog(src, currency, self.image, self.images)
-            looked_up = self._looked_up
-        finally:
-            self._looked_up = None
-        if key is not None:
-            src.problems = []  # kept apart: the entry holds this file's problems only
+        kept = self._kept(key, rel, currency) if key is not None else None
+        if kept is None:
+            src = self.read_yaml(file)
+            if src is None:
+                return None
+            before, self._looked_up = len(self.problems), []
             try:
-                self.parsed.put(key, (cat, self.problems[before:], looked_up))
+                cat = parse_catalog(src, currency, self.image, self.images)
+                looked_up = tuple(self._looked_up)
             finally:
-                src.problems = self.problems
-        return cat
+                self._looked_up = None
+            kept = Parsed(cat.kept_form(), tuple(self.problems[before:]), looked_up)
+            del self.problems[before:]  # added again below, as for a kept file
+            if key is not None:
+                self.parsed.keep(key, kept)
+                with contextlib.suppress(Unencodable):  # kept in memory only
+                    self.parsed.write(key, catalog_codec.encode(kept))
+        self.problems.extend(kept.problems)
+        return kept.catalog.for_load(self.problems)
+
+    def _kept(self, key: str, rel: str, currency: str) -> Parsed | None:
+        """The parse kept under `key` in memory or on disk, if each image it names looks up as
+        it did; a disk entry that is not what catalog_codec writes is None (parse again)."""
+        kept = self.parsed.kept(key)
+        if isinstance(kept, Parsed):
+            if all(self._looks_up_as(value, outcome) for value, outcome in kept.looked_up):
+                return kept
+            return None
+        data = self.parsed.read(key)
+        if data is None:
+            return None
+        try:
+            found = catalog_codec.decode(data, rel, currency, self._outcome)
+        except Unusable:
+            return None
+        self.parsed.keep(key, found)
+        return found
 
     def files(self, folder: str, suffixes: Iterable[str]) -> list[Path]:
         base = self.site_dir / "content" / folder
@@ -140,20 +167,36 @@ def load_site(site_dir: Path, cache_dir: Path | None = None) -> tuple[Site, list
     """Read and check the whole site: the Site and its warnings, or ContentError with everything.
 
     With `cache_dir`, the sizes of images checked by an earlier build are remembered there
-    (measured.json), so that unchanged images are not decoded again."""
+    (measured.json), so that unchanged images are not decoded again, and so are the parsed
+    catalog files (parsed/, see parsecache.py), so that unchanged files are not parsed again."""
     site_yml = site_dir / "site.yml"
     if not site_yml.is_file():
         raise UsageError(f"no site.yml in {site_dir}: is this a micromall site? (start one with: micromall new DIR)")
     measured = MeasureCache(cache_dir / "measured.json") if cache_dir is not None else None
-    parsed = ParseCache(cache_dir / "parsed" if cache_dir is not None else None)
+    parsed = ParseCache(cache_dir / FOLDER if cache_dir is not None else None)
     loader = Loader(site_dir, measured, parsed)
-    site = _load(loader)
+    with _collector_paused():
+        site = _load(loader)
     loader.media.measured.save()
     parsed.prune()
     errors = [p for p in loader.problems if p.severity is Severity.ERROR]
     if errors or site is None:
         raise ContentError(loader.problems)
     return site, sorted(loader.problems)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while the shop is read: a load makes hundreds of thousands
+    of objects and keeps nearly all of them, and the collector, run every few hundred new
+    objects, walks them again and again (a third of reading 10,000 products from the cache)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def _load(loader: Loader) -> Site | None:
@@ -275,7 +318,7 @@ def _resolve_catalog(catalogs: list[CatalogFile], problems: list[Problem]) -> tu
             for ref in cat.collection_refs[product.id]:
                 coll = collections.get(ref.id)
                 if coll is None:
-                    ref.src.error(ref.path, f"unknown collection '{ref.id}'{did_you_mean(ref.id, collections)}")
+                    cat.src.error(ref.path, f"unknown collection '{ref.id}'{did_you_mean(ref.id, collections)}")
                 elif coll not in product.collections:
                     product.collections.append(coll)
     for product in products.values():
@@ -345,19 +388,39 @@ def _report_at(problems: list[Problem], rel: str, line: int, column: int, messag
 
 
 def _link_related_kept(products: list[Product], kept: ParseCache) -> None:
-    """`_link_related`, or the links it made last time when what it looks at (each product's
-    id, collections, tags and whether it is sold out, in the shop's order) is the same: a
-    second or two at 100,000 products, kept with the parsed files."""
+    """`_link_related`, or the links it made last time (kept in memory by the preview, and as
+    JSON in the cache folder) when what it looks at is the same: each product's id, collections,
+    tags and whether it is sold out, in the shop's order. Kept links are used only if they are
+    links between these products (see _usable_links); else they are made again."""
     shown = [(p.id, p.sold_out, [c.id for c in p.collections], p.tags) for p in products]
     key = kept.key("related", repr(shown).encode("utf-8"), str(RELATED_COUNT))
-    links = kept.get(key)
-    if isinstance(links, dict):
-        by_id = {p.id: p for p in products}
-        for p in products:
-            p.related.extend(by_id[pid] for pid in links.get(p.id, ()))
-        return
-    _link_related(products)
-    kept.put(key, {p.id: [r.id for r in p.related] for p in products if p.related})
+    by_id = {p.id: p for p in products}
+    links = kept.kept(key)
+    if not _usable_links(links, by_id):
+        links = kept.read(key)
+        if not _usable_links(links, by_id):
+            _link_related(products)
+            links = {p.id: [r.id for r in p.related] for p in products if p.related}
+            kept.write(key, links)
+            kept.keep(key, links)
+            return
+        kept.keep(key, links)
+    assert isinstance(links, dict)
+    for p in products:
+        p.related.extend(by_id[pid] for pid in links.get(p.id, ()))
+
+
+def _usable_links(links: object, by_id: dict[str, Product]) -> bool:
+    """Whether `links` is what `_link_related_kept` keeps: product id -> up to RELATED_COUNT
+    other, distinct product ids, all of this shop."""
+    if type(links) is not dict:
+        return False
+    for pid, related in links.items():
+        if pid not in by_id or type(related) is not list or not 0 < len(related) <= RELATED_COUNT:
+            return False
+        if pid in related or len(set(related)) != len(related) or not all(r in by_id for r in related):
+            return False
+    return True
 
 
 def _link_related(products: list[Product]) -> None:

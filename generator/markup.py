@@ -10,6 +10,7 @@ error and `render_markdown` shows it as plain text.
 
 from __future__ import annotations
 
+import html
 import re
 from functools import lru_cache
 
@@ -52,6 +53,33 @@ def render_markdown(text: str) -> Markup:
     if markdown_problem(text) is not None:  # escaped plain text: linear time, and safe
         return Markup("<p>%s</p>") % text  # nosec B704 - a constant; %-formatting escapes `text`
     return Markup(_md().render(text))  # nosec B704 - markdown-it js-default: raw HTML off, links vetted
+
+
+#: Every tag markdown-it writes with the js-default preset (HTML off), with the attributes it
+#: gives them; attribute values never hold '"', '<' or '>' (it escapes them).
+_WRITTEN_TAG = re.compile(
+    r"<(?:/?(?:p|em|strong|s|code|pre|blockquote|ul|li|h[1-6]|table|thead|tbody|tr)"
+    r"|br|hr|/ol|/a|/th|/td"
+    r'|ol(?: start="[0-9]{1,10}")?'
+    r'|t[hd](?: style="text-align:(?:left|right|center)")?'
+    r'|code class="language-[^"<>]*"'
+    r'|a href="[^"<>]*"(?: title="[^"<>]*")?'
+    r'|img src="[^"<>]*" alt="[^"<>]*"(?: title="[^"<>]*")?'
+    r")>"
+)
+#: The address of each link and image, for markdown-it's own `validateLink`.
+_ADDRESS = re.compile(r'<(?:a href|img src)="([^"]*)"')
+
+
+def could_be_rendered(text: str) -> bool:
+    """Whether `text` is HTML that `render_markdown` could have written: each `<` opens a tag
+    markdown-it writes with raw HTML off, and each link and image address passes its own
+    `validateLink` (no `javascript:`). HTML read back from the cache folder, which may come with
+    someone else's shop, is used only if it passes (parsecache.py); one regular-expression scan."""
+    if "<" in _WRITTEN_TAG.sub("", text):
+        return False
+    validate = _md().validateLink
+    return all(validate(html.unescape(address)) for address in _ADDRESS.findall(text))
 
 
 _TAGS = re.compile(r"<[^>]+>")

@@ -1,33 +1,50 @@
-"""Parsed catalog files, kept in memory so that a running preview parses each file once.
+"""Parsed catalog files, kept between builds: in the cache folder as JSON, and in memory by a
+running preview.
 
 Parsing a catalog file (the YAML, every field's checks, the Markdown descriptions) is most of
-the cost of loading a large shop, and a rebuild mostly reads files that did not change. A
-parsed file is kept under a key made of its path, its bytes, the shop's currency and the
-generator's code; the problems found while parsing it are kept with it, so a warning is
-reported on every build as if the file had been read again.
+the cost of loading a large shop, and a build mostly reads files that did not change. A parsed
+file is kept under a key made of its path, its bytes, the shop's currency, the generator's code
+(`code_print`) and the format's VERSION; the problems found while parsing it are kept with it,
+so a warning is reported on every build as if the file had been read again. A parsed file names
+the images it uses; an entry is reused only when each of them looks up as it did then (a photo
+replaced by one of another size parses the file again).
 
-A parsed file names the images it uses; an entry is reused only when each of them looks up
-as it did then (a photo replaced by one of another size parses the file again).
+Why the files on disk are safe to read: the cache folder sits in the shop's folder and may come
+with a shop someone else made (docs/security.md), so what is read from it must never be able to
+run code or change what a parse would make beyond what the shop's own files can. Entries are
+plain JSON (never pickle or marshal: reading those can run code), read with `json.loads`, and
+turned into model objects only by catalog_codec.decode: an explicit decoder that builds the
+model's own types field by field, checks every type, and checks again what a parse guarantees
+(ids that become folder names are slugs, descriptions are HTML that markdown-it could have
+written, each image is looked up again and must give the same). Anything else, a corrupt,
+truncated or hand-made entry, means "parse the file again": never a crash, never code.
 
-Kept in this process only, by cache folder and key; entries a load did not use are forgotten
-after it. Never on disk: the cache folder sits in the shop's folder and may come with a shop
-someone else made, and the only way to keep a parsed model there would be pickle, whose reading
-can run code (docs/security.md). Saving them as plain data is left for later (issue #6).
+In memory, a running preview keeps each parse (and the related-products links) as made, without
+copying: kept parses are never changed, as each load takes its own copies of the objects that
+`resolve` links together (CatalogFile.for_load). Entries a load did not use, on disk and in
+memory, are deleted after it.
 """
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import functools
 import hashlib
 import importlib.metadata
+import json
+import os
+import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
 FOLDER = "parsed"
 #: Raise when what is kept changes shape: older entries are then never found.
-VERSION = 1
-#: What `put` kept: (cache folder, key) -> the parsed value.
+VERSION = 2
+#: An entry's file is larger than any real catalog's parse: not read.
+MAX_ENTRY_BYTES = 256 * 1024 * 1024
+_ENTRY = re.compile(r"^[0-9a-f]{40}\.json$")
+#: What `keep` kept: (cache folder, key) -> the value, as made.
 _KEPT: dict[tuple[str, str], Any] = {}
 
 
@@ -48,7 +65,7 @@ def code_print() -> str:
 
 
 class ParseCache:
-    """Parsed files by key in `folder` (None: a cache that never finds anything)."""
+    """Parsed files by key in `folder` (None: a cache that never finds or keeps anything)."""
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
@@ -60,21 +77,57 @@ class ParseCache:
         digest.update(data)
         return digest.hexdigest()
 
-    def get(self, key: str) -> Any | None:
-        """What `put` kept under `key`, as a deep copy (the caller may change it), or None."""
+    def kept(self, key: str) -> Any | None:
+        """What `keep` kept under `key` in this process, as it was kept (never change it), or None."""
         if self.folder is None:
             return None
         found = _KEPT.get((str(self.folder), key))
-        if found is None:
-            return None
-        self.used.add(key)
-        return copy.deepcopy(found)
+        if found is not None:
+            self.used.add(key)
+        return found
 
-    def put(self, key: str, value: Any) -> None:
+    def keep(self, key: str, value: Any) -> None:
+        """Keep `value` in memory for later loads in this process; it must not change after."""
         if self.folder is None:
             return
         self.used.add(key)
-        _KEPT[(str(self.folder), key)] = copy.deepcopy(value)
+        _KEPT[(str(self.folder), key)] = value
+
+    def read(self, key: str) -> object | None:
+        """The plain data `write` saved under `key`, or None when there is none or it is not
+        JSON. Only data: the caller checks its shape (catalog_codec.decode)."""
+        if self.folder is None:
+            return None
+        file = self.folder / f"{key}.json"
+        try:
+            with file.open("rb") as f:
+                raw = f.read(MAX_ENTRY_BYTES + 1)
+            if len(raw) > MAX_ENTRY_BYTES:
+                return None
+            data: object = json.loads(raw)
+        except (OSError, ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+            return None
+        self.used.add(key)
+        return data
+
+    def write(self, key: str, data: object) -> None:
+        """Save plain data (what `json.dumps` takes) under `key`, whole or not at all."""
+        if self.folder is None:
+            return
+        self.used.add(key)
+        try:
+            raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
+            try:
+                with os.fdopen(handle, "wb") as f:
+                    f.write(raw)
+                os.replace(name, self.folder / f"{key}.json")
+            except BaseException:
+                Path(name).unlink(missing_ok=True)
+                raise
+        except (OSError, ValueError, TypeError):  # a read-only or full disk: the build goes on
+            return
 
     def prune(self) -> None:
         """Forget the entries this load did not use (the files they were parsed from changed)."""
@@ -83,3 +136,12 @@ class ParseCache:
         folder = str(self.folder)
         for kept in [k for k in _KEPT if k[0] == folder and k[1] not in self.used]:
             del _KEPT[kept]
+        try:
+            names = [entry.name for entry in os.scandir(self.folder)]
+        except OSError:
+            return
+        for name in names:
+            stale = _ENTRY.match(name) is not None and name[:-5] not in self.used
+            if stale or name.startswith(".tmp-"):
+                with contextlib.suppress(OSError):
+                    (self.folder / name).unlink(missing_ok=True)
