@@ -427,7 +427,11 @@ def _link_related(products: list[Product]) -> None:
     """Up to four products sharing collections (worth 2) or tags (worth 1), best first; ties go
     to products in stock, then to the earlier one. Each product looks at no more than the first
     200 products of each of its collections and tags, so this stays linear in the shop's size;
-    the counting and the ranking run in C (Counter.update, sorts with C key functions)."""
+    the counting and the ranking run in C (Counter.update, sorts with C key functions).
+
+    Products with the same collections and tags score every other product alike, so the ranking
+    is made once for each such set: its best RELATED_COUNT + 1 (one may be the product itself,
+    which is left out; the others keep their order). Most shops have far fewer sets than products."""
     by_collection: dict[str, list[str]] = defaultdict(list)
     by_tag: dict[str, list[str]] = defaultdict(list)
     by_id = {p.id: p for p in products}
@@ -440,15 +444,19 @@ def _link_related(products: list[Product]) -> None:
         for t in p.tags:
             if len(by_tag[t]) < 200:
                 by_tag[t].append(p.id)
+    ranked: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = {}
     for p in products:
-        score: Counter[str] = Counter()
-        for c in p.collections:
-            score.update(by_collection[c.id])
-            score.update(by_collection[c.id])
-        for t in p.tags:
-            score.update(by_tag[t])
-        score.pop(p.id, None)
-        # two stable sorts with C key functions: by rank, then by points (highest first)
-        best = sorted(score, key=rank.__getitem__)
-        best.sort(key=score.__getitem__, reverse=True)
-        p.related.extend(by_id[pid] for pid in best[:RELATED_COUNT])
+        same = (tuple(sorted(c.id for c in p.collections)), tuple(sorted(p.tags)))  # a tag twice counts twice
+        best = ranked.get(same)
+        if best is None:
+            score: Counter[str] = Counter()
+            for cid in same[0]:
+                score.update(by_collection[cid])
+                score.update(by_collection[cid])
+            for t in same[1]:
+                score.update(by_tag[t])
+            # two stable sorts with C key functions: by rank, then by points (highest first)
+            best = sorted(score, key=rank.__getitem__)
+            best.sort(key=score.__getitem__, reverse=True)
+            best = ranked[same] = best[: RELATED_COUNT + 1]
+        p.related.extend([by_id[pid] for pid in best if pid != p.id][:RELATED_COUNT])
