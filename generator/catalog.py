@@ -29,6 +29,7 @@ VARIANT_KEYS = ("id", "options", "price", "compare_at_price", "sku", "stock", "i
 
 ImageFn = Callable[[Obj, str], Image | None]
 ImagesFn = Callable[[Obj, str], list[Image]]
+RenderFn = Callable[[str], Markup]
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,11 @@ def _renewed(item: T, **lists: list[Any]) -> T:
     return new
 
 
-def parse_catalog(src: SourceFile, currency: str, image: ImageFn, images: ImagesFn) -> CatalogFile:
+def parse_catalog(
+    src: SourceFile, currency: str, image: ImageFn, images: ImagesFn, render: RenderFn = render_markdown
+) -> CatalogFile:
+    """The file's collection and products, every problem in `src`; `render` is render_markdown,
+    or one that remembers what it rendered (the preview parses an edited file again)."""
     root = src.obj(src.doc.data, (), CATALOG_KEYS)
     if root is None:
         return CatalogFile(src, None)
@@ -99,7 +104,7 @@ def parse_catalog(src: SourceFile, currency: str, image: ImageFn, images: Images
     if root.has("collection"):
         coll = src.obj(root.data["collection"], root.at("collection"), COLLECTION_KEYS)
         if coll is not None:
-            collection = _collection(coll, image)
+            collection = _collection(coll, image, render)
     out = CatalogFile(src, collection)
     entries = root.items("products", required=True)
     if root.has("products") and not entries and isinstance(root.data["products"], list):
@@ -108,7 +113,7 @@ def parse_catalog(src: SourceFile, currency: str, image: ImageFn, images: Images
         obj = src.obj(item, path, PRODUCT_KEYS)
         if obj is None:
             continue
-        product = _product(obj, currency, image, images, collection)
+        product = _product(obj, currency, image, images, collection, render)
         if product is None:
             continue
         out.products.append(product)
@@ -118,13 +123,13 @@ def parse_catalog(src: SourceFile, currency: str, image: ImageFn, images: Images
     return out
 
 
-def _collection(obj: Obj, image: ImageFn) -> Collection | None:
+def _collection(obj: Obj, image: ImageFn, render: RenderFn) -> Collection | None:
     cid = obj.slug("id")
     title = obj.text("title", required=True)
     description = obj.text("description")
     if problem := markdown_problem(description):
         obj.src.error(obj.at("description"), problem)
-    html = render_markdown(description) if description else Markup("")
+    html = render(description) if description else Markup("")
     img = image(obj, "image")
     if not (cid and title):
         return None
@@ -151,7 +156,7 @@ def _texts_with_paths(obj: Obj, key: str) -> list[tuple[Path, str]]:
 
 
 def _product(
-    obj: Obj, currency: str, image: ImageFn, images: ImagesFn, collection: Collection | None
+    obj: Obj, currency: str, image: ImageFn, images: ImagesFn, collection: Collection | None, render: RenderFn
 ) -> Product | None:
     src = obj.src
     pid = obj.slug("id")
@@ -185,7 +190,7 @@ def _product(
         base_compare_at_price=compare_at,
         sku=obj.text("sku"),
         summary=obj.text("summary"),
-        description_html=render_markdown(description),
+        description_html=render(description),
         images=tuple(product_images),
         tags=tuple(tags),
         base_stock=stock,

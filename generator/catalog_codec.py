@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -59,6 +60,19 @@ class Parsed:
     catalog: CatalogFile
     problems: tuple[Problem, ...]
     looked_up: tuple[tuple[object, Outcome], ...]
+    #: Each Markdown text the parse rendered, with its HTML: in memory only (not encoded).
+    rendered: Mapping[str, Markup] = dataclasses.field(default_factory=dict, compare=False)
+
+    @functools.cached_property
+    def related_print(self) -> str:
+        """What related products depend on in this file (load.py `_link_related_kept`): each
+        product's id, whether it is published and sold out, its collections and tags."""
+        cat = self.catalog
+        own = cat.collection.id if cat.collection is not None else None
+        return repr([
+            (p.id, p.published, p.sold_out, own, [r.id for r in cat.collection_refs[p.id]], p.tags)
+            for p in cat.products
+        ])  # fmt: skip
 
 
 # -- writing ---------------------------------------------------------------------------------

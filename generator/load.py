@@ -15,6 +15,8 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+from markupsafe import Markup
+
 from . import catalog_codec
 from .catalog import CatalogFile, parse_catalog
 from .catalog_codec import Parsed, Unencodable, Unusable
@@ -22,6 +24,7 @@ from .config import parse_config
 from .documents import MarkdownFile, StoryDraft, check_slug, parse_page, parse_story, split_front_matter
 from .errors import ContentError, Problem, Severity, UsageError, did_you_mean
 from .fields import Obj, SourceFile, field_name
+from .markup import render_markdown
 from .media import ImageProblem, MeasureCache, MediaLibrary
 from .model import Collection, Image, Product, Promoter, Site, Store, Story, StoryPart
 from .parsecache import FOLDER, ParseCache
@@ -30,6 +33,7 @@ from .promotions import Promotion, parse_promotions
 from .rates import parse_rates
 from .stores import parse_stores
 from .themes import load_theme
+from .yamlsafe import Path as YamlPath
 from .yamlsafe import YamlError, decode, parse_yaml
 
 RELATED_COUNT = 4
@@ -44,6 +48,7 @@ class Loader:
         self.media = MediaLibrary(site_dir, measured)
         self.parsed = parsed if parsed is not None else ParseCache(None)
         self.unreadable: list[str] = []  # files that could not be parsed at all
+        self.related_prints: list[str] = []  # Parsed.related_print of each catalog file loaded
         self._looked_up: list[tuple[object, Image | str]] | None = None  # while parsing a file to keep
 
     def rel(self, file: Path) -> str:
@@ -113,28 +118,34 @@ class Loader:
         """The parsed catalog file, for this load: kept from an earlier build when its bytes, the
         currency and the images it names are the same (see parsecache.py), else parsed and kept."""
         rel = self.rel(file)
-        try:
-            key: str | None = self.parsed.key(rel, file.read_bytes(), currency)
-        except OSError:
-            key = None
+        key = self.parsed.file_key(file, rel, currency)
         kept = self._kept(key, rel, currency) if key is not None else None
         if kept is None:
             src = self.read_yaml(file)
             if src is None:
                 return None
+            last = self.parsed.last_kept(rel)
+            known = last.rendered if isinstance(last, Parsed) else {}
+            rendered: dict[str, Markup] = {}
+
+            def render(text: str) -> Markup:
+                html = rendered[text] = known.get(text) or render_markdown(text)
+                return html
+
             before, self._looked_up = len(self.problems), []
             try:
-                cat = parse_catalog(src, currency, self.image, self.images)
+                cat = parse_catalog(src, currency, self.image, self.images, render)
                 looked_up = tuple(self._looked_up)
             finally:
                 self._looked_up = None
-            kept = Parsed(cat.kept_form(), tuple(self.problems[before:]), looked_up)
+            kept = Parsed(cat.kept_form(), tuple(self.problems[before:]), looked_up, rendered)
             del self.problems[before:]  # added again below, as for a kept file
             if key is not None:
-                self.parsed.keep(key, kept)
+                self.parsed.keep(key, kept, rel)
                 with contextlib.suppress(Unencodable):  # kept in memory only
                     self.parsed.write(key, catalog_codec.encode(kept))
         self.problems.extend(kept.problems)
+        self.related_prints.append(kept.related_print)
         return kept.catalog.for_load(self.problems)
 
     def _kept(self, key: str, rel: str, currency: str) -> Parsed | None:
@@ -152,7 +163,7 @@ class Loader:
             found = catalog_codec.decode(data, rel, currency, self._outcome)
         except Unusable:
             return None
-        self.parsed.keep(key, found)
+        self.parsed.keep(key, found, rel)
         return found
 
     def files(self, folder: str, suffixes: Iterable[str]) -> list[Path]:
@@ -238,7 +249,7 @@ def _load(loader: Loader) -> Site | None:
     # With a catalog file unreadable, "unknown product" would mostly be noise from that one mistake.
     catalog_complete = not any(rel.startswith("content/catalog/") for rel in loader.unreadable)
     resolved_stories = _resolve_stories(stories, {p.id: p for p in products}, loader.problems, catalog_complete)
-    _link_related_kept(published, loader.parsed)
+    _link_related_kept(published, [c.id for c in collections], loader.related_prints, loader.parsed)
     promotions: tuple[Promotion, ...] = ()
     promotions_file = site_dir / "content" / "promotions.yml"
     if promotions_file.is_file():
@@ -299,22 +310,25 @@ def _resolve_catalog(catalogs: list[CatalogFile], problems: list[Problem]) -> tu
         collections[coll.id] = coll
 
     products: dict[str, Product] = {}
-    where: dict[str, str] = {}
-    sku_at: dict[str, str] = {}  # a SKU names one thing for sale: feeds and orders rely on it
+    # where each id and SKU is first written, made into text only for a message
+    where: dict[str, tuple[SourceFile, YamlPath]] = {}
+    sku_at: dict[str, tuple[SourceFile, YamlPath]] = {}  # a SKU names one thing for sale: feeds and orders rely on it
     for cat in catalogs:
         for sku, path in cat.skus:
             if sku in sku_at:
-                cat.src.error(path, f"duplicate sku '{sku}' (first used at {sku_at[sku]})")
+                at_src, at_path = sku_at[sku]
+                cat.src.error(path, f"duplicate sku '{sku}' (first used at {at_src.where(at_path)})")
             else:
-                sku_at[sku] = cat.src.where(path)
+                sku_at[sku] = (cat.src, path)
         for product in cat.products:
             path = cat.id_paths[product.id]
-            here = cat.src.where(path)
             if product.id in products:
-                cat.src.error(path, f"duplicate product id '{product.id}' (first defined at {where[product.id]})")
+                at_src, at_path = where[product.id]
+                message = f"duplicate product id '{product.id}' (first defined at {at_src.where(at_path)})"
+                cat.src.error(path, message)
                 continue
             products[product.id] = product
-            where[product.id] = here
+            where[product.id] = (cat.src, path)
             for ref in cat.collection_refs[product.id]:
                 coll = collections.get(ref.id)
                 if coll is None:
@@ -387,16 +401,17 @@ def _report_at(problems: list[Problem], rel: str, line: int, column: int, messag
     problems.append(Problem(rel, line, "", message, column=column))
 
 
-def _link_related_kept(products: list[Product], kept: ParseCache) -> None:
+def _link_related_kept(products: list[Product], collections: list[str], prints: list[str], kept: ParseCache) -> None:
     """`_link_related`, or the links it made last time (kept in memory by the preview, and as
     JSON in the cache folder) when what it looks at is the same: each product's id, collections,
-    tags and whether it is sold out, in the shop's order. Kept links are used only if they are
+    tags and whether it is sold out, in the shop's order. That is known from each catalog file's
+    `related_print` (made once per parse) and the shop's collections: a product's collections
+    are its file's and those it names that exist. Links read from disk are used only if they are
     links between these products (see _usable_links); else they are made again."""
-    shown = [(p.id, p.sold_out, [c.id for c in p.collections], p.tags) for p in products]
-    key = kept.key("related", repr(shown).encode("utf-8"), str(RELATED_COUNT))
+    key = kept.key("related", repr((sorted(collections), prints)).encode("utf-8"), str(RELATED_COUNT))
     by_id = {p.id: p for p in products}
-    links = kept.kept(key)
-    if not _usable_links(links, by_id):
+    links = kept.kept(key)  # kept in memory only once made here or checked
+    if links is None:
         links = kept.read(key)
         if not _usable_links(links, by_id):
             _link_related(products)
@@ -407,7 +422,7 @@ def _link_related_kept(products: list[Product], kept: ParseCache) -> None:
         kept.keep(key, links)
     assert isinstance(links, dict)
     for p in products:
-        p.related.extend(by_id[pid] for pid in links.get(p.id, ()))
+        p.related.extend(map(by_id.__getitem__, links.get(p.id, ())))
 
 
 def _usable_links(links: object, by_id: dict[str, Product]) -> bool:

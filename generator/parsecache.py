@@ -46,6 +46,10 @@ MAX_ENTRY_BYTES = 256 * 1024 * 1024
 _ENTRY = re.compile(r"^[0-9a-f]{40}\.json$")
 #: What `keep` kept: (cache folder, key) -> the value, as made.
 _KEPT: dict[tuple[str, str], Any] = {}
+#: The key last kept for a file: (cache folder, rel) -> key.
+_LAST: dict[tuple[str, str], str] = {}
+#: A file's key by its stamp: (cache folder, rel, inputs) -> (stamp, key).
+_STAMPED: dict[tuple[str, str, tuple[str, ...]], tuple[tuple[int, ...], str]] = {}
 
 
 @functools.lru_cache(maxsize=1)
@@ -77,6 +81,33 @@ class ParseCache:
         digest.update(data)
         return digest.hexdigest()
 
+    def file_key(self, file: Path, rel: str, *inputs: str) -> str | None:
+        """`key` for a file's current bytes, or None when it cannot be read. A running preview
+        remembers each file's key by its stamp (size, modification and change times in
+        nanoseconds, inode), so that a rebuild reads and hashes only the files that changed."""
+        if self.folder is None:
+            return None
+        try:
+            st = file.stat()
+            stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            memo = (str(self.folder), rel, inputs)
+            known = _STAMPED.get(memo)
+            if known is not None and known[0] == stamp:
+                return known[1]
+            key = self.key(rel, file.read_bytes(), *inputs)
+        except OSError:
+            return None
+        _STAMPED[memo] = (stamp, key)
+        return key
+
+    def last_kept(self, rel: str) -> Any | None:
+        """What was last kept in this process for the file `rel` (under its key then), or None:
+        an edited file is parsed again, and what did not change in it need not be rendered again."""
+        if self.folder is None:
+            return None
+        key = _LAST.get((str(self.folder), rel))
+        return None if key is None else _KEPT.get((str(self.folder), key))
+
     def kept(self, key: str) -> Any | None:
         """What `keep` kept under `key` in this process, as it was kept (never change it), or None."""
         if self.folder is None:
@@ -86,12 +117,15 @@ class ParseCache:
             self.used.add(key)
         return found
 
-    def keep(self, key: str, value: Any) -> None:
-        """Keep `value` in memory for later loads in this process; it must not change after."""
+    def keep(self, key: str, value: Any, rel: str | None = None) -> None:
+        """Keep `value` in memory for later loads in this process; it must not change after.
+        With `rel`, it is the parse of that file (`last_kept`)."""
         if self.folder is None:
             return
         self.used.add(key)
         _KEPT[(str(self.folder), key)] = value
+        if rel is not None:
+            _LAST[(str(self.folder), rel)] = key
 
     def read(self, key: str) -> object | None:
         """The plain data `write` saved under `key`, or None when there is none or it is not
@@ -136,6 +170,10 @@ class ParseCache:
         folder = str(self.folder)
         for kept in [k for k in _KEPT if k[0] == folder and k[1] not in self.used]:
             del _KEPT[kept]
+        for last in [k for k, key in _LAST.items() if k[0] == folder and key not in self.used]:
+            del _LAST[last]
+        for memo in [k for k, (_, key) in _STAMPED.items() if k[0] == folder and key not in self.used]:
+            del _STAMPED[memo]
         try:
             names = [entry.name for entry in os.scandir(self.folder)]
         except OSError:
