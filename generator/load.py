@@ -129,7 +129,8 @@ class Loader:
             rendered: dict[str, Markup] = {}
 
             def render(text: str) -> Markup:
-                html = rendered[text] = known.get(text) or render_markdown(text)
+                html = known.get(text)
+                rendered[text] = html = render_markdown(text) if html is None else html
                 return html
 
             before, self._looked_up = len(self.problems), []

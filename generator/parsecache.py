@@ -68,6 +68,13 @@ def code_print() -> str:
     return digest.hexdigest()
 
 
+def forget() -> None:
+    """Forget what this process kept in memory, as a new process starts (tests)."""
+    _KEPT.clear()
+    _LAST.clear()
+    _STAMPED.clear()
+
+
 class ParseCache:
     """Parsed files by key in `folder` (None: a cache that never finds or keeps anything)."""
 
