@@ -35,6 +35,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -182,11 +183,13 @@ class ParseCache:
         for memo in [k for k, (_, key) in _STAMPED.items() if k[0] == folder and key not in self.used]:
             del _STAMPED[memo]
         try:
-            names = [entry.name for entry in os.scandir(self.folder)]
+            found = list(os.scandir(self.folder))
         except OSError:
             return
-        for name in names:
+        left_long_ago = time.time() - 3600  # a temporary file: another build may be writing it
+        for entry in found:
+            name = entry.name
             stale = _ENTRY.match(name) is not None and name[:-5] not in self.used
-            if stale or name.startswith(".tmp-"):
-                with contextlib.suppress(OSError):
-                    (self.folder / name).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                if stale or (name.startswith(".tmp-") and entry.stat().st_mtime < left_long_ago):
+                    os.unlink(entry.path)

@@ -6,6 +6,7 @@ never other output."""
 from __future__ import annotations
 
 import json
+import os
 import pickle
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -308,6 +309,8 @@ def test_entries_a_build_did_not_use_are_deleted(make_site: Callable[..., Path],
     before = entries(cache)
     folder = cache / parsecache.FOLDER
     (folder / ".tmp-left-by-a-stopped-build").write_text("{", "utf-8")
+    os.utime(folder / ".tmp-left-by-a-stopped-build", (0, 0))
+    (folder / ".tmp-being-written").write_text("{", "utf-8")
     (folder / "notes.txt").write_text("not ours", "utf-8")
     tea = site / "content/catalog/tea.yml"
     tea.write_text(tea.read_text("utf-8").replace("title: Green tea", "title: Green tea, spring"), "utf-8")
@@ -317,7 +320,7 @@ def test_entries_a_build_did_not_use_are_deleted(make_site: Callable[..., Path],
     # coming.yml's entry stays, and the related links' (a title is not what they depend on)
     assert len(set(after) & set(before)) == 2
     assert catalog_entry(cache, "content/catalog/tea.yml") not in before
-    assert sorted(p.name for p in folder.iterdir() if p.suffix != ".json") == ["notes.txt"]
+    assert sorted(p.name for p in folder.iterdir() if p.suffix != ".json") == [".tmp-being-written", "notes.txt"]
 
 
 def test_a_preview_reload_shares_no_list_with_the_last_load(make_site: Callable[..., Path], cache: Path) -> None:
