@@ -186,8 +186,16 @@ class _Builder:
             return str(node.value)
         if tag == _BOOL and node.value.lower() not in ("true", "false"):
             return str(node.value)  # yes/no/on/off stay words (NO is Norway, not False)
-        if tag in (_STR, _INT, _BOOL, _NULL):
-            return self.loader.construct_object(node, deep=True)
+        # what PyYAML's safe constructor makes of the plain forms left, without its machinery
+        # (a third of reading a catalog file): `_PLAIN_INT` leaves no sign of another base
+        if tag == _STR:
+            return str(node.value)
+        if tag == _INT:
+            return int(node.value)
+        if tag == _BOOL:
+            return node.value.lower() == "true"
+        if tag == _NULL:
+            return None
         if tag == _TIMESTAMP:
             try:
                 value = self.loader.construct_object(node, deep=True)
