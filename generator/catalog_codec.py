@@ -17,6 +17,10 @@ what a parse guarantees and later steps rely on:
   each gave, each is looked up again (MediaLibrary checks the path stays inside content/), and
   the entry is used only if each gives the same; the model gets those fresh Images.
 
+An entry made by hand under the right key can still say other titles, prices or problems than
+the file: no more than whoever made the shop could have written in the file itself, and gone as
+soon as the file is edited (the key holds the file's bytes).
+
 A file's problems are kept with it, so a warning is reported on every build as if the file had
 been read again.
 """
@@ -172,7 +176,6 @@ def decode(data: object, rel: str, currency: str, lookup: Callable[[str], Outcom
 _TOP = frozenset(("format", "rel", "images", "problems", "collection", "products", "skus"))
 _PATH_PART = frozenset((str, int))
 _TEXT = frozenset((str,))
-_NUMBER = frozenset((int,))
 
 
 def _need(ok: object, what: str) -> None:
