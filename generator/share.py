@@ -102,9 +102,11 @@ class _Planner:
         self.warnings: list[Problem] = []
         self.palette = self._palette(theme, site_dir)
         self.chain = FontChain(tuple(self._theme_fonts(theme, static, site_dir)) + tuple(fallback_families()))
+        self._sources: dict[str, SourceFile] = {}
         self.logo = self.source(self.cfg.logo)
         self._missing: dict[tuple[str, str], list[str]] = {}
         self._plain_chars: set[str] = set()
+        self._fonts: dict[tuple[tuple[str, int], ...], Fonts] = {}
 
     # ---- inputs ----------------------------------------------------------------------------
 
@@ -145,10 +147,15 @@ class _Planner:
         return found
 
     def source(self, image: Image | None) -> SourceFile | None:
+        """The photo of a picture; one object per photo, hashed once (a product's card and
+        posters show the same one, and cache.key_of writes a shared object's JSON once)."""
         if image is None:
             return None
-        path = self.content / image.path
-        return SourceFile(str(path), self.cache.file_hash(path))
+        found = self._sources.get(image.path)
+        if found is None:
+            path = self.content / image.path
+            found = self._sources[image.path] = SourceFile(str(path), self.cache.file_hash(path))
+        return found
 
     def texts(self, owner: tuple[str, str], **texts: str) -> tuple[Fonts, dict[str, str]]:
         """The texts of one picture ready to draw, and the fonts that draw them. Characters that
@@ -162,7 +169,11 @@ class _Planner:
             if resolved.missing:
                 seen = self._missing.setdefault(owner, [])
                 seen += [ch for ch in resolved.missing if ch not in seen]
-        return Fonts(self.chain.families, tuple(sorted(fallback.items()))), out
+        used = tuple(sorted(fallback.items()))
+        fonts = self._fonts.get(used)
+        if fonts is None:  # one object per set of fonts used: see `source`
+            fonts = self._fonts[used] = Fonts(self.chain.families, used)
+        return fonts, out
 
     def resolve(self, text: str) -> Resolved:
         """The font chain's resolution, with a shortcut for the usual text: one whose
