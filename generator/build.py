@@ -10,7 +10,6 @@ changed; the cache is pruned only after a successful write.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -21,13 +20,14 @@ from typing import Any
 
 import jinja2
 
+from .buildstate import BuildState, file_stamp, load_state, save_state
 from .cache import CACHE_DIR, ImageCache, tag_for
 from .catalog_json import render_catalog_json
-from .depends import TrackingEnvironment, fingerprints, stable_hash
+from .depends import TrackingEnvironment, dependency, fingerprints, stable_hash
 from .errors import ContentError, Problem
 from .feeds import render_atom, render_product_csv, render_product_rss
 from .i18n import Text, load_translations
-from .imaging import ImageMaker
+from .imaging import ImageMaker, prune
 from .imaging import process_context as mp_context
 from .kits import plan_kit_pages
 from .load import load_site
@@ -50,7 +50,7 @@ from .search import render_search_index
 from .share import plan_share
 from .sitemap import render_robots, render_sitemap
 from .themes import Theme, ThemeError, load_theme
-from .truth import DataOffers, Offer, Offers, check_truth, from_page, read_data_offers
+from .truth import Offers, check_truth, from_page, read_data_offers
 
 #: Reports progress: (what, done, total), e.g. ("pages", 1200, 10021).
 Progress = Callable[[str, int, int], None]
@@ -79,32 +79,8 @@ class BuildResult:
         )
 
 
-@dataclass
-class BuildState:
-    """What a build reuses from the build before it (see depends.py): the keys each page
-    depends on, their fingerprints, and a fingerprint of each page's own metadata; what each
-    product page states about prices (for the truth check of a page not rendered again); the
-    size and time of each file as written (a page changed by hand is rendered again); and
-    fingerprints of everything every page may show (`inputs`: templates, theme, code, ...)
-    and of what the data files show (`data`).
-
-    The preview server keeps it in memory; every build also saves it in the cache folder, so
-    that a build with nothing changed renders nothing."""
-
-    deps: dict[str, frozenset[str]]
-    prints: dict[str, int]
-    metas: dict[str, int]
-    offers: dict[str, dict[str, Offers]] = field(default_factory=dict)
-    stamps: dict[str, tuple[int, int]] = field(default_factory=dict)
-    inputs: int = 0
-    data: int = 0
-    data_offers: DataOffers | None = None  # what the data files state (truth.py)
-
-
 #: Saved build states: cache folder / STATE_DIR / <output folder and base URL>.json
 STATE_DIR = "pages"
-#: Raise when BuildState changes shape: older saved states are then ignored.
-STATE_VERSION = 2
 #: Data files (site_files) that a build with unchanged data does not render again.
 DATA_FILES = ("catalog.json", "sitemap.xml", "robots.txt", "feed.xml", "products.xml", "products.csv", "search.json")
 
@@ -209,13 +185,13 @@ def build(
     cache = ImageCache(cache_dir)
     state_file = _state_file(cache_dir, out_dir, site.config.base_url)
     if previous is None:
-        previous = _load_state(state_file)
+        previous = load_state(state_file)
     with ImageMaker(cache, workers) as maker:
         maker.progress = progress
         result = _build(site, theme, site_dir, out_dir, clean, cache, maker, phase, progress, previous,
                         drawn_base_url)  # fmt: skip
     if result.state is not None:
-        _save_state(state_file, result.state)
+        save_state(state_file, result.state, previous)
     result.warnings = sorted(warnings + result.warnings)
     result.timings = timings
     return result
@@ -224,87 +200,6 @@ def build(
 def _state_file(cache_dir: Path, out_dir: Path, base_url: str) -> Path:
     """Where the state of the builds into `out_dir` at `base_url` is saved."""
     return cache_dir / STATE_DIR / f"{tag_for(str(out_dir.resolve()) + chr(10) + base_url)}.json"
-
-
-def _load_state(file: Path) -> BuildState | None:
-    """The saved state, or None when there is none, it is unreadable, or of another version.
-
-    JSON, never pickle: the cache folder sits in the shop's folder and may come with a shop
-    someone else made, and reading it must not be able to run code (docs/security.md)."""
-    try:
-        saved = json.loads(file.read_bytes())
-        if saved.get("version") != STATE_VERSION:
-            return None
-        return _state_from_json(saved["state"])
-    except Exception:  # a torn, foreign or hand-made file only means a full render
-        return None
-
-
-def _save_state(file: Path, state: BuildState) -> None:
-    file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-    body = {"version": STATE_VERSION, "state": _state_to_json(state)}
-    tmp.write_text(json.dumps(body, separators=(",", ":")), "utf-8")
-    os.replace(tmp, file)
-
-
-def _offers_to_json(offers: dict[str, Offers]) -> dict[str, dict[str, list[Any]]]:
-    return {pid: {k: list(offer) for k, offer in by.items()} for pid, by in offers.items()}
-
-
-def _offers_from_json(raw: dict[str, dict[str, list[Any]]]) -> dict[str, Offers]:
-    def offer(value: list[Any]) -> Offer:
-        minor, currency, in_stock = value
-        if not (minor is None or type(minor) is int) or not isinstance(currency, str) or type(in_stock) is not bool:
-            raise ValueError("not an offer")
-        return (minor, currency, in_stock)
-
-    return {str(pid): {str(k): offer(v) for k, v in by.items()} for pid, by in raw.items()}
-
-
-def _state_to_json(state: BuildState) -> dict[str, Any]:
-    data = state.data_offers
-    return {
-        "deps": {page: sorted(keys) for page, keys in state.deps.items()},
-        "prints": state.prints, "metas": state.metas,
-        "offers": {page: _offers_to_json(by) for page, by in state.offers.items()},
-        "stamps": {path: list(stamp) for path, stamp in state.stamps.items()},
-        "inputs": state.inputs, "data": state.data,
-        "data_offers": None if data is None else {
-            "reference": _offers_to_json(data.reference),
-            "feeds": {name: _offers_to_json(feed) for name, feed in data.feeds.items()},
-        },
-    }  # fmt: skip
-
-
-def _ints(raw: dict[str, Any]) -> dict[str, int]:
-    if not all(type(v) is int for v in raw.values()):
-        raise ValueError("not a fingerprint")
-    return {str(k): v for k, v in raw.items()}
-
-
-def _state_from_json(raw: dict[str, Any]) -> BuildState:
-    """A saved state read back; any value of the wrong type raises (the state is then ignored)."""
-    data = raw["data_offers"]
-    stamps = {str(path): (int(a), int(b)) for path, (a, b) in raw["stamps"].items()}
-    return BuildState(
-        deps={str(page): frozenset(str(k) for k in keys) for page, keys in raw["deps"].items()},
-        prints=_ints(raw["prints"]), metas=_ints(raw["metas"]),
-        offers={str(page): _offers_from_json(by) for page, by in raw["offers"].items()},
-        stamps=stamps, inputs=int(raw["inputs"]), data=int(raw["data"]),
-        data_offers=None if data is None else DataOffers(
-            _offers_from_json(data["reference"]),
-            {str(name): _offers_from_json(feed) for name, feed in data["feeds"].items()},
-        ),
-    )  # fmt: skip
-
-
-def _stamp_of(file: Path) -> tuple[int, int] | None:
-    try:
-        st = file.stat()
-    except OSError:
-        return None
-    return st.st_size, st.st_mtime_ns
 
 
 def _folder_print(folders: list[Path]) -> int:
@@ -376,7 +271,7 @@ def _build(
     share.attach_qr(qr_files)
 
     prints = fingerprints(SiteContext(site))
-    state = BuildState({}, prints, {p.output: _meta_print(p) for p in pages})
+    state = BuildState({}, prints, {p.output: _meta_print(p, prints) for p in pages})
     state.inputs = stable_hash((inputs_print(site, theme, site_dir, static_hashes, pictures), drawn_base_url))
     state.data = stable_hash((state.inputs, sorted(prints.items())))
     todo = pages if previous is None else _pages_to_render(pages, previous, state, out_dir)
@@ -392,14 +287,13 @@ def _build(
                 if page.output not in redo:  # as the last build wrote it
                     staging.record(page.output, False, None)
                     state.deps[page.output] = previous.deps[page.output]
-                    if page.output in previous.offers:
-                        state.offers[page.output] = previous.offers[page.output]
+                    state.carry_offers(page.output, previous)
         problem = stage_pages(staging, env, site, theme, todo, roots, maker.workers, progress, state)
         if problem is not None:
             raise ContentError([problem])
         data_same = previous is not None and previous.data == state.data
         for rel in DATA_FILES:
-            if data_same and previous is not None and _stamp_of(out_dir / rel) == previous.stamps.get(rel):
+            if data_same and previous is not None and file_stamp(out_dir / rel) == previous.stamps.get(rel):
                 staging.record(rel, False, None)  # the data shown did not change
                 data_same = True
             else:
@@ -410,11 +304,21 @@ def _build(
                 staging.add(rel, data)
         truth = ["catalog.json", "products.xml", "products.csv"] + [output_path(p.url) for p in site.products]
         files = {rel: staging.path_of(rel) for rel in truth}
-        state.data_offers = previous.data_offers if data_same and previous is not None else None
-        if state.data_offers is None:
+        if data_same and previous is not None:  # as the last build read them (perhaps not read yet)
+            state.data_offers, state.data_offers_json = previous.data_offers, previous.data_offers_json
+        else:
             state.data_offers = read_data_offers(site, files)
-        only = _to_check(site, todo, previous, state.data_offers)
-        disagreements = check_truth(site, files, state.offers, state.data_offers, only)
+        only = _to_check(site, todo, previous, state, data_same)
+        disagreements: list[Problem] = []
+        if only is None or only:
+            for product in site.products:  # the prices the last build read from pages it did not render again
+                if only is None or product.id in only:
+                    state.page_offers(output_path(product.url))
+            data_offers = state.known_data_offers()
+            if data_offers is None:  # unreadable in the saved state
+                data_offers = state.data_offers = read_data_offers(site, files)
+                only = None
+            disagreements = check_truth(site, files, state.offers, data_offers, only)
         if disagreements:  # one price everywhere, or nothing is written
             raise ContentError(disagreements)
         phase("render")
@@ -436,13 +340,17 @@ def _build(
         raise
 
     stats = staging.commit(copies, clean)
+    redone = {p.output for p in todo}
+    out = f"{out_dir}{os.sep}"
     for rel in [*state.metas, *DATA_FILES]:
-        stamp = _stamp_of(out_dir / rel)
+        # a page not rendered again is as _pages_to_render found it: as the last build wrote it
+        carried = previous is not None and rel not in redone and rel in state.metas
+        stamp = previous.stamps.get(rel) if carried and previous is not None else file_stamp(out + rel)
         if stamp is not None:
             state.stamps[rel] = stamp
     # a preview keeps its own record, so that it never prunes what the published build uses
     drawn = drawn_base_url or site.config.base_url
-    cache.prune(maker.keys, tag_for(drawn + (" preview" if drawn != site.config.base_url else "")))
+    prune(cache, maker.keys, tag_for(drawn + (" preview" if drawn != site.config.base_url else "")))
     cache.save_hashes()
     minifier.prune()
     phase("write")
@@ -451,14 +359,20 @@ def _build(
                        state=state)  # fmt: skip
 
 
-def _to_check(site: Site, todo: list[PageSpec], previous: BuildState | None, data: DataOffers) -> set[str] | None:
+def _to_check(
+    site: Site, todo: list[PageSpec], previous: BuildState | None, state: BuildState, data_same: bool
+) -> set[str] | None:
     """The products the truth check must compare (None: all of them). The check compares each
     product on its own, and the last build compared every product: a product whose page was not
     rendered again and whose entries in the data files are as they were then passes again."""
-    if previous is None or previous.data_offers is None:
+    if previous is None:
         return None
-    before = previous.data_offers
     rendered = {p.output for p in todo}
+    if data_same:  # the data files as the last build checked them
+        return {p.id for p in site.products if output_path(p.url) in rendered}
+    before, data = previous.known_data_offers(), state.known_data_offers()
+    if before is None or data is None:
+        return None
     return {
         p.id
         for p in site.products
@@ -468,13 +382,20 @@ def _to_check(site: Site, todo: list[PageSpec], previous: BuildState | None, dat
     }
 
 
-def _meta_print(page: PageSpec) -> int:
+def _meta_print(page: PageSpec, prints: dict[str, int]) -> int:
     """A fingerprint of what a page is given besides the shop (its metadata and extra context;
-    lists by the ids they hold, whose content the page's dependencies cover)."""
-    extra = sorted(
-        (k, [getattr(i, "id", None) or getattr(i, "slug", "") for i in v] if isinstance(v, (list, tuple)) else repr(v))
-        for k, v in page.extra.items()
-    )
+    lists by the ids they hold, whose content the page's dependencies cover; a product,
+    collection, story, page or store by its own fingerprint, which covers its repr)."""
+
+    def shown(value: Any) -> object:
+        if isinstance(value, (list, tuple)):
+            return [getattr(i, "id", None) or getattr(i, "slug", "") for i in value]
+        key = dependency(value, "")
+        if key is not None and key in prints:
+            return (key, prints[key])
+        return repr(value)
+
+    extra = sorted((k, shown(v)) for k, v in page.extra.items())
     return stable_hash((repr(page.meta), page.template, extra))
 
 
@@ -487,6 +408,7 @@ def _pages_to_render(pages: list[PageSpec], previous: BuildState, now: BuildStat
         return pages
     keys = previous.prints.keys() | now.prints.keys()
     changed = {k for k in keys if previous.prints.get(k) != now.prints.get(k)}
+    out = f"{out_dir}{os.sep}"
     todo = []
     for p in pages:
         deps = previous.deps.get(p.output)
@@ -494,11 +416,17 @@ def _pages_to_render(pages: list[PageSpec], previous: BuildState, now: BuildStat
             deps is None
             or previous.metas.get(p.output) != now.metas[p.output]
             or not changed.isdisjoint(deps)
-            or (p.meta.kind == "product" and p.output not in previous.offers)
-            or _stamp_of(out_dir / p.output) != previous.stamps.get(p.output)
+            or (p.meta.kind == "product" and not previous.has_offers(p.output))
+            or _changed_on_disk(out + p.output, previous.stamps.get(p.output))
         ):
             todo.append(p)
     return todo
+
+
+def _changed_on_disk(file: str, stamp: tuple[int, int] | None) -> bool:
+    """Whether a page is missing, or not as the last build wrote it (changed by hand)."""
+    now = file_stamp(file)
+    return now is None or now != stamp
 
 
 def site_files(site: Site) -> dict[str, bytes]:

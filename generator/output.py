@@ -59,9 +59,9 @@ def _same(target: Path, data: bytes) -> bool:
 Stamp = list[object]  # a copied file's source path, size and time, and the copy's size and time
 
 
-def _stamp(source: Path, target: Path) -> Stamp | None:
+def _stamp(source: Path, target: Path | str) -> Stamp | None:
     try:
-        src, dst = source.stat(), target.stat()
+        src, dst = os.stat(source), os.stat(target)
     except OSError:
         return None
     return [str(source), src.st_size, src.st_mtime_ns, dst.st_size, dst.st_mtime_ns]
@@ -96,13 +96,13 @@ def stage_file(out_dir: Path, rel: str, source: Source, stamp: Stamp | None = No
     folder for `Staging.commit`. Returns (staged, stamp). A file copied from `source` whose
     stamp (from the last manifest) still matches both files is unchanged without reading it.
     Safe to call from worker processes: each call touches only its own file."""
-    target = out_dir / rel
     if isinstance(source, Path):
-        if stamp is not None and _stamp(source, target) == stamp:
+        if stamp is not None and _stamp(source, f"{out_dir}{os.sep}{rel}") == stamp:
             return False, stamp
         data = source.read_bytes()
     else:
         data = source
+    target = out_dir / rel
     if _same(target, data):
         return False, _stamp(source, target) if isinstance(source, Path) else None
     staged = out_dir / STAGING / rel
@@ -216,8 +216,10 @@ def _remove_stale(out_dir: Path, previous: dict[str, Stamp | None], names: dict[
             removed += 1
     if removed:
         _remove_empty_dirs(out_dir)
-    listed = {rel: stamp for rel, stamp in sorted(names.items()) if rel.split("/", 1)[0] not in UNLISTED}
-    data = json.dumps(listed, indent=0, ensure_ascii=False).encode()
+    listed = {rel: stamp for rel, stamp in names.items() if rel.split("/", 1)[0] not in UNLISTED}
+    if listed == previous and (out_dir / MANIFEST).is_file():
+        return removed  # the manifest read at the start says just this
+    data = json.dumps(dict(sorted(listed.items())), indent=0, ensure_ascii=False).encode()
     if not _same(out_dir / MANIFEST, data):
         _write_atomic(out_dir / MANIFEST, data)
     return removed
