@@ -107,6 +107,7 @@ class _Planner:
         self._missing: dict[tuple[str, str], list[str]] = {}
         self._plain_chars: set[str] = set()
         self._fonts: dict[tuple[tuple[str, int], ...], Fonts] = {}
+        self._resolved: dict[str, Resolved] = {}
 
     # ---- inputs ----------------------------------------------------------------------------
 
@@ -178,11 +179,17 @@ class _Planner:
     def resolve(self, text: str) -> Resolved:
         """The font chain's resolution, with a shortcut for the usual text: one whose
         characters were all drawn by the first font before, which comes out unchanged."""
+        known = self._resolved.get(text)  # a product's title and summary are on three pictures
+        if known is not None:
+            return known
         if self._plain_chars.issuperset(text):
-            return Resolved(text, {}, "")
-        resolved = self.chain.resolve(text)
-        if resolved.text == text and not resolved.fallback and not resolved.missing:
-            self._plain_chars.update(text)
+            resolved = Resolved(text, {}, "")
+        else:
+            resolved = self.chain.resolve(text)
+            if resolved.text == text and not resolved.fallback and not resolved.missing:
+                self._plain_chars.update(text)
+        if len(self._resolved) < 100_000:
+            self._resolved[text] = resolved
         return resolved
 
     def font_warnings(self) -> list[Problem]:
