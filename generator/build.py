@@ -268,13 +268,15 @@ def _build(
     share = plan_share(site, theme, static, site_dir, cache, text, drawn_base_url)
     pages = plan_pages(site, share.image_for, text) + plan_kit_pages(site, share.kits, share.image_for, text)
     qr_files = maker.make(share.qr_jobs)  # the product pages show their QR code inline
-    share.attach_qr(qr_files)
+    share.attach_qr(qr_files, svg=False)  # the SVG text only when a page is rendered (below)
 
     prints = fingerprints(SiteContext(site))
     state = BuildState({}, prints, {p.output: _meta_print(p, prints) for p in pages})
     state.inputs = stable_hash((inputs_print(site, theme, site_dir, static_hashes, pictures), drawn_base_url))
     state.data = stable_hash((state.inputs, sorted(prints.items())))
     todo = pages if previous is None else _pages_to_render(pages, previous, state, out_dir)
+    if todo:
+        share.attach_qr(qr_files)
     phase("plan")
 
     staging = Staging(out_dir)

@@ -194,10 +194,11 @@ class ImageMaker:
                 drawn[job.key] = parts
             if self.progress is not None:
                 self.progress("images", len(drawn), len(missing))
-        for job in jobs:
-            if job.key in drawn:
-                files.update(zip(job.outputs, drawn[job.key], strict=True))
-                self.drawn += len(job.outputs)
+        if drawn:
+            for job in jobs:
+                if job.key in drawn:
+                    files.update(zip(job.outputs, drawn[job.key], strict=True))
+                    self.drawn += len(job.outputs)
         return files
 
     def _draw(self, jobs: list[Job]) -> Iterator[tuple[list[Job], list[tuple[Path, ...]]]]:

@@ -80,13 +80,16 @@ class SharePlan:
     def image_for(self, page_url: str) -> ShareImage:
         return self.page_images.get(page_url, self.default)
 
-    def attach_qr(self, files: Mapping[str, bytes | Path]) -> None:
-        """Give each product its `share`, now that its QR code's SVG is made."""
+    def attach_qr(self, files: Mapping[str, bytes | Path], svg: bool = True) -> None:
+        """Give each product its `share`, now that its QR code's SVG is made. Without `svg`,
+        `qr_svg` is left empty (and the shares are given again by the next call): a build that
+        renders no page need not read 10,000 SVG files for what only templates show."""
         for product, share in self._pending:
             made = files[share.qr_svg_url]
-            svg = Markup((made.read_bytes() if isinstance(made, Path) else made).decode("ascii"))  # nosec B704 - SVG our qr.py drew
-            product._share[:] = [replace(share, qr_svg=svg)]
-        self._pending.clear()
+            text = (made.read_bytes() if isinstance(made, Path) else made).decode("ascii") if svg else ""
+            product._share[:] = [replace(share, qr_svg=Markup(text))]  # nosec B704 - SVG our qr.py drew
+        if svg:
+            self._pending.clear()
 
 
 class _Planner:

@@ -184,3 +184,18 @@ def test_after_a_price_edit_the_saved_offers_check_the_prices_again(
     full = tmp_path / "full"
     build(site, full, cache_dir=tmp_path / "other-cache", workers=1)
     assert tree(out) == tree(full)
+
+
+def test_a_page_rendered_after_a_build_that_rendered_none_still_has_its_inline_qr_code(
+    make_site: Callable[..., Path], tmp_path: Path, cache: Path
+) -> None:
+    """A build that renders no page leaves the QR codes' SVG text unread; the next build that
+    renders a page reads it, so a theme that prints `product.share.qr_svg` gets it."""
+    site = make_site({"templates/partials/share.html": "<div class=qr-inline>{{ product.share.qr_svg }}</div>"})
+    out = tmp_path / "out"
+    build(site, out, cache_dir=cache, workers=1)
+    assert build(site, out, cache_dir=cache, workers=1).rendered == 0
+    edit(site / "content/catalog/tea.yml", "price: 19.90", "price: 24.90")
+    assert build(site, out, cache_dir=cache, workers=1).rendered > 0
+    page = (out / "products/black/index.html").read_text("utf-8")
+    assert "24.90" in page and "<div class=qr-inline><svg" in page
