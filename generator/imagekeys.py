@@ -67,7 +67,7 @@ def _encode(value: Any) -> str:
         if seen is not None and seen[0] is value:
             return seen[1]
         text = _encode_fields(value)
-        if cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+        if cls.__dataclass_params__.frozen:
             if len(_SEEN) > _SEEN_MAX:
                 _SEEN.clear()
             _SEEN[id(value)] = (value, text)
