@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -202,9 +203,7 @@ def _remove_stale(out_dir: Path, previous: dict[str, Stamp | None], names: dict[
     else:
         stale = set(previous)
     for folder in UNLISTED:
-        if (out_dir / folder).is_dir():
-            found = (p.relative_to(out_dir) for p in (out_dir / folder).rglob("*") if p.is_file() or p.is_symlink())
-            stale |= {rel.as_posix() for rel in found}
+        stale |= set(_files_under(out_dir, folder))
     stale -= set(names) | {MANIFEST}
     removed = 0
     for rel in sorted(stale):
@@ -223,6 +222,17 @@ def _remove_stale(out_dir: Path, previous: dict[str, Stamp | None], names: dict[
     if not _same(out_dir / MANIFEST, data):
         _write_atomic(out_dir / MANIFEST, data)
     return removed
+
+
+def _files_under(out_dir: Path, folder: str) -> Iterator[str]:
+    """The output paths of the files (and links) under `folder` of the output, as strings:
+    the kits of a shop with promoters hold four files per product and promoter, listed at
+    every build (pathlib's rglob costs ten times as much)."""
+    for root, dirs, files in os.walk(out_dir / folder):
+        rel = Path(root).relative_to(out_dir).as_posix()
+        yield from (f"{rel}/{name}" for name in files)
+        # links to folders are not followed, but are files of the output like any link
+        yield from (f"{rel}/{name}" for name in dirs if os.path.islink(os.path.join(root, name)))
 
 
 def _remove_empty_dirs(root: Path) -> None:
