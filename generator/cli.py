@@ -7,6 +7,7 @@ and keeps its traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -44,6 +45,29 @@ def _run(action: object) -> None:
         sys.exit(exc.exit_code)
 
 
+#: Set by `entry`, the command as installed: a finished build then leaves without the
+#: interpreter's teardown (see _leave).
+_HARD_EXIT = False
+
+
+def entry() -> None:
+    """The `micromall` command (and `python -m generator`)."""
+    global _HARD_EXIT
+    _HARD_EXIT = True
+    main()
+
+
+def _leave() -> None:
+    """End the process now that a build is done and reported. Python's teardown frees every
+    object one by one: a second at 10,000 products, a fifth of a build with nothing to do.
+    Everything the build writes is already in place (each file renamed into place), so only
+    the terminal's buffers need flushing. Only for the command itself: tests call `main`."""
+    if _HARD_EXIT:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="micromall")
 def main() -> None:
@@ -75,6 +99,7 @@ def build(site_dir: str, out_dir: str | None, clean: bool, profile: bool, jobs: 
         _print_kits(result.site)
 
     _run(action)
+    _leave()
 
 
 def _print_kits(site: Site) -> None:

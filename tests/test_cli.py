@@ -81,6 +81,27 @@ def test_content_errors_exit_1_without_traceback(make_site: Callable[..., Path],
     assert not (site / "public").exists()
 
 
+def test_the_command_ends_after_the_build_with_everything_written_and_reported(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    """The installed command leaves without Python's teardown (a second at 10,000 products):
+    the summary still reaches a pipe, the exit status is 0, and every file and the build state
+    are in place, so the next build renders nothing."""
+    site = make_site()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        "MICROMALL_CACHE": str(tmp_path / "c"),
+    }
+    argv = [sys.executable, "-m", "generator", "build", str(site), "--out", str(tmp_path / "out")]
+    first = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("Built ") and first.stdout.endswith("\n")
+    assert (tmp_path / "out/index.html").is_file()
+    again = subprocess.run([*argv, "--profile"], capture_output=True, text=True, env=env, check=False)
+    assert again.returncode == 0 and "(0 written," in again.stdout and "write:" in again.stderr
+
+
 def test_profile_prints_each_phase(make_site: Callable[..., Path], cli: Callable[..., Result]) -> None:
     result = cli("build", str(make_site()), "--profile")
     assert result.exit_code == 0
