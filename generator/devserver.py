@@ -24,7 +24,8 @@ from typing import Any
 
 import click
 
-from .build import BuildResult, BuildState, build, default_cache_dir
+from .build import BuildResult, build, default_cache_dir
+from .buildstate import BuildState
 from .errors import ContentError, MicromallError, Problem, count_line
 from .model import Site
 from .preview_error import ErrorOverlay
