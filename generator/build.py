@@ -31,7 +31,7 @@ from .i18n import Text, load_translations
 from .imaging import ImageMaker, prune
 from .imaging import process_context as mp_context
 from .kits import plan_kit_pages
-from .load import load_site
+from .load import collector_paused, load_site
 from .minify import Minifier, compact_html, minifiable
 from .model import Site
 from .output import Source, Staging, WriteStats, check_out_dir, stage_file
@@ -172,35 +172,36 @@ def build(
         clock = now
         log(f"{name}: {timings[name]:.3f} s")
 
-    cache_dir = cache_dir if cache_dir is not None else default_cache_dir(site_dir)
-    site, warnings = load_site(site_dir, cache_dir)
-    drawn_base_url = site.config.base_url  # what QR codes and posters lead to, also in a preview
-    if base_url is not None:
-        site = replace(site, config=replace(site.config, base_url=base_url))
-    try:
-        theme = load_theme(site.config.theme, site_dir).with_overrides(site.config.theme_settings)
-    except ThemeError as exc:  # pragma: no cover - load_site already checked the theme
-        raise ContentError([]) from exc
-    phase("load")
+    with collector_paused():
+        cache_dir = cache_dir if cache_dir is not None else default_cache_dir(site_dir)
+        site, warnings = load_site(site_dir, cache_dir)
+        drawn_base_url = site.config.base_url  # what QR codes and posters lead to, also in a preview
+        if base_url is not None:
+            site = replace(site, config=replace(site.config, base_url=base_url))
+        try:
+            theme = load_theme(site.config.theme, site_dir).with_overrides(site.config.theme_settings)
+        except ThemeError as exc:  # pragma: no cover - load_site already checked the theme
+            raise ContentError([]) from exc
+        phase("load")
 
-    # The loaded shop (millions of objects at 10,000 products) lives until the build ends:
-    # the collector's full passes over it cost a sixth of a warm build, and freezing it also
-    # spares forked workers copying the pages a pass would touch. Unfrozen at the end, so that
-    # the preview's last shop is collected as usual.
-    gc.freeze()
-    try:
-        cache = ImageCache(cache_dir)
-        state_file = _state_file(cache_dir, out_dir, site.config.base_url)
-        if previous is None:
-            previous = load_state(state_file)
-        with ImageMaker(cache, workers) as maker:
-            maker.progress = progress
-            result = _build(site, theme, site_dir, out_dir, clean, cache, maker, phase, progress, previous,
-                            drawn_base_url)  # fmt: skip
-        if result.state is not None:
-            save_state(state_file, result.state, previous)
-    finally:
-        gc.unfreeze()
+        # The loaded shop (millions of objects at 10,000 products) lives until the build ends.
+        # The collector is paused here (its passes over it cost a sixth of a warm build); the
+        # worker processes collect, and freezing the shop spares them copying the memory pages a
+        # pass would touch. Unfrozen at the end, so that the preview's last shop is collected.
+        gc.freeze()
+        try:
+            cache = ImageCache(cache_dir)
+            state_file = _state_file(cache_dir, out_dir, site.config.base_url)
+            if previous is None:
+                previous = load_state(state_file)
+            with ImageMaker(cache, workers) as maker:
+                maker.progress = progress
+                result = _build(site, theme, site_dir, out_dir, clean, cache, maker, phase, progress, previous,
+                                drawn_base_url)  # fmt: skip
+            if result.state is not None:
+                save_state(state_file, result.state, previous)
+        finally:
+            gc.unfreeze()
     result.warnings = sorted(warnings + result.warnings)
     result.timings = timings
     return result
@@ -552,7 +553,7 @@ def stage_pages(
     tasks = [(start, min(start + PAGES_PER_TASK, total)) for start in range(0, total, PAGES_PER_TASK)]
     first: Problem | None = None
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=gc.enable) as pool:
             for done, problem in pool.map(_render_task, tasks):
                 for rel, staged, stamp, deps, offers in done:
                     staging.record(rel, staged, stamp)

@@ -18,6 +18,7 @@ How the work is split, measured with bench/images.py:
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
@@ -210,7 +211,7 @@ class ImageMaker:
                 yield batch, _make(self.cache.folder, [(job.key, job.spec) for job in batch])
             return
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=gc.enable)
         tasks = [[(job.key, job.spec) for job in batch] for batch in work]
         yield from zip(work, self._pool.map(_make, [self.cache.folder] * len(tasks), tasks), strict=True)
 

@@ -187,7 +187,7 @@ def load_site(site_dir: Path, cache_dir: Path | None = None) -> tuple[Site, list
     measured = MeasureCache(cache_dir / "measured.json") if cache_dir is not None else None
     parsed = ParseCache(cache_dir / FOLDER if cache_dir is not None else None)
     loader = Loader(site_dir, measured, parsed)
-    with _collector_paused():
+    with collector_paused():
         site = _load(loader)
     loader.media.measured.save()
     parsed.prune()
@@ -198,10 +198,12 @@ def load_site(site_dir: Path, cache_dir: Path | None = None) -> tuple[Site, list
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector paused while the shop is read: a load makes hundreds of thousands
-    of objects and keeps nearly all of them, and the collector, run every few hundred new
-    objects, walks them again and again (a third of reading 10,000 products from the cache)."""
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while the shop is read (and built: build.py): a load
+    makes hundreds of thousands of objects and keeps nearly all of them, and the collector, run
+    every few hundred new objects, walks them again and again (a third of reading 10,000
+    products from the cache; a sixth of a warm build after it). What a build makes lives until
+    it ends, so there is little for the collector to find; worker processes collect as usual."""
     was_on = gc.isenabled()
     gc.disable()
     try:
