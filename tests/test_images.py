@@ -208,3 +208,24 @@ def test_a_photo_turned_by_its_exif_orientation_is_decoded_upright(tmp_path: Pat
     assert img.size == (800, 1600)  # upright, and not reduced to 400 px wide
     smaller = draw.photo(SourceFile(str(path), "turned-again"), (150, 300))
     assert smaller.size == (200, 400)  # 1/4 scale covers it
+
+
+def test_many_jobs_are_looked_up_in_one_listing_of_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From LIST_FROM jobs the maker lists the cache once; what it finds is what a lookup of each
+    file finds: cached drawings are copied, a drawing with a file missing is drawn again."""
+    from generator import imaging
+
+    monkeypatch.setattr(imaging, "LIST_FROM", 2)
+    cache = ImageCache(tmp_path / "cache")
+    jobs = [Job((f"qr/{n}.svg", f"qr/{n}.png"), QrSpec(f"https://example.com/{n}/")) for n in range(3)]
+    with ImageMaker(cache, workers=1) as maker:
+        first = maker.make(jobs)
+    assert maker.drawn == 6 and sorted(first) == sorted(o for j in jobs for o in j.outputs)
+    (cache.images / f"{jobs[1].key}.1").unlink()  # one file of one drawing gone
+    listed: list[Path] = []
+    real_listdir = imaging.os.listdir
+    monkeypatch.setattr(imaging.os, "listdir", lambda path: listed.append(Path(path)) or real_listdir(path))
+    with ImageMaker(cache, workers=1) as maker:
+        again = maker.make(jobs)
+    assert listed == [cache.images]
+    assert (maker.cached, maker.drawn) == (4, 2) and again == first
