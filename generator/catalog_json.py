@@ -7,8 +7,11 @@ integer minor units only, and a hash of its own contents that an order can recor
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .markup import markdown_text
@@ -72,16 +75,48 @@ def _promotion(p: Promotion) -> dict[str, Any]:
     }
 
 
-def render_catalog_json(site: Site) -> bytes:
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One product in catalog.json, as the file states it (`indented`, at its depth in the file)
+    and as its hash covers it (`canonical`: sorted keys, no spaces). Rendered once per product and
+    joined, so that a change to one product does not render the other ten thousand again."""
+
+    indented: str
+    canonical: str
+
+
+def catalog_entry(p: Product, base_path: str) -> CatalogEntry:
+    entry = _product(p, base_path)
+    indented = json.dumps(entry, ensure_ascii=False, indent=1).replace("\n", "\n  ")  # a JSON string has no raw newline
+    return CatalogEntry(indented, json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+
+
+def _around(body: dict[str, Any], sort: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The keys written before "products" and those after it."""
+    keys = sorted(body) if sort else list(body)
+    at = keys.index("products")
+    return {k: body[k] for k in keys[:at]}, {k: body[k] for k in keys[at + 1 :]}
+
+
+def _joined(head: str, tail: str, products: str, comma: str) -> str:
+    """`head` and `tail` (objects, as json.dumps writes them) with "products": `products` between."""
+    before, after = head[: head.rindex("}")].rstrip(), tail[tail.index("{") + 1 :].lstrip("\n")
+    return before + comma + products + comma.rstrip(" ") + after
+
+
+def render_catalog_json(site: Site, entries: Sequence[CatalogEntry] | None = None) -> bytes:
+    """catalog.json; `entries` are the products' entries when the caller kept them (datafiles.py)."""
     cfg = site.config
     base_path = cfg.base_path
+    if entries is None:
+        entries = [catalog_entry(p, base_path) for p in site.products]
     body: dict[str, Any] = {
         "title": cfg.title,
         "currency": cfg.currency,
         "minor_digits": minor_digits(cfg.currency),
         "language": cfg.language,
         "base_url": cfg.base_url,
-        "products": [_product(p, base_path) for p in site.products],
+        "products": [],  # joined from `entries` below
         "shipping": [
             {"id": m.id, "label": m.label, "price": m.price.minor, "free_over": _minor(m.free_over), "pickup": m.pickup}
             for m in cfg.shipping
@@ -100,7 +135,14 @@ def render_catalog_json(site: Site) -> bytes:
             "payment_instructions": markdown_text(cfg.checkout.payment_instructions),
         },
     }
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    before, after = _around(body, sort=True)
+    dump = functools.partial(json.dumps, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    listed = "[" + ",".join(e.canonical for e in entries) + "]"
+    canonical = _joined(dump(before), dump(after), f'"products":{listed}', ",")
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     document = {"version": 1, "catalog_hash": f"sha256:{digest}", **body}
-    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    before, after = _around(document, sort=False)
+    dump = functools.partial(json.dumps, ensure_ascii=False, indent=1)
+    listed = "[\n  " + ",\n  ".join(e.indented for e in entries) + "\n ]" if entries else "[]"
+    text = _joined(dump(before), dump(after), f'"products": {listed}', ",\n ")
+    return (text + "\n").encode("utf-8")

@@ -7,12 +7,13 @@ import csv
 import datetime as dt
 import io
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .markup import plain_text
-from .model import Product, Site, Variant
+from .model import Product, Site, SiteConfig, Variant
 from .money import Money, minor_digits
-from .xmldoc import xml_bytes
+from .xmldoc import xml_bytes, xml_text
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 G_NS = "http://base.google.com/ns/1.0"
@@ -95,58 +96,90 @@ def _price(money: Money) -> str:
 
 
 def feed_items(site: Site) -> list[FeedItem]:
-    cfg = site.config
+    return [item for p in site.products for item in product_feed_items(p, site.config)]
+
+
+def product_feed_items(p: Product, cfg: SiteConfig) -> list[FeedItem]:
+    """The product's rows: one, or one per variant."""
     items = []
-    for p in site.products:
-        description = p.summary or plain_text(p.description_html, 5000) or p.title
-        offers: list[tuple[Product | Variant, str, str]] = (
-            [(v, f"{p.id}-{v.id}", f"{p.title} ({v.title})") for v in p.variants]
-            if p.variants
-            else [(p, p.id, p.title)]
-        )
-        for offer, item_id, title in offers:
-            image = offer.image if isinstance(offer, Variant) and offer.image else p.image
-            regular = offer.compare_at_price if offer.on_sale and offer.compare_at_price else offer.price
-            items.append(
-                FeedItem(
-                    id=item_id,
-                    title=title[:150],
-                    description=description[:5000],
-                    link=cfg.base_url + p.url + (f"?variant={offer.id}" if isinstance(offer, Variant) else ""),
-                    image_link=cfg.base_url + image.url if image else "",
-                    price=_price(regular),
-                    sale_price=_price(offer.price) if offer.on_sale else "",
-                    availability="out_of_stock" if offer.sold_out else "in_stock",
-                    brand=cfg.title,
-                    condition="new",
-                    item_group_id=p.id if p.variants else "",
-                    mpn=offer.sku,
-                )
+    description = p.summary or plain_text(p.description_html, 5000) or p.title
+    offers: list[tuple[Product | Variant, str, str]] = (
+        [(v, f"{p.id}-{v.id}", f"{p.title} ({v.title})") for v in p.variants] if p.variants else [(p, p.id, p.title)]
+    )
+    for offer, item_id, title in offers:
+        image = offer.image if isinstance(offer, Variant) and offer.image else p.image
+        regular = offer.compare_at_price if offer.on_sale and offer.compare_at_price else offer.price
+        items.append(
+            FeedItem(
+                id=item_id,
+                title=title[:150],
+                description=description[:5000],
+                link=cfg.base_url + p.url + (f"?variant={offer.id}" if isinstance(offer, Variant) else ""),
+                image_link=cfg.base_url + image.url if image else "",
+                price=_price(regular),
+                sale_price=_price(offer.price) if offer.on_sale else "",
+                availability="out_of_stock" if offer.sold_out else "in_stock",
+                brand=cfg.title,
+                condition="new",
+                item_group_id=p.id if p.variants else "",
+                mpn=offer.sku,
             )
+        )
     return items
 
 
-def render_product_rss(site: Site) -> bytes:
+#: How each item of products.xml and each of its lines starts (ET.indent's two spaces a level).
+_ITEM_INDENT = "\n    "
+_FIELD_INDENT = "\n      "
+
+
+def rss_items(items: Sequence[FeedItem]) -> str:
+    """The <item> elements of products.xml for these rows, written as ElementTree writes them in
+    the whole feed (indented, the empty fields left out), so that the feed is joined from each
+    product's items instead of being built as one tree (datafiles.py keeps them by product)."""
+    written = []
+    for item in items:
+        fields = [
+            f"<g:{name}>{xml_text(value)}</g:{name}>" for name in FeedItem.columns() if (value := getattr(item, name))
+        ]
+        inside = "".join(_FIELD_INDENT + f for f in fields)
+        written.append(f"<item>{inside}{_ITEM_INDENT}</item>" if fields else "<item />")
+    return _ITEM_INDENT.join(written)
+
+
+def render_product_rss(site: Site, items: Sequence[str] | None = None) -> bytes:
+    """products.xml; `items` are each product's `rss_items` when the caller kept them."""
     cfg = site.config
-    ET.register_namespace("g", G_NS)
-    rss = ET.Element("rss", {"version": "2.0"})
+    if items is None:
+        items = [rss_items(product_feed_items(p, cfg)) for p in site.products]
+    items = [i for i in items if i]
+    rss = ET.Element("rss", {"xmlns:g": G_NS, "version": "2.0"} if items else {"version": "2.0"})
     channel = ET.SubElement(rss, "channel")
     ET.SubElement(channel, "title").text = cfg.title
     ET.SubElement(channel, "link").text = cfg.base_url
     ET.SubElement(channel, "description").text = cfg.tagline or cfg.title
-    for item in feed_items(site):
-        el = ET.SubElement(channel, "item")
-        for name in FeedItem.columns():
-            value = getattr(item, name)
-            if value:
-                ET.SubElement(el, f"{{{G_NS}}}{name}").text = value
-    return xml_bytes(rss)
+    skeleton = xml_bytes(rss).decode("utf-8")
+    if not items:
+        return skeleton.encode("utf-8")
+    end = "\n  </channel>"
+    at = skeleton.rindex(end)
+    joined = skeleton[:at] + _ITEM_INDENT + _ITEM_INDENT.join(items) + skeleton[at:]
+    return joined.encode("utf-8", "xmlcharrefreplace")  # as ElementTree encodes
 
 
-def render_product_csv(site: Site) -> bytes:
+def _csv_lines(rows: Sequence[list[str]]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(FeedItem.columns())
-    for item in feed_items(site):
-        writer.writerow([getattr(item, name) for name in FeedItem.columns()])
-    return buffer.getvalue().encode("utf-8")
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def csv_rows(items: Sequence[FeedItem]) -> str:
+    """products.csv's lines for these rows (datafiles.py keeps them by product)."""
+    return _csv_lines([[getattr(item, name) for name in FeedItem.columns()] for item in items])
+
+
+def render_product_csv(site: Site, rows: Sequence[str] | None = None) -> bytes:
+    """products.csv; `rows` are each product's `csv_rows` when the caller kept them."""
+    if rows is None:
+        rows = [csv_rows(product_feed_items(p, site.config)) for p in site.products]
+    return (_csv_lines([FeedItem.columns()]) + "".join(rows)).encode("utf-8")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from .markup import plain_text
-from .model import Site
+from .model import Product, Site
 from .money import format_money
 
 
@@ -24,24 +25,33 @@ def normalise(text: str) -> str:
     return "".join(c for c in folded if not unicodedata.combining(c))
 
 
-def render_search_index(site: Site) -> bytes:
+def _record(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def product_record(p: Product, base: str, language: str) -> str:
+    """The product's record in search.json, as it is written there (datafiles.py keeps it)."""
+    extra = " ".join([p.summary, *p.tags, *(c.title for c in p.collections), p.sku,
+                      plain_text(p.description_html, 400)])  # fmt: skip
+    return _record({
+        "k": "product", "u": base + p.url, "t": p.title, "s": p.summary,
+        "p": format_money(p.price, language), "i": base + p.image.url if p.image else "",
+        "n": normalise(p.title), "x": normalise(extra), "o": p.sold_out,
+    })  # fmt: skip
+
+
+def render_search_index(site: Site, products: Sequence[str] | None = None) -> bytes:
+    """search.json; `products` are the products' `product_record`s when the caller kept them."""
     base = site.config.base_path
-    language = site.config.language
-    docs: list[dict[str, Any]] = []
-    for p in site.products:
-        extra = " ".join([p.summary, *p.tags, *(c.title for c in p.collections), p.sku,
-                          plain_text(p.description_html, 400)])  # fmt: skip
-        docs.append({
-            "k": "product", "u": base + p.url, "t": p.title, "s": p.summary,
-            "p": format_money(p.price, language), "i": base + p.image.url if p.image else "",
-            "n": normalise(p.title), "x": normalise(extra), "o": p.sold_out,
-        })  # fmt: skip
+    if products is None:
+        products = [product_record(p, base, site.config.language) for p in site.products]
+    docs = list(products)
     for c in site.collections:
-        docs.append({"k": "collection", "u": base + c.url, "t": c.title, "s": c.summary, "p": "",
-                     "i": base + c.image.url if c.image else "", "n": normalise(c.title),
-                     "x": normalise(c.summary), "o": False})  # fmt: skip
+        docs.append(_record({"k": "collection", "u": base + c.url, "t": c.title, "s": c.summary, "p": "",
+                             "i": base + c.image.url if c.image else "", "n": normalise(c.title),
+                             "x": normalise(c.summary), "o": False}))  # fmt: skip
     for s in site.stories:
-        docs.append({"k": "story", "u": base + s.url, "t": s.title, "s": s.summary, "p": "",
-                     "i": base + s.cover.url if s.cover else "", "n": normalise(s.title),
-                     "x": normalise(" ".join([s.summary, *s.tags])), "o": False})  # fmt: skip
-    return json.dumps({"version": 1, "docs": docs}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        docs.append(_record({"k": "story", "u": base + s.url, "t": s.title, "s": s.summary, "p": "",
+                             "i": base + s.cover.url if s.cover else "", "n": normalise(s.title),
+                             "x": normalise(" ".join([s.summary, *s.tags])), "o": False}))  # fmt: skip
+    return ('{"version":1,"docs":[' + ",".join(docs) + "]}").encode("utf-8")

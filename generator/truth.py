@@ -30,7 +30,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .errors import Problem
-from .model import Site
+from .feeds import G_NS, FeedItem
+from .model import Product, Site
 from .money import Money, format_money, is_currency, minor_digits
 from .render import output_path
 
@@ -58,18 +59,25 @@ def _feed_price(text: str) -> tuple[int | None, str]:
 # ---- catalog.json: the reference --------------------------------------------------------
 
 
+def _catalog_offers(p: Mapping[str, Any], currency: str) -> Offers:
+    offers: Offers = {PRODUCT: (p["price"], currency, not p["sold_out"])}
+    for v in p["variants"]:
+        offers[v["id"]] = (v["price"], currency, v["stock"] != 0)
+    if not p["variants"]:
+        offers[""] = (p["price"], currency, not p["sold_out"])
+    return offers
+
+
 def from_catalog(data: bytes) -> dict[str, Offers]:
     doc = json.loads(data)
-    currency = doc["currency"]
-    found: dict[str, Offers] = {}
-    for p in doc["products"]:
-        offers: Offers = {PRODUCT: (p["price"], currency, not p["sold_out"])}
-        for v in p["variants"]:
-            offers[v["id"]] = (v["price"], currency, v["stock"] != 0)
-        if not p["variants"]:
-            offers[""] = (p["price"], currency, not p["sold_out"])
-        found[p["id"]] = offers
-    return found
+    return {p["id"]: _catalog_offers(p, doc["currency"]) for p in doc["products"]}
+
+
+def from_catalog_entry(text: str, currency: str) -> dict[str, Offers]:
+    """What one product's entry in catalog.json states (catalog_json.CatalogEntry's text), read
+    back the way `from_catalog` reads the whole file: the build checks the entries it joins."""
+    p = json.loads(text)
+    return {p["id"]: _catalog_offers(p, currency)}
 
 
 # ---- the Merchant feeds -----------------------------------------------------------------
@@ -87,12 +95,14 @@ def _feed_offers(rows: Iterable[Mapping[str, str]], ids: Mapping[str, tuple[str,
 
 def feed_ids(site: Site) -> dict[str, tuple[str, str]]:
     """The feed item id of every offer, as feeds.py writes it."""
-    ids = {}
-    for p in site.products:
-        for v in p.variants:
-            ids[f"{p.id}-{v.id}"] = (p.id, v.id)
-        if not p.variants:
-            ids[p.id] = (p.id, "")
+    return {item: offer for p in site.products for item, offer in product_feed_ids(p).items()}
+
+
+def product_feed_ids(p: Product) -> dict[str, tuple[str, str]]:
+    """The feed item ids of one product's offers: (product id, variant id) by item id."""
+    ids = {f"{p.id}-{v.id}": (p.id, v.id) for v in p.variants}
+    if not p.variants:
+        ids[p.id] = (p.id, "")
     return ids
 
 
@@ -104,6 +114,16 @@ def from_rss(data: bytes, ids: Mapping[str, tuple[str, str]]) -> dict[str, Offer
 
 def from_csv(data: bytes, ids: Mapping[str, tuple[str, str]]) -> dict[str, Offers]:
     return _feed_offers(csv.DictReader(io.StringIO(data.decode("utf-8"))), ids)
+
+
+def from_rss_items(text: str, ids: Mapping[str, tuple[str, str]]) -> dict[str, Offers]:
+    """What some <item>s of products.xml state (one product's, as datafiles.py joins them)."""
+    return from_rss(f'<rss xmlns:g="{G_NS}"><channel>{text}</channel></rss>'.encode(), ids)
+
+
+def from_csv_rows(text: str, ids: Mapping[str, tuple[str, str]]) -> dict[str, Offers]:
+    """What some lines of products.csv state, under the file's header (FeedItem's columns)."""
+    return _feed_offers(csv.DictReader(io.StringIO(text), fieldnames=FeedItem.columns()), ids)
 
 
 # ---- the product page: its HTML, its JSON-LD, its Open Graph tags, its cart data ----------
