@@ -15,18 +15,30 @@ from one rebuild to the next; entries of products a build did not list are forgo
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .catalog_json import CatalogEntry, catalog_entry, render_catalog_json
 from .depends import stable_hash
 from .feeds import csv_rows, product_feed_items, render_atom, render_product_csv, render_product_rss, rss_items
 from .model import Product, Site
+from .parsecache import code_print
 from .search import product_record, render_search_index
 from .sitemap import render_robots, render_sitemap, sitemap_urls
 from .truth import DataOffers, Offers, from_catalog_entry, from_csv_rows, from_rss_items, product_feed_ids
 
+#: What a product's parts were rendered from: fingerprints of the configuration, of the product
+#: and of its collections (depends.py; None where there was none).
+Key = tuple[int, int | None, tuple[int | None, ...]]
+#: The parts kept between processes, in the cache folder; raise VERSION when they change shape.
+FILE = "datafiles.json"
+VERSION = 1
+#: Parts rendered by a build beyond which the kept file is written again (else it is mostly current).
+SAVE_AFTER = 50
 #: The feeds whose prices the truth check compares with catalog.json, in DataOffers.feeds' order.
 FEEDS = ("products.xml", "products.csv")
 
@@ -47,12 +59,12 @@ class ProductParts:
 class _Kept:
     """What the last build under one cache folder rendered."""
 
-    parts: dict[str, tuple[Hashable, ProductParts]]  # by product id: (what they were rendered from, the parts)
+    parts: dict[str, tuple[Key, ProductParts]]  # by product id: (what they were rendered from, the parts)
     order: list[str]  # the product ids, in the shop's order
     normal: bool  # each part states its own product's offers only
     offers: DataOffers  # what the files stated
     files: dict[str, bytes]  # the files
-    sitemap: tuple[Hashable, bytes]  # sitemap.xml and what it lists
+    sitemap: tuple[tuple[str, list[tuple[str, str | None]]], bytes]  # sitemap.xml and what it lists
 
 
 #: By cache folder.
@@ -96,8 +108,8 @@ def render_data_files(
     are as that build made them, so that the caller compares and writes no more than that."""
     setting = stable_hash(repr(site.config))
     kept = _KEPT.get(str(folder)) if folder is not None else None
-    before = kept.parts if kept is not None else {}
-    now: dict[str, tuple[Hashable, ProductParts]] = {}
+    before = kept.parts if kept is not None else _load(folder) if folder is not None else {}
+    now: dict[str, tuple[Key, ProductParts]] = {}
     parts = []
     fresh = []
     for p in site.products:
@@ -133,6 +145,8 @@ def render_data_files(
     same = {rel for rel, body in files.items() if kept.files.get(rel) == body} if follows and kept else set()
     if folder is not None:
         _KEPT[str(folder)] = _Kept(now, order, normal, offers, files, (urls, sitemap))
+        if len(fresh) > max(SAVE_AFTER, len(order) // 10):  # the saved parts would be far behind
+            _save(folder, now)
     return DataFiles(files, offers, len(fresh), set(fresh) if follows else None, same)
 
 
@@ -168,3 +182,75 @@ def _restated(before: DataOffers, fresh: list[tuple[str, ProductParts]]) -> Data
             else:
                 into.pop(pid, None)
     return DataOffers(reference, dict(zip(FEEDS, feeds, strict=True)))
+
+
+# ---- kept between builds: plain JSON in the cache folder -----------------------------------
+
+
+def _offers_json(by_product: dict[str, Offers]) -> dict[str, dict[str, list[Any]]]:
+    return {pid: {k: list(offer) for k, offer in offers.items()} for pid, offers in by_product.items()}
+
+
+def _offers(raw: Any) -> dict[str, Offers]:
+    """Offers read back from JSON; anything of another shape raises (the file is then ignored)."""
+    found: dict[str, Offers] = {}
+    for pid, offers in raw.items():
+        found[pid] = {}
+        for k, (minor, currency, in_stock) in offers.items():
+            if not (minor is None or type(minor) is int) or type(currency) is not str or type(in_stock) is not bool:
+                raise ValueError("not an offer")
+            found[pid][k] = (minor, currency, in_stock)
+    return found
+
+
+def _text(value: Any) -> str:
+    if type(value) is not str:
+        raise ValueError("not a text")
+    return value
+
+
+def _print(value: Any) -> int | None:
+    if value is not None and type(value) is not int:
+        raise ValueError("not a fingerprint")
+    return value
+
+
+def _save(folder: Path, parts: dict[str, tuple[Key, ProductParts]]) -> None:
+    """Keep the parts for the next process (a build after this one, the preview's first edit)."""
+    rows = []
+    for pid, (key, part) in parts.items():
+        setting, own, collections = key
+        rows.append([pid, [setting, own, list(collections)], part.catalog.indented, part.catalog.canonical,
+                     part.rss, part.csv, part.search, _offers_json(part.reference),
+                     [_offers_json(stated) for stated in part.feeds]])  # fmt: skip
+    file = folder / FILE
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps({"version": VERSION, "code": code_print(), "parts": rows}), "utf-8")
+        os.replace(tmp, file)
+    except OSError:  # a cache that cannot be written only means rendering the parts again
+        tmp.unlink(missing_ok=True)
+
+
+def _load(folder: Path) -> dict[str, tuple[Key, ProductParts]]:
+    """The parts `_save` kept, or none when there are none, they are unreadable, or made by
+    other code. JSON, never pickle: the cache folder may come with a shop someone else made, and
+    reading it must not be able to run code (docs/security.md); a part whose key does not match
+    the product as it is now is rendered again."""
+    try:
+        saved = json.loads((folder / FILE).read_bytes())
+        if saved.get("version") != VERSION or saved.get("code") != code_print():
+            return {}
+        found: dict[str, tuple[Key, ProductParts]] = {}
+        for pid, (setting, own, collections), indented, canonical, rss, csv, search, reference, feeds in saved["parts"]:
+            key = (int(_print(setting) or 0), _print(own), tuple(_print(c) for c in collections))
+            rss_offers, csv_offers = (_offers(stated) for stated in feeds)
+            catalog = CatalogEntry(_text(indented), _text(canonical))
+            part = ProductParts(
+                catalog, _text(rss), _text(csv), _text(search), _offers(reference), (rss_offers, csv_offers)
+            )
+            found[_text(pid)] = (key, part)
+        return found
+    except Exception:  # a torn, foreign or hand-made file only means rendering the parts again
+        return {}

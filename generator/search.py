@@ -22,7 +22,9 @@ def normalise(text: str) -> str:
     if text.isascii():  # nothing to fold but the case (most of a large English catalog)
         return text.lower()
     folded = unicodedata.normalize("NFKD", text.lower())  # lower(), as the browser's toLowerCase()
-    return "".join(c for c in folded if not unicodedata.combining(c))
+    # each distinct character looked up once: a description is long, its alphabet short
+    marks = {ord(c): None for c in set(folded) if unicodedata.combining(c)}
+    return folded.translate(marks) if marks else folded
 
 
 def _record(doc: dict[str, Any]) -> str:
