@@ -56,6 +56,34 @@ class ProductParts:
 
 
 @dataclass
+class _Columns:
+    """Each file's parts in the shop's order, as they are joined."""
+
+    catalog: list[CatalogEntry]
+    rss: list[str]
+    csv: list[str]
+    search: list[str]
+
+    def copy(self) -> _Columns:
+        return _Columns(self.catalog.copy(), self.rss.copy(), self.csv.copy(), self.search.copy())
+
+    def put(self, at: int | None, part: ProductParts) -> None:
+        """Set the parts at `at`, or add them at the end (None)."""
+        if at is None:
+            self.catalog.append(part.catalog)
+            self.rss.append(part.rss)
+            self.csv.append(part.csv)
+            self.search.append(part.search)
+        else:
+            self.catalog[at], self.rss[at], self.csv[at], self.search[at] = (
+                part.catalog,
+                part.rss,
+                part.csv,
+                part.search,
+            )
+
+
+@dataclass
 class _Kept:
     """What the last build under one cache folder rendered."""
 
@@ -63,6 +91,7 @@ class _Kept:
     order: list[str]  # the product ids, in the shop's order
     normal: bool  # each part states its own product's offers only
     offers: DataOffers  # what the files stated
+    columns: _Columns  # the parts joined, in the shop's order
     files: dict[str, bytes]  # the files
     sitemap: tuple[tuple[str, list[tuple[str, str | None]]], bytes]  # sitemap.xml and what it lists
 
@@ -111,43 +140,52 @@ def render_data_files(
     before = kept.parts if kept is not None else _load(folder) if folder is not None else {}
     now: dict[str, tuple[Key, ProductParts]] = {}
     parts = []
-    fresh = []
-    for p in site.products:
+    fresh: list[int] = []  # where the products whose parts were rendered are in the shop's order
+    collections = {c.id: prints.get("c:" + c.id) for c in site.collections}
+    for at, p in enumerate(site.products):
         own = prints.get("p:" + p.id)
-        key = (setting, own, tuple(prints.get("c:" + c.id) for c in p.collections))
+        key = (setting, own, tuple(collections.get(c.id) for c in p.collections))
         found = before.get(p.id)
         if own is None or found is None or found[0] != key:
             found = (key, product_parts(p, site))
-            fresh.append(p.id)
+            fresh.append(at)
         now[p.id] = found
         parts.append(found[1])
     order = [p.id for p in site.products]
-    follows = kept is not None and since is not None and since is kept.offers and order == kept.order
-    renewed = [(pid, now[pid][1]) for pid in fresh]
+    renewed = [(order[at], parts[at]) for at in fresh]
     normal = all(_normal(pid, part) for pid, part in renewed)
-    follows = follows and kept is not None and kept.normal and normal
+    same_order = kept is not None and order == kept.order
+    follows = same_order and since is not None and kept is not None and since is kept.offers and kept.normal and normal
     if follows and kept is not None:
         offers = _restated(kept.offers, renewed)
     else:
         offers = _stated(parts)
         normal = all(_normal(pid, entry[1]) for pid, entry in now.items())
+    if same_order and kept is not None and len(fresh) < len(order) // 2:
+        columns = kept.columns.copy()
+        for at in fresh:
+            columns.put(at, parts[at])
+    else:
+        columns = _Columns([], [], [], [])
+        for part in parts:
+            columns.put(None, part)
     urls = (site.config.base_url, sitemap_urls(site))
     sitemap = kept.sitemap[1] if kept is not None and kept.sitemap[0] == urls else render_sitemap(site)
     files = {
-        "catalog.json": render_catalog_json(site, [part.catalog for part in parts]),
+        "catalog.json": render_catalog_json(site, columns.catalog),
         "sitemap.xml": sitemap,
         "robots.txt": render_robots(site),
         "feed.xml": render_atom(site),
-        "products.xml": render_product_rss(site, [part.rss for part in parts]),
-        "products.csv": render_product_csv(site, [part.csv for part in parts]),
-        "search.json": render_search_index(site, [part.search for part in parts]),
+        "products.xml": render_product_rss(site, columns.rss),
+        "products.csv": render_product_csv(site, columns.csv),
+        "search.json": render_search_index(site, columns.search),
     }
     same = {rel for rel, body in files.items() if kept.files.get(rel) == body} if follows and kept else set()
     if folder is not None:
-        _KEPT[str(folder)] = _Kept(now, order, normal, offers, files, (urls, sitemap))
+        _KEPT[str(folder)] = _Kept(now, order, normal, offers, columns, files, (urls, sitemap))
         if len(fresh) > max(SAVE_AFTER, len(order) // 10):  # the saved parts would be far behind
             _save(folder, now)
-    return DataFiles(files, offers, len(fresh), set(fresh) if follows else None, same)
+    return DataFiles(files, offers, len(fresh), {order[at] for at in fresh} if follows else None, same)
 
 
 def _normal(pid: str, part: ProductParts) -> bool:

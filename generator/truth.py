@@ -298,14 +298,20 @@ def _offer_name(key: str) -> str:
     return "the product's price" if key == PRODUCT else ("the offer" if key == "" else f"variant '{key}'")
 
 
-def compare(site: Site, reference: dict[str, Offers], stated: Mapping[str, list[tuple[str, Offers]]]) -> list[Problem]:
+def compare(
+    site: Site,
+    reference: dict[str, Offers],
+    stated: Mapping[str, list[tuple[str, Offers]]],
+    products: Iterable[Product] | None = None,
+) -> list[Problem]:
     """Problems for every product on which an output disagrees with catalog.json (`reference`).
     `stated` gives, by product id, each output's name and offers. An output that states the
     offers must state all of them (a feed that leaves a variant out is as wrong as one with
-    another price); one that states only the headline price (Open Graph) is checked on that."""
+    another price); one that states only the headline price (Open Graph) is checked on that.
+    `products` limits the comparison to these (default: all)."""
     problems = []
     language = site.config.language
-    for product in site.products:
+    for product in site.products if products is None else products:
         truth = reference.get(product.id, {})
         for name, offers in stated.get(product.id, []):
             where = (product.source, 0, f"product '{product.id}'")
@@ -366,13 +372,12 @@ def check_truth(
     if data is None:
         data = read_data_offers(site, files)
     stated: dict[str, list[tuple[str, Offers]]] = {}
-    for product in site.products:
-        if only is not None and product.id not in only:
-            continue
+    products = site.products if only is None else [p for p in site.products if p.id in only]
+    for product in products:
         found = stated[product.id] = [(name, feed.get(product.id, {})) for name, feed in data.feeds.items()]
         page = output_path(product.url)
         known = pages.get(page) if pages is not None else None
         read_back = known if known is not None else from_page(read(page), product.id, bool(product.variants))
         for name, offers in read_back.items():
             found.append((f"{page} ({name})" if name != "page" else page, offers))
-    return compare(site, data.reference, stated)
+    return compare(site, data.reference, stated, products)
