@@ -15,9 +15,11 @@ from one rebuild to the next; entries of products a build did not list are forgo
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,9 +33,11 @@ from .search import product_record, render_search_index
 from .sitemap import render_robots, render_sitemap, sitemap_urls
 from .truth import DataOffers, Offers, from_catalog_entry, from_csv_rows, from_rss_items, product_feed_ids
 
-#: What a product's parts were rendered from: fingerprints of the configuration, of the product
-#: and of its collections (depends.py; None where there was none).
-Key = tuple[int, int | None, tuple[int | None, ...]]
+#: What every kept part was rendered with: fingerprints of the configuration and of each collection
+#: (depends.py; search.json shows the titles of a product's collections).
+Basis = tuple[int, dict[str, int | None]]
+#: A product's kept parts, with the fingerprint of the product they were rendered from.
+Kept = dict[str, tuple[int | None, "ProductParts"]]
 #: The parts kept between processes, in the cache folder; raise VERSION when they change shape.
 FILE = "datafiles.json"
 VERSION = 1
@@ -87,7 +91,8 @@ class _Columns:
 class _Kept:
     """What the last build under one cache folder rendered."""
 
-    parts: dict[str, tuple[Key, ProductParts]]  # by product id: (what they were rendered from, the parts)
+    basis: Basis
+    parts: Kept
     order: list[str]  # the product ids, in the shop's order
     normal: bool  # each part states its own product's offers only
     offers: DataOffers  # what the files stated
@@ -124,6 +129,20 @@ class DataFiles:
     same: set[str]  # files with the bytes they had in `since`'s build
 
 
+@contextlib.contextmanager
+def _no_collection() -> Iterator[None]:
+    """Python's cycle collector paused: joining the files of ten thousand products allocates many
+    small objects, none of them in a cycle, and a collection over a large shop's model each
+    time took as long as the joining (it runs when the block ends, if it is due)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def render_data_files(
     site: Site, prints: Mapping[str, int], folder: Path | None, since: DataOffers | None = None
 ) -> DataFiles:
@@ -135,19 +154,29 @@ def render_data_files(
     the last build under `folder` (the preview's rebuilds), the result names the products whose
     parts were rendered again (the others state what they stated then) and the files whose bytes
     are as that build made them, so that the caller compares and writes no more than that."""
-    setting = stable_hash(repr(site.config))
+    with _no_collection():
+        return _render_data_files(site, prints, folder, since)
+
+
+def _render_data_files(
+    site: Site, prints: Mapping[str, int], folder: Path | None, since: DataOffers | None
+) -> DataFiles:
+    basis: Basis = (stable_hash(repr(site.config)), {c.id: prints.get("c:" + c.id) for c in site.collections})
     kept = _KEPT.get(str(folder)) if folder is not None else None
-    before = kept.parts if kept is not None else _load(folder) if folder is not None else {}
-    now: dict[str, tuple[Key, ProductParts]] = {}
+    then, before = (kept.basis, kept.parts) if kept is not None else _load(folder) if folder is not None else _NONE
+    if then[0] != basis[0]:
+        before = {}
+    moved = {
+        c for c in basis[1].keys() | then[1].keys() if basis[1].get(c) is None or basis[1].get(c) != then[1].get(c)
+    }
+    now: Kept = {}
     parts = []
     fresh: list[int] = []  # where the products whose parts were rendered are in the shop's order
-    collections = {c.id: prints.get("c:" + c.id) for c in site.collections}
     for at, p in enumerate(site.products):
         own = prints.get("p:" + p.id)
-        key = (setting, own, tuple(collections.get(c.id) for c in p.collections))
         found = before.get(p.id)
-        if own is None or found is None or found[0] != key:
-            found = (key, product_parts(p, site))
+        if own is None or found is None or found[0] != own or (moved and any(c.id in moved for c in p.collections)):
+            found = (own, product_parts(p, site))
             fresh.append(at)
         now[p.id] = found
         parts.append(found[1])
@@ -182,9 +211,9 @@ def render_data_files(
     }
     same = {rel for rel, body in files.items() if kept.files.get(rel) == body} if follows and kept else set()
     if folder is not None:
-        _KEPT[str(folder)] = _Kept(now, order, normal, offers, columns, files, (urls, sitemap))
+        _KEPT[str(folder)] = _Kept(basis, now, order, normal, offers, columns, files, (urls, sitemap))
         if len(fresh) > max(SAVE_AFTER, len(order) // 10):  # the saved parts would be far behind
-            _save(folder, now)
+            _save(folder, basis, now)
     return DataFiles(files, offers, len(fresh), {order[at] for at in fresh} if follows else None, same)
 
 
@@ -253,42 +282,43 @@ def _print(value: Any) -> int | None:
     return value
 
 
-def _save(folder: Path, parts: dict[str, tuple[Key, ProductParts]]) -> None:
+def _save(folder: Path, basis: Basis, parts: Kept) -> None:
     """Keep the parts for the next process (a build after this one, the preview's first edit)."""
     rows = []
-    for pid, (key, part) in parts.items():
-        setting, own, collections = key
-        rows.append([pid, [setting, own, list(collections)], part.catalog.indented, part.catalog.canonical,
-                     part.rss, part.csv, part.search, _offers_json(part.reference),
-                     [_offers_json(stated) for stated in part.feeds]])  # fmt: skip
+    for pid, (own, part) in parts.items():
+        rows.append([pid, own, part.catalog.indented, part.catalog.canonical, part.rss, part.csv, part.search,
+                     _offers_json(part.reference), [_offers_json(stated) for stated in part.feeds]])  # fmt: skip
+    body = {"version": VERSION, "code": code_print(), "setting": basis[0], "collections": basis[1], "parts": rows}
     file = folder / FILE
     tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps({"version": VERSION, "code": code_print(), "parts": rows}), "utf-8")
+        tmp.write_text(json.dumps(body, ensure_ascii=False), "utf-8")
         os.replace(tmp, file)
     except OSError:  # a cache that cannot be written only means rendering the parts again
         tmp.unlink(missing_ok=True)
 
 
-def _load(folder: Path) -> dict[str, tuple[Key, ProductParts]]:
+_NONE: tuple[Basis, Kept] = ((0, {}), {})
+
+
+def _load(folder: Path) -> tuple[Basis, Kept]:
     """The parts `_save` kept, or none when there are none, they are unreadable, or made by
     other code. JSON, never pickle: the cache folder may come with a shop someone else made, and
-    reading it must not be able to run code (docs/security.md); a part whose key does not match
-    the product as it is now is rendered again."""
+    reading it must not be able to run code (docs/security.md); a part whose product is not as
+    it was then is rendered again."""
     try:
         saved = json.loads((folder / FILE).read_bytes())
         if saved.get("version") != VERSION or saved.get("code") != code_print():
-            return {}
-        found: dict[str, tuple[Key, ProductParts]] = {}
-        for pid, (setting, own, collections), indented, canonical, rss, csv, search, reference, feeds in saved["parts"]:
-            key = (int(_print(setting) or 0), _print(own), tuple(_print(c) for c in collections))
+            return _NONE
+        found: Kept = {}
+        for pid, own, indented, canonical, rss, csv, search, reference, feeds in saved["parts"]:
             rss_offers, csv_offers = (_offers(stated) for stated in feeds)
-            catalog = CatalogEntry(_text(indented), _text(canonical))
-            part = ProductParts(
-                catalog, _text(rss), _text(csv), _text(search), _offers(reference), (rss_offers, csv_offers)
-            )
-            found[_text(pid)] = (key, part)
-        return found
+            texts = _text(rss), _text(csv), _text(search)
+            part = ProductParts(CatalogEntry(_text(indented), _text(canonical)), *texts, _offers(reference),
+                                (rss_offers, csv_offers))  # fmt: skip
+            found[_text(pid)] = (_print(own), part)
+        collections = {_text(c): _print(value) for c, value in saved["collections"].items()}
+        return (int(_print(saved["setting"]) or 0), collections), found
     except Exception:  # a torn, foreign or hand-made file only means rendering the parts again
-        return {}
+        return _NONE
