@@ -302,13 +302,21 @@ def _save(folder: Path, basis: Basis, parts: Kept) -> None:
 _NONE: tuple[Basis, Kept] = ((0, {}), {})
 
 
+def _header() -> bytes:
+    """How a file `_save` writes with this code starts (its first keys)."""
+    return json.dumps({"version": VERSION, "code": code_print()})[:-1].encode("utf-8")
+
+
 def _load(folder: Path) -> tuple[Basis, Kept]:
     """The parts `_save` kept, or none when there are none, they are unreadable, or made by
     other code. JSON, never pickle: the cache folder may come with a shop someone else made, and
     reading it must not be able to run code (docs/security.md); a part whose product is not as
     it was then is rendered again."""
     try:
-        saved = json.loads((folder / FILE).read_bytes())
+        data = (folder / FILE).read_bytes()
+        if not data.startswith(_header()):  # made by other code: not worth reading through
+            return _NONE
+        saved = json.loads(data)
         if saved.get("version") != VERSION or saved.get("code") != code_print():
             return _NONE
         found: Kept = {}
