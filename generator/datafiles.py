@@ -154,16 +154,13 @@ def render_data_files(
     the last build under `folder` (the preview's rebuilds), the result names the products whose
     parts were rendered again (the others state what they stated then) and the files whose bytes
     are as that build made them, so that the caller compares and writes no more than that."""
-    with _no_collection():
-        return _render_data_files(site, prints, folder, since)
-
-
-def _render_data_files(
-    site: Site, prints: Mapping[str, int], folder: Path | None, since: DataOffers | None
-) -> DataFiles:
     basis: Basis = (stable_hash(repr(site.config)), {c.id: prints.get("c:" + c.id) for c in site.collections})
     kept = _KEPT.get(str(folder)) if folder is not None else None
-    then, before = (kept.basis, kept.parts) if kept is not None else _load(folder) if folder is not None else _NONE
+    if kept is not None:
+        then, before = kept.basis, kept.parts
+    else:
+        with _no_collection():  # many small objects read, none of them in a cycle
+            then, before = _load(folder) if folder is not None else _NONE
     if then[0] != basis[0]:
         before = {}
     moved = {
@@ -180,6 +177,22 @@ def _render_data_files(
             fresh.append(at)
         now[p.id] = found
         parts.append(found[1])
+    with _no_collection():  # (rendering parts parses XML, whose parsers are cycles: not paused for that)
+        return _joined(site, folder, since, kept, basis, now, parts, fresh)
+
+
+def _joined(
+    site: Site,
+    folder: Path | None,
+    since: DataOffers | None,
+    kept: _Kept | None,
+    basis: Basis,
+    now: Kept,
+    parts: list[ProductParts],
+    fresh: list[int],
+) -> DataFiles:
+    """The files joined from `parts` (the shop's products' parts, in its order), what they state,
+    and what is kept for the next build."""
     order = [p.id for p in site.products]
     renewed = [(order[at], parts[at]) for at in fresh]
     normal = all(_normal(pid, part) for pid, part in renewed)
@@ -293,7 +306,8 @@ def _save(folder: Path, basis: Basis, parts: Kept) -> None:
     tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(body, ensure_ascii=False), "utf-8")
+        with tmp.open("w", encoding="utf-8") as out:
+            json.dump(body, out, ensure_ascii=False)  # in pieces: the whole text would be tens of MB
         os.replace(tmp, file)
     except OSError:  # a cache that cannot be written only means rendering the parts again
         tmp.unlink(missing_ok=True)
