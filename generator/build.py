@@ -13,7 +13,7 @@ import gc
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,10 +23,9 @@ import jinja2
 
 from .buildstate import BuildState, file_stamp, load_state, save_state
 from .cache import CACHE_DIR, ImageCache, tag_for
-from .catalog_json import render_catalog_json
+from .datafiles import render_data_files
 from .depends import TrackingEnvironment, dependency, fingerprints, stable_hash
 from .errors import ContentError, Problem
-from .feeds import render_atom, render_product_csv, render_product_rss
 from .i18n import Text, load_translations
 from .imaging import ImageMaker, prune
 from .imaging import process_context as mp_context
@@ -47,9 +46,7 @@ from .render import (
     render_pages,
 )
 from .responsive import PicturePlan, plan_pictures
-from .search import render_search_index
 from .share import plan_share
-from .sitemap import render_robots, render_sitemap
 from .themes import Theme, ThemeError, load_theme
 from .truth import Offers, check_truth, from_page, read_data_offers
 
@@ -303,24 +300,9 @@ def _build(
         problem = stage_pages(staging, env, site, theme, todo, roots, maker.workers, progress, state)
         if problem is not None:
             raise ContentError([problem])
-        data_same = previous is not None and previous.data == state.data
-        for rel in DATA_FILES:
-            if data_same and previous is not None and file_stamp(out_dir / rel) == previous.stamps.get(rel):
-                staging.record(rel, False, None)  # the data shown did not change
-                data_same = True
-            else:
-                data_same = False
-                break
-        if not data_same:
-            for rel, data in site_files(site).items():
-                staging.add(rel, data)
-        truth = ["catalog.json", "products.xml", "products.csv"] + [output_path(p.url) for p in site.products]
-        files = {rel: staging.path_of(rel) for rel in truth}
-        if data_same and previous is not None:  # as the last build read them (perhaps not read yet)
-            state.data_offers, state.data_offers_json = previous.data_offers, previous.data_offers_json
-        else:
-            state.data_offers = read_data_offers(site, files)
-        only = _to_check(site, todo, previous, state, data_same)
+        changed = _stage_data_files(site, prints, staging, previous, state, cache.folder)
+        files = _Staged(staging)
+        only = _to_check(site, todo, previous, state, changed)
         disagreements: list[Problem] = []
         if only is None or only:
             for product in site.products:  # the prices the last build read from pages it did not render again
@@ -371,27 +353,75 @@ def _build(
                        state=state)  # fmt: skip
 
 
+def _stage_data_files(
+    site: Site, prints: dict[str, int], staging: Staging, previous: BuildState | None, state: BuildState, folder: Path
+) -> set[str] | None:
+    """Stage the data files (DATA_FILES) and note what they state in `state`; the products whose
+    offers in them may differ from the last build's (None: any). When the data they show did not
+    change and they are as the last build wrote them, they are left alone; else they are joined
+    from each product's parts, kept from the last build for a product that did not change
+    (datafiles.py)."""
+    if previous is not None and previous.data == state.data and _as_written(staging, previous):
+        for rel in DATA_FILES:
+            staging.record(rel, False, None)  # the data shown did not change
+        state.data_offers, state.data_offers_json = previous.data_offers, previous.data_offers_json
+        return set()
+    rendered = render_data_files(site, prints, folder, previous.data_offers if previous is not None else None)
+    for rel, body in rendered.files.items():
+        if previous is not None and rel in rendered.same and _as_written(staging, previous, [rel]):
+            staging.record(rel, False, None)  # the bytes that build wrote, still on disk
+        else:
+            staging.add(rel, body)
+    state.data_offers = rendered.offers
+    return rendered.changed
+
+
+def _as_written(staging: Staging, previous: BuildState, files: Iterable[str] = DATA_FILES) -> bool:
+    return all(file_stamp(staging.out_dir / rel) == previous.stamps.get(rel) for rel in files)
+
+
 def _to_check(
-    site: Site, todo: list[PageSpec], previous: BuildState | None, state: BuildState, data_same: bool
+    site: Site, todo: list[PageSpec], previous: BuildState | None, state: BuildState, changed: set[str] | None
 ) -> set[str] | None:
     """The products the truth check must compare (None: all of them). The check compares each
     product on its own, and the last build compared every product: a product whose page was not
-    rendered again and whose entries in the data files are as they were then passes again."""
+    rendered again and whose entries in the data files are as they were then passes again.
+    `changed` names the products whose entries may differ (None: any of them; then they are
+    compared with the last build's)."""
     if previous is None:
         return None
-    rendered = {p.output for p in todo}
-    if data_same:  # the data files as the last build checked them
-        return {p.id for p in site.products if output_path(p.url) in rendered}
+    rendered = {p.extra["product"].id for p in todo if p.meta.kind == "product" and "product" in p.extra}
+    if changed is not None:
+        return rendered | changed
     before, data = previous.known_data_offers(), state.known_data_offers()
     if before is None or data is None:
         return None
-    return {
+    feeds = [(feed, before.feeds.get(name, {})) for name, feed in data.feeds.items()]
+    return rendered | {
         p.id
         for p in site.products
-        if output_path(p.url) in rendered
-        or data.reference.get(p.id) != before.reference.get(p.id)
-        or any(feed.get(p.id) != before.feeds.get(name, {}).get(p.id) for name, feed in data.feeds.items())
+        if data.reference.get(p.id) != before.reference.get(p.id)
+        or any(now.get(p.id) != then.get(p.id) for now, then in feeds)
     }
+
+
+class _Staged(Mapping[str, "bytes | Path"]):
+    """Where each file of this build is (staged when it changed), looked up when the truth check
+    reads a file: a page that was not read where it was rendered, or the data files."""
+
+    def __init__(self, staging: Staging) -> None:
+        self.staging = staging
+
+    def __getitem__(self, rel: str) -> bytes | Path:
+        if rel not in self.staging.names:
+            raise KeyError(rel)
+        return self.staging.path_of(rel)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.staging.names)
+
+    def __len__(self) -> int:
+        return len(self.staging.names)
 
 
 def _meta_print(page: PageSpec, prints: dict[str, int]) -> int:
@@ -443,15 +473,7 @@ def _changed_on_disk(file: str, stamp: tuple[int, int] | None) -> bool:
 
 def site_files(site: Site) -> dict[str, bytes]:
     """The shop's data files: catalog, sitemap, feeds and the search index."""
-    return {
-        "catalog.json": render_catalog_json(site),
-        "sitemap.xml": render_sitemap(site),
-        "robots.txt": render_robots(site),
-        "feed.xml": render_atom(site),
-        "products.xml": render_product_rss(site),
-        "products.csv": render_product_csv(site),
-        "search.json": render_search_index(site),
-    }
+    return render_data_files(site, {}, None).files
 
 
 #: Pages rendered by one task of a worker process; fewer pages in all are rendered in-process.
