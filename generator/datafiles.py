@@ -327,10 +327,11 @@ def _load(folder: Path) -> tuple[Basis, Kept]:
     reading it must not be able to run code (docs/security.md); a part whose product is not as
     it was then is rendered again."""
     try:
-        data = (folder / FILE).read_bytes()
-        if not data.startswith(_header()):  # made by other code: not worth reading through
-            return _NONE
-        saved = json.loads(data)
+        header = _header()
+        with (folder / FILE).open("rb") as kept:
+            if kept.read(len(header)) != header:  # made by other code: not worth reading through
+                return _NONE
+            saved = json.loads(header + kept.read())
         if saved.get("version") != VERSION or saved.get("code") != code_print():
             return _NONE
         found: Kept = {}
