@@ -286,7 +286,7 @@ def _build(
         share.attach_qr(qr_files)
     phase("plan")
 
-    staging = Staging(out_dir)
+    staging = Staging(out_dir, cache.images)
     copies: dict[str, Source] = {}
     try:
         roots = template_roots(theme, site_dir)

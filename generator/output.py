@@ -92,13 +92,30 @@ def read_manifest(out_dir: Path) -> dict[str, Stamp | None]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def stage_file(out_dir: Path, rel: str, source: Source, stamp: Stamp | None = None) -> tuple[bool, Stamp | None]:
+def _copy_unchanged(source: Path, target: str, stamp: Stamp, fixed: bool) -> bool:
+    """Whether the copy at `target` is as the last build made it from `source`. A `fixed`
+    source (a file of the image cache, named by the hash of what it is made from, never
+    rewritten with other bytes) needs only the copy's own size and time checked."""
+    if not fixed:
+        return _stamp(source, target) == stamp
+    if stamp[0] != str(source):
+        return False
+    try:
+        dst = os.stat(target)
+    except OSError:
+        return False
+    return [dst.st_size, dst.st_mtime_ns] == stamp[3:]
+
+
+def stage_file(
+    out_dir: Path, rel: str, source: Source, stamp: Stamp | None = None, fixed: bool = False
+) -> tuple[bool, Stamp | None]:
     """Compare one output file with what is on disk; when it differs, write it into the staging
     folder for `Staging.commit`. Returns (staged, stamp). A file copied from `source` whose
     stamp (from the last manifest) still matches both files is unchanged without reading it.
     Safe to call from worker processes: each call touches only its own file."""
     if isinstance(source, Path):
-        if stamp is not None and _stamp(source, f"{out_dir}{os.sep}{rel}") == stamp:
+        if stamp is not None and _copy_unchanged(source, f"{out_dir}{os.sep}{rel}", stamp, fixed):
             return False, stamp
         data = source.read_bytes()
     else:
@@ -123,8 +140,10 @@ class Staging:
     leaves the visible output exactly as it was.
     """
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, fixed: Path | None = None) -> None:
         self.out_dir = out_dir
+        #: A folder whose files never change their bytes (the image cache's: see _copy_unchanged).
+        self.fixed = f"{fixed}{os.sep}" if fixed is not None else None
         self.created = not out_dir.exists()
         self.previous = read_manifest(out_dir)
         self.names: dict[str, Stamp | None] = {}
@@ -133,7 +152,8 @@ class Staging:
         shutil.rmtree(out_dir / STAGING, ignore_errors=True)  # left by a build that was killed
 
     def add(self, rel: str, source: Source) -> None:
-        self.record(rel, *stage_file(self.out_dir, rel, source, self.previous.get(rel)))
+        fixed = self.fixed is not None and isinstance(source, Path) and str(source).startswith(self.fixed)
+        self.record(rel, *stage_file(self.out_dir, rel, source, self.previous.get(rel), fixed))
 
     def record(self, rel: str, staged: bool, stamp: Stamp | None) -> None:
         """Note a file staged, possibly by a worker process, with `stage_file`."""

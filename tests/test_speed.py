@@ -71,6 +71,29 @@ def test_copied_files_are_stamped_and_skipped_without_reading(tmp_path: Path) ->
     assert (out / "media/photo.jpg").read_bytes() == b"photo two"
 
 
+def test_a_copy_from_the_image_cache_is_checked_by_the_copy_alone(tmp_path: Path) -> None:
+    """The image cache's files never change their bytes (named by the hash of their inputs), so
+    a copy of one is unchanged while it is the copy the last build made: its source is not
+    looked at. A copy changed in the output, or one from another cache file, is copied again."""
+    cache, out = tmp_path / "images", tmp_path / "out"
+    cache.mkdir()
+    (cache / "k1.0").write_bytes(b"card one")
+    (cache / "k2.0").write_bytes(b"card two")
+
+    def write(source: Path) -> int:
+        staging = Staging(out, cache)
+        staging.add("share/card.jpg", source)
+        return staging.commit({"share/card.jpg": source}).written
+
+    assert write(cache / "k1.0") == 1
+    (cache / "k1.0").unlink()  # pruned: the copy stays good without it
+    assert write(cache / "k1.0") == 0
+    (out / "share/card.jpg").write_bytes(b"edited by hand")
+    (cache / "k1.0").write_bytes(b"card one")
+    assert write(cache / "k1.0") == 1 and (out / "share/card.jpg").read_bytes() == b"card one"
+    assert write(cache / "k2.0") == 1 and (out / "share/card.jpg").read_bytes() == b"card two"
+
+
 def test_staging_abort_removes_a_new_output_folder(tmp_path: Path) -> None:
     out = tmp_path / "new"
     staging = Staging(out)
