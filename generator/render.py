@@ -16,6 +16,7 @@ from typing import Any
 
 import jinja2
 from babel.dates import format_date
+from babel.numbers import format_decimal
 from babel.support import NullTranslations
 from jinja2.ext import i18n
 from markupsafe import Markup, escape
@@ -165,6 +166,9 @@ def make_environment(
     def date(value: dt.date) -> str:
         return str(format_date(value, "long", locale=babel_locale(language)))
 
+    def number(value: int) -> str:
+        return str(format_decimal(value, locale=babel_locale(language)))
+
     def responsive(image: Image | None) -> ResponsiveImage | None:
         found = pictures.for_image(image) if pictures is not None and image is not None else None
         return ResponsiveImage(found, url) if found is not None else None
@@ -191,7 +195,7 @@ def make_environment(
         url=url, static=static, absolute_url=absolute_url, picture=picture, responsive=responsive, sale=sale
     )
     env.filters.update(approx=approx)
-    env.filters.update(money=money, date=date)
+    env.filters.update(money=money, date=date, number=number)
     return env
 
 

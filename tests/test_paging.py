@@ -229,3 +229,24 @@ def test_the_demo_shop_keeps_one_page_per_listing() -> None:
     assert "products/" in urls and not [u for u in urls if "/page/" in u]
     listing = next(spec for spec in plan_pages(site) if spec.meta.url == "products/")
     assert len(listing.extra["products"]) == len(site.products) > 10
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("en", "9,985–10,000 of 10,000 products"), ("zh-CN", "共 10,000 件商品，第 9,985–10,000 件")],
+)
+def test_large_counts_are_written_with_the_languages_digit_groups(language: str, expected: str) -> None:
+    from dataclasses import replace
+
+    from conftest import REPO
+
+    from generator.load import load_site
+    from generator.paging import Pagination
+    from generator.render import make_environment
+    from generator.themes import load_theme
+
+    site, _ = load_site(REPO)
+    site = replace(site, config=replace(site.config, language=language))
+    env = make_environment(site, load_theme(site.config.theme, REPO), REPO, {})
+    last = Pagination(209, 209, 10_000, 9_985, 10_000, "products/page/209/", "products/page/208/", None, ())
+    assert env.get_template("partials/page_count.html").render(pagination=last).strip() == expected
