@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -191,23 +190,11 @@ def test_every_link_of_the_paged_shop_resolves(paged: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="needs Java (apt-get install default-jre-headless)")
 def test_the_listing_pages_are_valid_html(paged: Path) -> None:
-    from test_html_valid import OUTDATED, vnu_jar
+    from test_html_valid import vnu_errors
 
-    jar, current = vnu_jar()
     pages = [paged / rel / "index.html" for rel in ("products", "products/page/2", "products/page/3",
                                                     "collections/many/page/2", "collections/empty")]  # fmt: skip
-    run = subprocess.run(
-        ["java", "-Xss8m", "-jar", str(jar), "--errors-only", "--asciiquotes", "--format", "json", *map(str, pages)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    messages = json.loads(run.stderr or run.stdout)["messages"]
-    errors = [
-        f"{m.get('url', '')}:{m.get('lastLine', 0)}: {m['message']}"
-        for m in messages
-        if m.get("type") == "error" and (current or not m["message"].startswith(OUTDATED))
-    ]
+    errors = vnu_errors(pages, paged)[0]
     assert errors == [], "\n".join(errors)
 
 
