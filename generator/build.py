@@ -9,6 +9,7 @@ changed; the cache is pruned only after a successful write.
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import hashlib
 import os
@@ -46,6 +47,7 @@ from .render import (
     render_pages,
 )
 from .responsive import PicturePlan, plan_pictures
+from .reuse import MISSING, Reuse
 from .share import plan_share
 from .themes import Theme, ThemeError, load_theme
 from .truth import Offers, check_truth, from_page, read_data_offers
@@ -77,6 +79,8 @@ class BuildResult:
         )
 
 
+#: The preview's table of each planned page's metadata print (reuse.py).
+METAS = "metas"
 #: Saved build states: cache folder / STATE_DIR / <output folder and base URL>.json
 STATE_DIR = "pages"
 #: Data files (site_files) that a build with unchanged data does not render again.
@@ -141,6 +145,7 @@ def build(
     progress: Progress | None = None,
     track: bool = False,
     previous: BuildState | None = None,
+    reuse: Reuse | None = None,
 ) -> BuildResult:
     """Build the shop in `site_dir` into `out_dir` (default: site_dir/public).
 
@@ -155,6 +160,11 @@ def build(
     changed since; the others are on disk as that build wrote them. `previous` hands a state
     over in memory (the preview server); without it the saved one is used. (`track` is kept
     for callers that asked for the state before it was always recorded.)
+
+    `reuse` is the preview's memory of its builds (reuse.py): what the build before did for an
+    item that did not change is taken over, and a rebuild trusts the output folder to be as
+    that build left it (the preview's own folder), leaving the bookkeeping that the page on
+    disk does not wait for (the output's manifest) to `Reuse.flush`.
     """
     del track  # the state is always recorded now
     out_dir = out_dir if out_dir is not None else site_dir / "public"
@@ -169,9 +179,11 @@ def build(
         clock = now
         log(f"{name}: {timings[name]:.3f} s")
 
+    if reuse is not None:
+        reuse.start()
     with collector_paused():
         cache_dir = cache_dir if cache_dir is not None else default_cache_dir(site_dir)
-        site, warnings = load_site(site_dir, cache_dir)
+        site, warnings = load_site(site_dir, cache_dir, reuse)
         drawn_base_url = site.config.base_url  # what QR codes and posters lead to, also in a preview
         if base_url is not None:
             site = replace(site, config=replace(site.config, base_url=base_url))
@@ -189,19 +201,36 @@ def build(
         try:
             cache = ImageCache(cache_dir)
             state_file = _state_file(cache_dir, out_dir, site.config.base_url)
-            if previous is None:
+            if previous is None and not _rebuilding(reuse):  # a preview's full rebuild renders every page
                 previous = load_state(state_file)
             with ImageMaker(cache, workers) as maker:
                 maker.progress = progress
+                maker.reuse = reuse
                 result = _build(site, theme, site_dir, out_dir, clean, cache, maker, phase, progress, previous,
-                                drawn_base_url)  # fmt: skip
-            if result.state is not None:
+                                drawn_base_url, reuse)  # fmt: skip
+            if result.state is not None and not _rebuilding(reuse):
+                # a preview's rebuilds are checked by the next build file by file: the state its
+                # first build saved holds the stamps of what it wrote (see _pages_to_render)
                 save_state(state_file, result.state, previous)
         finally:
             gc.unfreeze()
+    if reuse is not None:
+        reuse.finish()
     result.warnings = sorted(warnings + result.warnings)
     result.timings = timings
     return result
+
+
+def _rebuilding(reuse: Reuse | None) -> bool:
+    """Whether this is a preview's rebuild, after a build of its that succeeded."""
+    return reuse is not None and reuse.builds > 0
+
+
+def _sale_phase(site: Site) -> tuple[tuple[bool, bool], ...]:
+    """Which sale windows have started and which are not over: what the prices on pages and
+    pictures depend on besides the shop's files."""
+    now = dt.datetime.now(dt.UTC)
+    return tuple((p.starts <= now, p.ends > now) for p in site.promotions)
 
 
 def _state_file(cache_dir: Path, out_dir: Path, base_url: str) -> Path:
@@ -257,6 +286,7 @@ def _build(
     progress: Progress | None = None,
     previous: BuildState | None = None,
     drawn_base_url: str | None = None,
+    reuse: Reuse | None = None,
 ) -> BuildResult:
     static = collect_static(theme, site_dir)
     minifier = Minifier(cache.folder)
@@ -269,24 +299,29 @@ def _build(
     translations = load_translations(theme, site_dir, site.config.language)
     text = Text(translations)
     pictures = plan_pictures(site, site_dir, cache)
+    inputs = stable_hash((inputs_print(site, theme, site_dir, static_hashes, pictures), drawn_base_url))
+    if reuse is not None:
+        reuse.settle(stable_hash((inputs, _sale_phase(site))))
+    rebuilding = _rebuilding(reuse)
     compiled = cache.folder / "templates"
     compiled.mkdir(parents=True, exist_ok=True)
     env = make_environment(site, theme, site_dir, static_hashes, translations, TrackingEnvironment, compiled, pictures)
-    share = plan_share(site, theme, static, site_dir, cache, text, drawn_base_url)
-    pages = plan_pages(site, share.image_for, text) + plan_kit_pages(site, share.kits, share.image_for, text)
+    share = plan_share(site, theme, static, site_dir, cache, text, drawn_base_url, reuse)
+    pages = plan_pages(site, share.image_for, text, reuse) + plan_kit_pages(site, share.kits, share.image_for, text)
     qr_files = maker.make(share.qr_jobs)  # the product pages show their QR code inline
-    share.attach_qr(qr_files, svg=False)  # the SVG text only when a page is rendered (below)
+    share.attach_qr(qr_files, svg=False, reuse=reuse)  # the SVG text only when a page is rendered (below)
 
-    prints = fingerprints(SiteContext(site))
-    state = BuildState({}, prints, {p.output: _meta_print(p, prints) for p in pages})
-    state.inputs = stable_hash((inputs_print(site, theme, site_dir, static_hashes, pictures), drawn_base_url))
+    prints = fingerprints(SiteContext(site), reuse)
+    state = BuildState({}, prints, {p.output: _meta_print(p, prints, reuse) for p in pages})
+    state.inputs = inputs
     state.data = stable_hash((state.inputs, sorted(prints.items())))
-    todo = pages if previous is None else _pages_to_render(pages, previous, state, out_dir)
+    todo = pages if previous is None else _pages_to_render(pages, previous, state, out_dir, rebuilding)
     if todo:
-        share.attach_qr(qr_files)
+        share.attach_qr(qr_files, reuse=reuse)
     phase("plan")
 
-    staging = Staging(out_dir, cache.images)
+    # a preview's rebuild takes the output's manifest from the build before (it wrote the folder)
+    staging = Staging(out_dir, cache.images, reuse.manifest if rebuilding and reuse is not None else None)
     copies: dict[str, Source] = {}
     try:
         roots = template_roots(theme, site_dir)
@@ -326,14 +361,17 @@ def _build(
         content_dir = site_dir / "content"
         for image in sorted(_used_images(site), key=lambda i: i.url):
             copies[f"media/{image.path}"] = content_dir / image.path
-        for rel, copy in sorted(copies.items()):
-            staging.add(rel, copy)
+        _stage_copies(staging, copies, reuse.copies if rebuilding and reuse is not None else {})
         phase("assets")
     except BaseException:
         staging.abort()
         raise
 
-    stats = staging.commit(copies, clean)
+    stats = staging.commit(copies, clean, manifest=not rebuilding)
+    if reuse is not None:
+        reuse.manifest, reuse.copies = staging.names, copies
+        if rebuilding:
+            reuse.deferred.append(staging.write_manifest)
     redone = {p.output for p in todo}
     out = f"{out_dir}{os.sep}"
     for rel in [*state.metas, *DATA_FILES]:
@@ -342,11 +380,13 @@ def _build(
         stamp = previous.stamps.get(rel) if carried and previous is not None else file_stamp(out + rel)
         if stamp is not None:
             state.stamps[rel] = stamp
-    # a preview keeps its own record, so that it never prunes what the published build uses
+    # a preview keeps its own record, so that it never prunes what the published build uses; its
+    # rebuilds leave the pruning to the next build (a look at every key in the cache)
     drawn = drawn_base_url or site.config.base_url
-    prune(cache, maker.keys, tag_for(drawn + (" preview" if drawn != site.config.base_url else "")))
+    if not rebuilding:
+        prune(cache, maker.keys, tag_for(drawn + (" preview" if drawn != site.config.base_url else "")))
+        minifier.prune()
     cache.save_hashes()
-    minifier.prune()
     phase("write")
     return BuildResult(site, out_dir, len(pages), len(staging.names), stats, share.warnings, {},
                        images_drawn=maker.drawn, images_cached=maker.cached, rendered=len(todo),
@@ -424,28 +464,42 @@ class _Staged(Mapping[str, "bytes | Path"]):
         return len(self.staging.names)
 
 
-def _meta_print(page: PageSpec, prints: dict[str, int]) -> int:
+def _meta_print(page: PageSpec, prints: dict[str, int], reuse: Reuse | None = None) -> int:
     """A fingerprint of what a page is given besides the shop (its metadata and extra context;
     lists by the ids they hold, whose content the page's dependencies cover; a product,
-    collection, story, page or store by its own fingerprint, which covers its repr)."""
+    collection, story, page or store by its own fingerprint, which covers its repr). `reuse`
+    (the preview's) gives a page planned by the build before, whose items' fingerprints are
+    what they were, the print it had."""
+    table = reuse.table(METAS) if reuse is not None else None
+    kept = table.get(page) if table is not None else MISSING
+    if kept is not MISSING and tuple(map(prints.get, kept[0])) == kept[1]:
+        return kept[2]  # type: ignore[no-any-return]
+    used: list[tuple[str, int]] = []
 
     def shown(value: Any) -> object:
         if isinstance(value, (list, tuple)):
             return [getattr(i, "id", None) or getattr(i, "slug", "") for i in value]
         key = dependency(value, "")
         if key is not None and key in prints:
+            used.append((key, prints[key]))
             return (key, prints[key])
         return repr(value)
 
     extra = sorted((k, shown(v)) for k, v in page.extra.items())
-    return stable_hash((repr(page.meta), page.template, extra))
+    printed = stable_hash((repr(page.meta), page.template, extra))
+    if table is not None:
+        table.put(page, (tuple(k for k, _ in used), tuple(v for _, v in used), printed))
+    return printed
 
 
-def _pages_to_render(pages: list[PageSpec], previous: BuildState, now: BuildState, out_dir: Path) -> list[PageSpec]:
+def _pages_to_render(
+    pages: list[PageSpec], previous: BuildState, now: BuildState, out_dir: Path, trusted: bool = False
+) -> list[PageSpec]:
     """The pages whose output may differ from the last build's: all of them when the templates,
     theme, code or configuration changed; else new pages, pages whose own metadata changed,
     pages that show something whose fingerprint changed, and pages whose file is not as that
-    build wrote it."""
+    build wrote it. (`trusted`: the preview's rebuild, whose last build wrote its folder: a
+    page that build wrote is taken to be there as it was written, without a look.)"""
     if previous.inputs != now.inputs:
         return pages
     keys = previous.prints.keys() | now.prints.keys()
@@ -459,7 +513,8 @@ def _pages_to_render(pages: list[PageSpec], previous: BuildState, now: BuildStat
             or previous.metas.get(p.output) != now.metas[p.output]
             or not changed.isdisjoint(deps)
             or (p.meta.kind == "product" and not previous.has_offers(p.output))
-            or _changed_on_disk(out + p.output, previous.stamps.get(p.output))
+            or (not trusted and _changed_on_disk(out + p.output, previous.stamps.get(p.output)))
+            or (trusted and p.output not in previous.stamps)
         ):
             todo.append(p)
     return todo
@@ -469,6 +524,24 @@ def _changed_on_disk(file: str, stamp: tuple[int, int] | None) -> bool:
     """Whether a page is missing, or not as the last build wrote it (changed by hand)."""
     now = file_stamp(file)
     return now is None or now != stamp
+
+
+def _stage_copies(staging: Staging, copies: dict[str, Source], last: Mapping[str, Source]) -> None:
+    """Stage the copied files (pictures, static files, photos). In a preview's rebuild, a copy of
+    the very file of the image cache that the build before copied (`last`: its copies; the same
+    object, which the maker gives a job it made before) is as that build left it: a file of the
+    cache is named by the hash of its inputs and never rewritten. Photos and static files, which
+    an owner may change in place, are compared as in any build."""
+    known, names = staging.previous, staging.names
+    fresh = []
+    for rel, copy in copies.items():
+        if last.get(rel) is copy and rel in known:
+            names[rel] = known[rel]  # as staging.record(rel, False, known[rel])
+        else:
+            fresh.append(rel)
+    staging.unchanged += len(copies) - len(fresh)
+    for rel in sorted(fresh):
+        staging.add(rel, copies[rel])
 
 
 def site_files(site: Site) -> dict[str, bytes]:

@@ -80,6 +80,22 @@ class CatalogFile:
         products = [_renewed(p, collections=list(own), related=[], stories=[], _share=[]) for p in self.products]
         return CatalogFile(src, coll, products, self.collection_refs, self.id_paths, self.skus)
 
+    def relinked(self, problems: list[Problem]) -> CatalogFile:
+        """This load copy (made by `for_load`) again, for the next load of the same kept parse,
+        with its cross-link lists emptied for `resolve` to fill again. The preview's rebuilds do
+        this (reuse.py): an unchanged product stays the same object from one build to the next,
+        so the work done for it is found again. Its `share` stays until the build gives it again."""
+        coll = self.collection
+        own = [coll] if coll is not None else []
+        if coll is not None:
+            coll.products.clear()
+        for product in self.products:
+            product.collections[:] = own
+            product.related.clear()
+            product.stories.clear()
+        return CatalogFile(SourceFile(self.src.rel, self.src.doc, problems), coll, self.products,
+                           self.collection_refs, self.id_paths, self.skus)  # fmt: skip
+
 
 T = TypeVar("T", Product, Collection)
 

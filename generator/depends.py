@@ -17,6 +17,10 @@ import jinja2
 
 from .model import Collection, Doc, Product, Store, Story, Variant
 from .render import SiteContext
+from .reuse import MISSING, Reuse
+
+#: The preview's table of each product's fingerprint (reuse.py).
+PRINTS = "prints"
 
 
 def dependency(obj: Any, attribute: str) -> str | None:
@@ -51,7 +55,10 @@ class TrackingEnvironment(jinja2.Environment):
 
 
 def _ids(items: Any) -> tuple[str, ...]:
-    return tuple(str(getattr(i, "id", None) or getattr(i, "slug", "")) for i in items)
+    try:
+        return tuple([i.id for i in items])  # products, collections, stores: the usual lists
+    except AttributeError:
+        return tuple(str(getattr(i, "id", None) or getattr(i, "slug", "")) for i in items)
 
 
 def stable_hash(value: Any) -> int:
@@ -61,16 +68,26 @@ def stable_hash(value: Any) -> int:
     return int.from_bytes(hashlib.blake2b(repr(value).encode("utf-8"), digest_size=8).digest(), "big")
 
 
-def fingerprints(site_context: SiteContext) -> dict[str, int]:
+def fingerprints(site_context: SiteContext, reuse: Reuse | None = None) -> dict[str, int]:
     """A fingerprint of everything a page can depend on, by dependency key: stable hashes of
-    reprs, compared with those of the last build (in the preview server, or saved in the cache)."""
+    reprs, compared with those of the last build (in the preview server, or saved in the cache).
+    `reuse` (the preview's) gives a product that is the same object, with the same share and
+    links, as in the build before, the fingerprint it had."""
     prints: dict[str, int] = {}
+    table = reuse.table(PRINTS) if reuse is not None else None
     for p in site_context.products:
         share = p.share
+        links = (share, tuple(p.related), tuple(p.collections), tuple(p.stories)) if table is not None else None
+        kept = table.get(p, links) if table is not None else MISSING
+        if kept is not MISSING:
+            prints["p:" + p.id] = kept
+            continue
         shown = (share.url, share.text, share.card, share.poster_square, share.poster_story) if share else None
         prints["p:" + p.id] = stable_hash(
             (repr(p), _ids(p.related), _ids(p.collections), _ids(p.stories), repr(shown), p.sold_out, p.price)
         )
+        if table is not None:
+            table.put(p, prints["p:" + p.id], links)
     for c in site_context.collections:
         prints["c:" + c.id] = stable_hash((repr(c), _ids(c.products), repr(c.image)))
     for s in site_context.stories:

@@ -29,6 +29,7 @@ from .buildstate import BuildState
 from .errors import ContentError, MicromallError, Problem, count_line
 from .model import Site
 from .preview_error import ErrorOverlay
+from .reuse import Reuse
 
 #: Edits in these folders of content/ rebuild only the pages they touch; any other change
 #: (site.yml, stores, templates, static files, themes) rebuilds everything.
@@ -39,6 +40,9 @@ POLL = 0.1
 #: (seconds): an editor that truncates a file and then writes it would otherwise have the
 #: half-written file built (a product missing from it, its page deleted for a moment).
 SETTLE = 0.02
+#: How long the sources must stay unchanged after a rebuild before the bookkeeping it left for
+#: later (the output's manifest: reuse.py) is done, so that it never delays the pages' reload.
+FLUSH_AFTER = 2.0
 #: A file in the cache folder that livereload watches so that it does not watch the whole working
 #: folder; the preview reloads the browsers itself after every rebuild (see _reload_browsers).
 RELOAD_MARKER = ".micromall-reload"
@@ -67,6 +71,8 @@ class Preview:
     def __init__(self, site_dir: Path, out_dir: Path, base_url: str, watched: list[Path]) -> None:
         self.site_dir, self.out_dir, self.base_url, self.watched = site_dir, out_dir, base_url, watched
         self.state: BuildState | None = None
+        self.reuse = Reuse()  # what each rebuild takes over from the build before
+        self.built_at = 0.0  # when the last rebuild ended (time.monotonic)
         self.seen = self.scan()
         self.pending: set[Path] = set()
 
@@ -107,7 +113,7 @@ class Preview:
         if changed is not None:
             self.pending |= changed
         previous = None if self.state is None or needs_full_build(self.site_dir, self.pending) else self.state
-        result = build(self.site_dir, self.out_dir, base_url=self.base_url, track=True, previous=previous)
+        result = build(self.site_dir, self.out_dir, base_url=self.base_url, previous=previous, reuse=self.reuse)
         self.state = result.state
         self.pending.clear()
         return result
@@ -150,6 +156,9 @@ def serve(site_dir: Path, out_dir: Path | None, host: str, port: int, lan: bool 
         if changed:
             _rebuild(preview, errors, api, changed)
             _reload_browsers()  # failed or not: the pages come back with or without the panel
+            preview.built_at = time.monotonic()
+        elif time.monotonic() - preview.built_at > FLUSH_AFTER:
+            preview.reuse.flush()  # what the last rebuild left for later, once nobody waits
 
     server = _make_server(api, errors)
     server.watch(str(marker), delay="forever")  # never reloads by itself; see RELOAD_MARKER
@@ -160,7 +169,10 @@ def serve(site_dir: Path, out_dir: Path | None, host: str, port: int, lan: bool 
     if lan:
         _announce_lan(preview_url, lan_ip is not None, port)
     # restart_delay="forever": no reload of every open page when the server starts (livereload's default)
-    server.serve(root=str(out_dir), host=host, port=port, open_url_delay=None, restart_delay="forever", debug=False)
+    try:
+        server.serve(root=str(out_dir), host=host, port=port, open_url_delay=None, restart_delay="forever", debug=False)
+    finally:
+        preview.reuse.flush()
 
 
 def _rebuild(

@@ -34,6 +34,7 @@ from typing import Protocol
 from .cache import ImageCache
 from .draw import SourceFile, prime
 from .imagekeys import key_of
+from .reuse import MISSING, Reuse
 
 #: Fewer drawings than this are made in the build's own process: starting workers costs more.
 #: Forked workers start in milliseconds; spawned ones import Python and Pillow first (~0.4 s).
@@ -170,6 +171,10 @@ def prune(cache: ImageCache, used: set[str], tag: str) -> int:
     return 0
 
 
+#: The preview's table of the files each job was made into (reuse.py).
+MADE = "made"
+
+
 class ImageMaker:
     """Makes jobs through the cache; counts what it drew and what it found. One pool of worker
     processes is started the first time it is needed and serves every later call."""
@@ -182,26 +187,39 @@ class ImageMaker:
         self.keys: set[str] = set()
         self._pool: Executor | None = None
         self.progress: Callable[[str, int, int], None] | None = None  # told ("images", drawn, to draw)
+        #: The preview's (reuse.py): a job made by the build before has the files it had then.
+        self.reuse: Reuse | None = None
 
     def make(self, jobs: Sequence[Job]) -> dict[str, Path]:
         """The files of `jobs` by output path: cached files in the cache folder (drawn first
         when missing), so that memory holds no image bytes."""
         files: dict[str, Path] = {}
         missing: dict[str, Job] = {}  # by key: two jobs with the same inputs are drawn once
+        table, look = self.reuse.table(MADE) if self.reuse is not None else None, []
+        keys = self.keys
+        for job in jobs:
+            keys.add(job.key)
+            kept = table.get(job) if table is not None else MISSING
+            if kept is MISSING:
+                look.append(job)
+            else:  # the same job found its files in the build before: (output, file) pairs
+                files.update(kept)
+                self.cached += len(kept)
         present = None
-        if len(jobs) >= LIST_FROM:
+        if len(look) >= LIST_FROM:
             try:
                 present = set(os.listdir(self.cache.images))
             except OSError:  # no images folder yet: every lookup would miss
                 present = set()
-        for job in jobs:
-            self.keys.add(job.key)
+        for job in look:
             found = cached_files(self.cache, job.key, len(job.outputs), present)
             if found is None:
                 missing.setdefault(job.key, job)
             else:
                 files.update(zip(job.outputs, found, strict=True))
                 self.cached += len(job.outputs)
+                if table is not None:
+                    table.put(job, tuple(zip(job.outputs, found, strict=True)))
         drawn: dict[str, tuple[Path, ...]] = {}
         for batch, made in self._draw(list(missing.values())):
             for job, parts in zip(batch, made, strict=True):
@@ -212,10 +230,12 @@ class ImageMaker:
             if self.progress is not None:
                 self.progress("images", len(drawn), len(missing))
         if drawn:
-            for job in jobs:
+            for job in look:
                 if job.key in drawn:
                     files.update(zip(job.outputs, drawn[job.key], strict=True))
                     self.drawn += len(job.outputs)
+                    if table is not None:
+                        table.put(job, tuple(zip(job.outputs, drawn[job.key], strict=True)))
         return files
 
     def _draw(self, jobs: list[Job]) -> Iterator[tuple[list[Job], list[tuple[Path, ...]]]]:

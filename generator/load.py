@@ -31,6 +31,7 @@ from .parsecache import FOLDER, ParseCache
 from .promoters import PROMOTERS_FILE, parse_promoters
 from .promotions import Promotion, parse_promotions
 from .rates import parse_rates
+from .reuse import LOAD, MISSING, Reuse
 from .stores import parse_stores
 from .themes import load_theme
 from .yamlsafe import Path as YamlPath
@@ -42,14 +43,22 @@ RELATED_COUNT = 4
 class Loader:
     """Reads one site's files; `problems` holds everything found wrong so far."""
 
-    def __init__(self, site_dir: Path, measured: MeasureCache | None = None, parsed: ParseCache | None = None) -> None:
+    def __init__(
+        self,
+        site_dir: Path,
+        measured: MeasureCache | None = None,
+        parsed: ParseCache | None = None,
+        reuse: Reuse | None = None,
+    ) -> None:
         self.site_dir = site_dir
+        self.reuse = reuse  # the preview's: each catalog file's products as the last load made them
         self.problems: list[Problem] = []
         self.media = MediaLibrary(site_dir, measured)
         self.parsed = parsed if parsed is not None else ParseCache(None)
         self.unreadable: list[str] = []  # files that could not be parsed at all
         self.related_prints: list[str] = []  # Parsed.related_print of each catalog file loaded
         self._looked_up: list[tuple[object, Image | str]] | None = None  # while parsing a file to keep
+        self._outcomes: dict[str, Image | str] = {}
 
     def rel(self, file: Path) -> str:
         return file.relative_to(self.site_dir).as_posix()
@@ -100,11 +109,18 @@ class Loader:
         return found
 
     def _outcome(self, value: object) -> Image | str:
-        """What looking an image up gives now: the Image, or the problem's message."""
+        """What looking an image up gives now: the Image, or the problem's message (once per
+        name in a load: 10,000 kept products may name the same few photos)."""
+        known = self._outcomes.get(value) if isinstance(value, str) else None
+        if known is not None:
+            return known
         try:
-            return self.media.image(value)
+            found: Image | str = self.media.image(value)
         except ImageProblem as exc:
-            return str(exc)
+            found = str(exc)
+        if isinstance(value, str):
+            self._outcomes[value] = found
+        return found
 
     def _looks_up_as(self, value: object, outcome: Image | str) -> bool:
         now = self._outcome(value)
@@ -147,7 +163,13 @@ class Loader:
                     self.parsed.write(key, catalog_codec.encode(kept))
         self.problems.extend(kept.problems)
         self.related_prints.append(kept.related_print)
-        return kept.catalog.for_load(self.problems)
+        if self.reuse is None:
+            return kept.catalog.for_load(self.problems)
+        copies = self.reuse.table(LOAD)
+        last = copies.get(kept.catalog)
+        if last is MISSING:
+            return copies.put(kept.catalog, kept.catalog.for_load(self.problems))  # type: ignore[no-any-return]
+        return copies.put(kept.catalog, last.relinked(self.problems))  # type: ignore[no-any-return]
 
     def _kept(self, key: str, rel: str, currency: str) -> Parsed | None:
         """The parse kept under `key` in memory or on disk, if each image it names looks up as
@@ -175,18 +197,20 @@ class Loader:
         return sorted(found)
 
 
-def load_site(site_dir: Path, cache_dir: Path | None = None) -> tuple[Site, list[Problem]]:
+def load_site(site_dir: Path, cache_dir: Path | None = None, reuse: Reuse | None = None) -> tuple[Site, list[Problem]]:
     """Read and check the whole site: the Site and its warnings, or ContentError with everything.
 
     With `cache_dir`, the sizes of images checked by an earlier build are remembered there
     (measured.json), so that unchanged images are not decoded again, and so are the parsed
-    catalog files (parsed/, see parsecache.py), so that unchanged files are not parsed again."""
+    catalog files (parsed/, see parsecache.py), so that unchanged files are not parsed again.
+    With `reuse` (the preview's), the products of a file kept since the last load are the same
+    objects as then, their cross-links made again (see reuse.py)."""
     site_yml = site_dir / "site.yml"
     if not site_yml.is_file():
         raise UsageError(f"no site.yml in {site_dir}: is this a micromall site? (start one with: micromall new DIR)")
     measured = MeasureCache(cache_dir / "measured.json") if cache_dir is not None else None
     parsed = ParseCache(cache_dir / FOLDER if cache_dir is not None else None)
-    loader = Loader(site_dir, measured, parsed)
+    loader = Loader(site_dir, measured, parsed, reuse)
     with collector_paused():
         site = _load(loader)
     loader.media.measured.save()

@@ -140,12 +140,15 @@ class Staging:
     leaves the visible output exactly as it was.
     """
 
-    def __init__(self, out_dir: Path, fixed: Path | None = None) -> None:
+    def __init__(
+        self, out_dir: Path, fixed: Path | None = None, manifest: dict[str, Stamp | None] | None = None
+    ) -> None:
         self.out_dir = out_dir
         #: A folder whose files never change their bytes (the image cache's: see _copy_unchanged).
         self.fixed = f"{fixed}{os.sep}" if fixed is not None else None
         self.created = not out_dir.exists()
-        self.previous = read_manifest(out_dir)
+        #: What the last build wrote: its manifest, or `manifest` from a preview's memory
+        self.previous = manifest if manifest is not None else read_manifest(out_dir)
         self.names: dict[str, Stamp | None] = {}
         self.staged: dict[str, None] = {}  # rel -> None, in staging order
         self.unchanged = 0
@@ -174,9 +177,12 @@ class Staging:
                 self.out_dir.rmdir()
         self.staged.clear()
 
-    def commit(self, sources: dict[str, Source] | None = None, clean: bool = False) -> WriteStats:
+    def commit(
+        self, sources: dict[str, Source] | None = None, clean: bool = False, manifest: bool = True
+    ) -> WriteStats:
         """Move the staged files into place. `sources` (copied files by rel) lets the manifest
-        stamp freshly copied files, so that the next build skips them with two stats."""
+        stamp freshly copied files, so that the next build skips them with two stats. Without
+        `manifest`, the manifest is written by a later `write_manifest` (a preview's rebuild)."""
         stats = WriteStats(written=len(self.staged), unchanged=self.unchanged)
         staging = self.out_dir / STAGING
         try:
@@ -197,7 +203,18 @@ class Staging:
             staging.rmdir()
         self.staged.clear()
         stats.removed = _remove_stale(self.out_dir, self.previous, self.names, clean)
+        if manifest:
+            self.write_manifest()
         return stats
+
+    def write_manifest(self) -> None:
+        """Record this build's files in the output folder, for the next build's `previous`."""
+        listed = {rel: stamp for rel, stamp in self.names.items() if rel.split("/", 1)[0] not in UNLISTED}
+        if listed == self.previous and (self.out_dir / MANIFEST).is_file():
+            return  # the manifest read at the start says just this
+        data = json.dumps(dict(sorted(listed.items())), indent=0, ensure_ascii=False).encode()
+        if not _same(self.out_dir / MANIFEST, data):
+            _write_atomic(self.out_dir / MANIFEST, data)
 
 
 def write_outputs(out_dir: Path, files: dict[str, Source], clean: bool = False) -> WriteStats:
@@ -235,12 +252,6 @@ def _remove_stale(out_dir: Path, previous: dict[str, Stamp | None], names: dict[
             removed += 1
     if removed:
         _remove_empty_dirs(out_dir)
-    listed = {rel: stamp for rel, stamp in names.items() if rel.split("/", 1)[0] not in UNLISTED}
-    if listed == previous and (out_dir / MANIFEST).is_file():
-        return removed  # the manifest read at the start says just this
-    data = json.dumps(dict(sorted(listed.items())), indent=0, ensure_ascii=False).encode()
-    if not _same(out_dir / MANIFEST, data):
-        _write_atomic(out_dir / MANIFEST, data)
     return removed
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,12 @@ from . import structured
 from .errors import Problem
 from .i18n import Text, english, load_translations
 from .markup import plain_text
-from .model import Image, Product, ShareImage, Site, Variant
+from .model import Collection, Image, Product, ShareImage, Site, Variant
 from .money import Money, babel_locale, format_money, minor_digits
-from .paging import paginate
+from .paging import Pagination, paginate
 from .promotions import Promotion, best_sale
 from .responsive import Picture, PicturePlan
+from .reuse import MISSING, Reuse
 from .themes import Theme, css_block
 
 
@@ -305,11 +307,42 @@ def absolute(site: Site, url: str) -> str:
     return site.config.base_url + url
 
 
+#: The preview's table of planned pages (reuse.py).
+PAGES = "pages"
+
+
 def plan_pages(
-    site: Site, share_image: Callable[[str], ShareImage] | None = None, text: Text | None = None
+    site: Site,
+    share_image: Callable[[str], ShareImage] | None = None,
+    text: Text | None = None,
+    reuse: Reuse | None = None,
 ) -> list[PageSpec]:
     """Every HTML page of the shop, in a stable order. `share_image` gives a page's share card
-    by its URL; `text` translates the titles and descriptions of the list pages."""
+    by its URL; `text` translates the titles and descriptions of the list pages. `reuse` (the
+    preview's) gives a product page, or a page of a listing, whose products and card are what
+    they were in the build before, the plan it had then."""
+
+    table = reuse.table(PAGES) if reuse is not None else None
+
+    def kept(item: Any, key: object, make: Callable[[], PageSpec]) -> PageSpec:
+        """The page planned by `make`, or as the build before planned it for `item` and `key`."""
+        if table is None:
+            return make()
+        named = isinstance(item, str)
+        found = table.recall(item, key) if named else table.get(item, key)
+        if found is MISSING:
+            found = make()
+            if named:
+                table.keep(item, found, key)
+            else:
+                table.put(item, found, key)
+        return found  # type: ignore[no-any-return]
+
+    def card_of(url: str) -> tuple[str, int, int, str] | None:
+        """A page's card as a key: what the page shows of it."""
+        image = share_image(url) if share_image is not None else None
+        return (image.url, image.width, image.height, image.alt) if image is not None else None
+
     cfg = site.config
     default_description = cfg.tagline or cfg.title
     _ = text if text is not None else english()
@@ -331,11 +364,13 @@ def plan_pages(
         return title if number == 1 else _("%(title)s, page %(number)s", title=title, number=number)
 
     everything = _("All products")
+    listing_card = card_of("products/")
     all_products = [
-        spec("products.html", "products", pagination.url, paged(everything, pagination.number),
-             _("Everything from %(shop)s.", shop=shop), "categories",
-             (structured.item_list(site, shown, pagination.first or 1, pagination.total),), "products/",
-             products=list(shown), pagination=pagination)
+        kept(pagination.url, (tuple(shown), pagination, listing_card), partial(
+            spec, "products.html", "products", pagination.url, paged(everything, pagination.number),
+            _("Everything from %(shop)s.", shop=shop), "categories",
+            (structured.item_list(site, shown, pagination.first or 1, pagination.total),), "products/",
+            products=list(shown), pagination=pagination))
         for pagination, shown in paginate(site.products, "products/", per_page)
     ]  # fmt: skip
     pages = [
@@ -357,16 +392,27 @@ def plan_pages(
         spec("orders.html", "orders", "orders/", _("My orders"), _("Your orders at %(shop)s.", shop=shop), ""),
     ]  # fmt: skip
     pickup = site.pickup_stores
+    pickup_print = repr(pickup) if reuse is not None else ""
+
+    def product_page(product: Product) -> PageSpec:
+        return spec("product.html", "product", product.url, product.title,
+                    product.summary or plain_text(product.description_html), "categories",
+                    structured.for_product(site, product), product=product, pickup_stores=pickup)  # fmt: skip
+
     for product in site.products:
-        pages.append(spec("product.html", "product", product.url, product.title,
-                          product.summary or plain_text(product.description_html), "categories",
-                          structured.for_product(site, product), product=product, pickup_stores=pickup))  # fmt: skip
+        pages.append(kept(product, (card_of(product.url), pickup_print), partial(product_page, product)))
+
+    def collection_page(coll: Collection, pagination: Pagination, shown: Sequence[Product]) -> PageSpec:
+        data = structured.for_collection(site, coll, _("Categories"), shown, pagination.first or 1)
+        return spec("collection.html", "collection", pagination.url, paged(coll.title, pagination.number),
+                    coll.summary, "categories", data, coll.url,
+                    collection=coll, products=list(shown), pagination=pagination)  # fmt: skip
+
     for coll in site.collections:
+        card = card_of(coll.url)
         for pagination, shown in paginate(coll.products, coll.url, per_page):
-            data = structured.for_collection(site, coll, _("Categories"), shown, pagination.first or 1)
-            pages.append(spec("collection.html", "collection", pagination.url, paged(coll.title, pagination.number),
-                              coll.summary, "categories", data, coll.url,
-                              collection=coll, products=list(shown), pagination=pagination))  # fmt: skip
+            key = (coll, tuple(shown), pagination, card)
+            pages.append(kept(pagination.url, key, partial(collection_page, coll, pagination, shown)))
     for story in site.stories:
         description = story.summary or plain_text("".join(part.html for part in story.body))
         pages.append(spec("story.html", "story", story.url, story.title, description, "stories",

@@ -49,9 +49,12 @@ from .model import Image, KitItem, Product, ProductShare, PromoterKit, ShareImag
 from .money import Money, babel_locale, format_money
 from .promotions import Promotion, best_sale
 from .qr import QrSpec
+from .reuse import MISSING, Reuse
 from .themes import Theme
 
 LAYOUTS: tuple[posters.Layout, ...] = ("square", "story")
+#: The preview's tables (reuse.py): each product's planned pictures, and the share it was given.
+SHARE, ATTACHED = "share", "attached"
 
 
 def words(text: Text) -> dict[str, str]:
@@ -80,16 +83,43 @@ class SharePlan:
     def image_for(self, page_url: str) -> ShareImage:
         return self.page_images.get(page_url, self.default)
 
-    def attach_qr(self, files: Mapping[str, bytes | Path], svg: bool = True) -> None:
+    def attach_qr(self, files: Mapping[str, bytes | Path], svg: bool = True, reuse: Reuse | None = None) -> None:
         """Give each product its `share`, now that its QR code's SVG is made. Without `svg`,
         `qr_svg` is left empty (and the shares are given again by the next call): a build that
-        renders no page need not read 10,000 SVG files for what only templates show."""
+        renders no page need not read 10,000 SVG files for what only templates show. `reuse`
+        (the preview's) gives a product whose plan and code did not change the share it had."""
+        table = reuse.table(ATTACHED) if reuse is not None else None
+        still = []  # given a share without its code's SVG
         for product, share in self._pending:
             made = files[share.qr_svg_url]
+            kept = table.get(share, made) if table is not None else MISSING
+            if kept is not MISSING and (kept[1] or not svg):
+                if product._share[:1] != [kept[0]]:
+                    product._share[:] = [kept[0]]
+                if not kept[1]:
+                    still.append((product, share))
+                continue
             text = (made.read_bytes() if isinstance(made, Path) else made).decode("ascii") if svg else ""
-            product._share[:] = [replace(share, qr_svg=Markup(text))]  # nosec B704 - SVG our qr.py drew
-        if svg:
-            self._pending.clear()
+            given = replace(share, qr_svg=Markup(text))  # nosec B704 - SVG our qr.py drew
+            product._share[:] = [given]
+            if table is not None:
+                table.put(share, (given, svg), made)
+            if not svg:
+                still.append((product, share))
+        self._pending = still
+
+
+@dataclass(frozen=True)
+class _ProductPlan:
+    """A product's pictures and share, as planned: what the preview's next rebuild takes over
+    when the product and its photo did not change (reuse.py)."""
+
+    jobs: tuple[Job, ...]  # its card and posters
+    card: ShareImage
+    kit_posters: tuple[tuple[tuple[str, str, str], ShareImage], ...]  # (code, product id, layout) -> poster
+    qr: Job
+    share: ProductShare
+    missing: tuple[str, ...]  # characters no font draws, for the warning about the product
 
 
 class _Planner:
@@ -195,6 +225,15 @@ class _Planner:
             self._resolved[text] = resolved
         return resolved
 
+    def missing_for(self, owner: tuple[str, str]) -> list[str]:
+        return self._missing.get(owner, [])
+
+    def note_missing(self, owner: tuple[str, str], chars: tuple[str, ...]) -> None:
+        """Characters of `owner`'s pictures that no font draws, found by an earlier build."""
+        if chars:
+            seen = self._missing.setdefault(owner, [])
+            seen += [ch for ch in chars if ch not in seen]
+
     def font_warnings(self) -> list[Problem]:
         return [
             Problem(path, 0, "", f"{what}: no font can draw {describe_missing(''.join(chars))}; the share "
@@ -266,6 +305,7 @@ def plan_share(
     cache: ImageCache,
     text: Text | None = None,
     drawn_base_url: str | None = None,
+    reuse: Reuse | None = None,
 ) -> SharePlan:
     """Plan every card, poster and QR code of the shop; `text` gives the words in its language.
 
@@ -273,7 +313,8 @@ def plan_share(
     site's: the preview (`micromall serve`) serves the pages at its own address but draws the
     published one (site.yml's base_url), so that its pictures are the very ones a build
     publishes, found in the cache whatever port the preview listens on, and a poster printed
-    from the preview never leads to a local address."""
+    from the preview never leads to a local address. `reuse` (the preview's) gives each product
+    that did not change the plan of the build before."""
     p = _Planner(site, theme, static, site_dir, cache, text if text is not None else english())
     cfg = site.config
     link_base = drawn_base_url if drawn_base_url is not None else cfg.base_url  # what pictures lead to
@@ -286,13 +327,19 @@ def plan_share(
     promoters = [pr for pr in site.promoters if pr.kit_url]  # a kit needs its secret (else: a load error)
     kit_posters: dict[tuple[str, str, str], ShareImage] = {}  # (code, product id, layout) -> poster
 
-    def card(output: str, page_url: str, owner: tuple[str, str], alt: str, photo: Image | None, **texts: str) -> None:
+    def card(
+        output: str, owner: tuple[str, str], alt: str, photo: Image | None, **texts: str
+    ) -> tuple[Job, ShareImage]:
         shown_shop = "" if texts.get("title") == shop_title else shop_title
         fonts, drawn = p.texts(owner, shop=shown_shop, **texts)
         spec = cards.CardSpec(fonts=fonts, photo=p.source(photo), logo=p.logo, palette=p.palette, **drawn)
         job = Job((output,), spec)
+        return job, _image(output, job.key, (cards.WIDTH, cards.HEIGHT), alt)
+
+    def page_card(output: str, page_url: str, owner: tuple[str, str], alt: str, photo: Image | None,
+                  **texts: str) -> None:  # fmt: skip
+        job, page_images[page_url] = card(output, owner, alt, photo, **texts)
         image_jobs.append(job)
-        page_images[page_url] = _image(output, job.key, (cards.WIDTH, cards.HEIGHT), alt)
 
     def poster(output: str, owner: tuple[str, str], layout: posters.Layout, url: str, cta: str,
                photo: Image | None, more: tuple[tuple[str, str], ...] = (), **texts: str) -> Job:  # fmt: skip
@@ -300,28 +347,26 @@ def plan_share(
         fonts, drawn = p.texts(owner, cta=cta, shop=shop_title, **texts)
         spec = posters.PosterSpec(layout=layout, fonts=fonts, url=url, photo=p.source(photo), logo=p.logo,
                                   palette=p.palette, also_for=tuple(u for _, u in more), **drawn)  # fmt: skip
-        job = Job((output, *(o for o, _ in more)), spec)
-        image_jobs.append(job)
-        return job
+        return Job((output, *(o for o, _ in more)), spec)
 
     # the shop: home page card and poster, stores page card, one poster per store
     shop_owner = ("site.yml", f"the shop's title or tagline '{shop_title}'")
     home_photo = next((i for i in _shop_photos(site) if i is not None), None)
-    card("share/shop/home.jpg", "", shop_owner, f"{shop_title}: {cfg.tagline}" if cfg.tagline else shop_title,
+    page_card("share/shop/home.jpg", "", shop_owner, f"{shop_title}: {cfg.tagline}" if cfg.tagline else shop_title,
          home_photo, title=shop_title, subtitle=cfg.tagline)  # fmt: skip
-    poster("posters/shop.jpg", shop_owner, "story", link_base, w["scan_to_visit"], home_photo,
-           title=shop_title, summary=cfg.tagline)  # fmt: skip
+    image_jobs.append(poster("posters/shop.jpg", shop_owner, "story", link_base, w["scan_to_visit"], home_photo,
+           title=shop_title, summary=cfg.tagline))  # fmt: skip
     store_photo = next((s.image for s in site.stores if s.image is not None), None)
-    card("share/shop/stores.jpg", "stores/", ("content/stores.yml", "the stores"), f"{w['stores']} – {shop_title}",
+    page_card("share/shop/stores.jpg", "stores/", ("content/stores.yml", "the stores"), f"{w['stores']} – {shop_title}",
          store_photo, title=w["stores"], subtitle=" · ".join(s.name for s in site.stores))  # fmt: skip
     for store in site.stores:
         url = link_base + "?" + urlencode({"store": store.id})
         lines = "\n".join([store.address, *store.hours])
-        poster(f"posters/stores/{store.id}.jpg", ("content/stores.yml", f"store '{store.id}'"), "story", url,
-               w["scan_to_visit"], store.image, title=store.name, summary=lines)  # fmt: skip
+        where = ("content/stores.yml", f"store '{store.id}'")
+        image_jobs.append(poster(f"posters/stores/{store.id}.jpg", where, "story", url, w["scan_to_visit"],
+                                 store.image, title=store.name, summary=lines))  # fmt: skip
 
-    for product in site.products:
-        owner = (product.source, f"product '{product.id}'")
+    def plan_product(product: Product, owner: tuple[str, str]) -> _ProductPlan:
         price, was = p.price_text(product)
         window = p.sale_window_text(product)
         poster_price = {"price": price, "compare_at": was}
@@ -331,32 +376,52 @@ def plan_share(
         code_url = link_base + product.url  # the link its pictures lead to
         alt = f"{product.title}, {price} – {shop_title}"
         badge = w["sale"] if product.on_sale else ""
-        card(f"share/products/{product.id}.jpg", product.url, owner, alt, product.image,
-             title=product.title, subtitle=product.summary, price=price, compare_at=was, badge=badge)  # fmt: skip
-        made = {}
+        card_job, card_image = card(f"share/products/{product.id}.jpg", owner, alt, product.image,
+                                    title=product.title, subtitle=product.summary, price=price, compare_at=was,
+                                    badge=badge)  # fmt: skip
+        jobs, made, kit = [card_job], {}, []
         # each promoter's posters of this product: the same pictures with the code's ?ref=
         ref_urls = [(pr, f"{code_url}?{urlencode({'ref': pr.code})}") for pr in promoters]
         for layout in LAYOUTS:
             more = tuple((f"{pr.kit_url}posters/{product.id}-{layout}.jpg", ref_url) for pr, ref_url in ref_urls)
             job = poster(f"posters/{product.id}-{layout}.jpg", owner, layout, code_url, w["scan_to_buy"],
                          product.image, more, title=product.title, summary=product.summary, **poster_price)  # fmt: skip
+            jobs.append(job)
             made[layout] = _image(job.outputs[0], job.key, posters.SIZES[layout], alt)
             for (pr, _ref_url), output in zip(ref_urls, job.outputs[1:], strict=True):
-                kit_posters[(pr.code, product.id, layout)] = _image(output, job.key, posters.SIZES[layout], alt)
+                kit.append(((pr.code, product.id, layout), _image(output, job.key, posters.SIZES[layout], alt)))
         qr_svg, qr_png = f"qr/{product.id}.svg", f"qr/{product.id}.png"
-        qr_jobs.append(Job((qr_svg, qr_png), QrSpec(code_url)))
-        share = ProductShare(url=url, text=p.share_text(product, url), card=page_images[product.url],
+        share = ProductShare(url=url, text=p.share_text(product, url), card=card_image,
                              poster_square=made["square"], poster_story=made["story"],
                              qr_svg_url=qr_svg, qr_png_url=qr_png, qr_svg=Markup(""))  # fmt: skip  # nosec B704 - a constant
-        pending.append((product, share))
+        return _ProductPlan(tuple(jobs), card_image, tuple(kit), Job((qr_svg, qr_png), QrSpec(code_url)), share,
+                            tuple(p.missing_for(owner)))  # fmt: skip
+
+    table = reuse.table(SHARE) if reuse is not None else None
+    for product in site.products:
+        owner = (product.source, f"product '{product.id}'")
+        # by the bytes of its photo and the logo: a photo replaced under the same name is drawn again
+        drawn = (p.source(product.image), p.logo)
+        planned = table.get(product, drawn) if table is not None else MISSING
+        if planned is MISSING:
+            planned = plan_product(product, owner)
+            if table is not None:
+                table.put(product, planned, drawn)
+        else:
+            p.note_missing(owner, planned.missing)
+        image_jobs.extend(planned.jobs)
+        page_images[product.url] = planned.card
+        kit_posters.update(planned.kit_posters)
+        qr_jobs.append(planned.qr)
+        pending.append((product, planned.share))
 
     for coll in site.collections:
         photo = coll.image
-        card(f"share/collections/{coll.id}.jpg", coll.url, (coll.source, f"collection '{coll.id}'"),
+        page_card(f"share/collections/{coll.id}.jpg", coll.url, (coll.source, f"collection '{coll.id}'"),
              f"{coll.title} – {shop_title}", photo, title=coll.title, subtitle=coll.summary)  # fmt: skip
     for story in site.stories:
         photo = story.cover or next((pr.image for pr in story.products if pr.image is not None), None)
-        card(f"share/stories/{story.slug}.jpg", story.url, (story.source, f"story '{story.slug}'"),
+        page_card(f"share/stories/{story.slug}.jpg", story.url, (story.source, f"story '{story.slug}'"),
              f"{story.title} – {shop_title}", photo, title=story.title, subtitle=story.summary)  # fmt: skip
 
     kits = []

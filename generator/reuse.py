@@ -1,0 +1,125 @@
+"""What a preview rebuild takes over from the build before it instead of doing it again.
+
+`micromall serve` rebuilds after every save, and most of a build's work is done once per item:
+a product's share pictures and QR code are planned, its page is planned, its fingerprint is
+taken. That work depends on the item and on the shop's settings only. The preview keeps the
+catalog objects of unchanged files from one load to the next (load.py), so the work done for an
+object last time is found again here by the object's identity, as long as the settings it also
+depends on (the `context` print) are the same.
+
+Only the preview uses this: it holds the one `Reuse` of its session, and a rebuild in it is a
+function of the files and this memory. `micromall build` starts from nothing, or from the state
+saved in the cache folder, which it checks file by file (buildstate.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any, Final
+
+#: What a table answers for work it does not hold.
+MISSING: Final[Any] = object()
+
+#: The table of each kept catalog parse's copy for the last load (load.py).
+LOAD: Final = "load"
+
+Entry = tuple[object, object, Any]  # (the item or None, the key it was done for, the result)
+
+
+class Table:
+    """One kind of work's results, by the identity of the item each was done for (`get`, `put`)
+    or by a name (`recall`, `keep`): those of this build, and those of the build before."""
+
+    __slots__ = ("last", "now")
+
+    def __init__(self, last: dict[Hashable, Entry] | None = None) -> None:
+        self.last: dict[Hashable, Entry] = last if last is not None else {}
+        self.now: dict[Hashable, Entry] = {}
+
+    def get(self, item: object, key: object = None) -> Any:
+        """The result kept for `item` with this `key`, or MISSING."""
+        slot = id(item)
+        entry = self.now.get(slot) or self.last.get(slot)
+        if entry is not None and entry[0] is item and entry[1] == key:
+            self.now[slot] = entry
+            return entry[2]
+        return MISSING
+
+    def put(self, item: object, value: Any, key: object = None) -> Any:
+        self.now[id(item)] = (item, key, value)  # the entry holds the item: its id stays its own
+        return value
+
+    def recall(self, name: Hashable, key: object = None) -> Any:
+        """Like `get`, for work named by a value (a page's URL) rather than an object."""
+        entry = self.now.get(name) or self.last.get(name)
+        if entry is not None and entry[1] == key:
+            self.now[name] = entry
+            return entry[2]
+        return MISSING
+
+    def keep(self, name: Hashable, value: Any, key: object = None) -> Any:
+        self.now[name] = (None, key, value)
+        return value
+
+
+class Reuse:
+    """The preview's memory: a `Table` of results for each kind of work, and what its last
+    build left in the output folder. Entries not used by a build that succeeded are dropped,
+    so memory holds one build's work."""
+
+    def __init__(self) -> None:
+        self.context: int | None = None
+        self._tables: dict[str, Table] = {}
+        self._finished = True
+        #: Builds that succeeded: the first one checks everything; the later ones are rebuilds.
+        self.builds = 0
+        #: The output folder's files as the last build that succeeded left them (output.py),
+        #: and the sources of the files it copied.
+        self.manifest: dict[str, Any] | None = None
+        self.copies: dict[str, Any] = {}
+        #: Bookkeeping a rebuild leaves for later (`flush`), once the page is on disk.
+        self.deferred: list[Callable[[], object]] = []
+
+    def table(self, name: str) -> Table:
+        found = self._tables.get(name)
+        if found is None:
+            found = self._tables[name] = Table()
+        return found
+
+    def start(self) -> None:
+        """A new build: what the last one used is what this one may take over."""
+        for table in self._tables.values():
+            if self._finished:
+                table.last, table.now = table.now, {}
+            else:  # the last build stopped half-way: what it did is kept beside what the one before did
+                table.last.update(table.now)
+                table.now = {}
+        self._finished = False
+
+    def settle(self, context: int) -> None:
+        """`context` prints everything the kept work may depend on beside its item (the shop's
+        settings, its theme, the time's sales): when it is not the last build's, only the load's
+        copies (LOAD, which depend on nothing else) are taken over."""
+        if context != self.context:
+            self._tables = {name: table for name, table in self._tables.items() if name == LOAD}
+            self.context = context
+
+    def finish(self) -> None:
+        """The build succeeded: the work it used is what the next one may take over."""
+        self._finished = True
+        self.builds += 1
+
+    def flush(self) -> None:
+        """Do what the rebuilds left for later (the preview calls this when no edit is waiting)."""
+        while self.deferred:
+            self.deferred.pop(0)()
+
+    def forget(self) -> None:
+        """Start again from nothing (the next build checks everything)."""
+        self.flush()
+        self.context, self.builds = None, 0
+        self._tables = {}
+        self.manifest, self.copies = None, {}
+
+    def __len__(self) -> int:
+        return sum(len(table.now) for table in self._tables.values())

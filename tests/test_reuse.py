@@ -1,0 +1,160 @@
+"""The preview's memory (reuse.py): a rebuild that takes over the last build's work for what did
+not change writes, edit after edit, exactly what a full build of the same files writes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from edits import edit, tree
+from PIL import Image
+
+from generator.build import build
+from generator.errors import ContentError
+from generator.reuse import LOAD, MISSING, Reuse
+
+#: A second catalog file, whose products share tags and a collection with tea.yml's: an edit of
+#: one file changes what the other file's (kept) products show as related.
+MORE = """\
+collection:
+  id: cups
+  title: Cups
+products:
+  - id: cup
+    title: Clay cup
+    price: 30
+    images: [images/cup.jpg]
+    tags: [green]
+    collections: [tea]
+  - id: bowl
+    title: Tea bowl
+    price: 45.50
+    summary: Wide and low.
+    tags: [green, black]
+  - id: tray
+    title: Bamboo tray
+    price: 88
+    stock: 3
+    collections: [tea]
+"""
+
+Step = tuple[str, Callable[[Path], None]]
+
+
+def _replace(rel: str, old: str, new: str) -> Callable[[Path], None]:
+    return lambda site: edit(site / rel, old, new)
+
+
+def _append(rel: str, text: str) -> Callable[[Path], None]:
+    def run(site: Path) -> None:
+        with (site / rel).open("a", encoding="utf-8") as fh:
+            fh.write(text)
+
+    return run
+
+
+def _repaint(rel: str, colour: tuple[int, int, int]) -> Callable[[Path], None]:
+    """The photo replaced by another of the same size: the catalog parse is kept, the pictures
+    that show it must be drawn again."""
+    return lambda site: Image.new("RGB", (40, 30), colour).save(site / rel)
+
+
+MORE_FILE = "content/catalog/more.yml"
+LID = "  - id: lid\n    title: Lid\n    price: 5\n    tags: [green]\n"
+
+STEPS: list[Step] = [
+    ("price", _replace("content/catalog/tea.yml", "price: 128", "price: 138")),
+    ("title of a kept file's product", _replace(MORE_FILE, "title: Clay cup", "title: Clay cup, small")),
+    ("tags (related products change)", _replace(MORE_FILE, "tags: [green, black]", "tags: [black]")),
+    ("new product", _append(MORE_FILE, LID)),
+    ("sold out", _replace(MORE_FILE, "stock: 3", "stock: 0")),
+    ("collection title", _replace(MORE_FILE, "title: Cups", "title: Cups and bowls")),
+    ("photo replaced, same size", _repaint("content/images/cup.jpg", (200, 40, 40))),
+    ("story", _replace("content/stories/harvest.md", "title: The harvest", "title: The early harvest")),
+    ("site.yml", _replace("site.yml", "tagline: Good tea, small shop.", "tagline: Good tea.")),
+    ("product removed", _replace(MORE_FILE, LID, "")),
+]
+
+
+def test_each_rebuild_with_the_previews_memory_writes_what_a_full_build_writes(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    site = make_site({"content/catalog/more.yml": MORE, "content/images/cup.jpg": None})
+    out, reuse = tmp_path / "preview", Reuse()
+    state = build(site, out, workers=1, reuse=reuse).state
+    for n, (name, step) in enumerate(STEPS):
+        step(site)
+        again = build(site, out, workers=1, previous=state, reuse=reuse)
+        reuse.flush()
+        state = again.state
+        full = tmp_path / f"full-{n}"
+        build(site, full, workers=1)
+        assert tree(out) == tree(full), name
+
+
+def test_kept_products_stay_the_same_objects_and_their_work_is_taken_over(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    site = make_site({"content/catalog/more.yml": MORE, "content/images/cup.jpg": None})
+    out, reuse = tmp_path / "preview", Reuse()
+    first = build(site, out, workers=1, reuse=reuse)
+    cup = next(p for p in first.site.products if p.id == "cup")
+    edit(site / "content/catalog/tea.yml", "price: 128", "price: 138")
+    again = build(site, out, workers=1, previous=first.state, reuse=reuse)
+    products = {p.id: p for p in again.site.products}
+    assert products["cup"] is cup, "more.yml did not change: its products are the last build's objects"
+    assert products["cup"].share is cup.share and cup.share is not None
+    assert products["green"].price.minor == 13800
+    assert again.rendered < again.pages
+
+
+def test_a_failed_rebuild_keeps_the_memory_usable(make_site: Callable[..., Path], tmp_path: Path) -> None:
+    site = make_site({"content/catalog/more.yml": MORE, "content/images/cup.jpg": None})
+    out, reuse = tmp_path / "preview", Reuse()
+    state = build(site, out, workers=1, reuse=reuse).state
+    edit(site / "content/catalog/more.yml", "price: 30", "price: thirty")
+    with pytest.raises(ContentError):
+        build(site, out, workers=1, previous=state, reuse=reuse)
+    edit(site / "content/catalog/more.yml", "price: thirty", "price: 31")
+    build(site, out, workers=1, previous=state, reuse=reuse)
+    reuse.flush()
+    full = tmp_path / "full"
+    build(site, full, workers=1)
+    assert tree(out) == tree(full)
+
+
+def test_a_new_context_keeps_only_the_loads_copies() -> None:
+    reuse = Reuse()
+    item, other = object(), object()
+    reuse.start()
+    reuse.settle(1)
+    reuse.table(LOAD).put(item, "copy")
+    reuse.table("share").put(other, "plan", key=("photo",))
+    reuse.finish()
+    reuse.start()
+    reuse.settle(1)
+    assert reuse.table("share").get(other, ("photo",)) == "plan"
+    assert reuse.table("share").get(other, ("another photo",)) is MISSING
+    assert reuse.table(LOAD).get(item) == "copy"
+    reuse.finish()
+    reuse.start()
+    reuse.settle(2)  # the shop's settings changed (or a sale window opened)
+    assert reuse.table("share").get(other, ("photo",)) is MISSING
+    assert reuse.table(LOAD).get(item) == "copy"
+
+
+def test_entries_a_build_did_not_use_are_dropped() -> None:
+    reuse = Reuse()
+    a, b = object(), object()
+    reuse.start()
+    table = reuse.table("t")
+    table.put(a, 1)
+    table.put(b, 2)
+    reuse.finish()
+    reuse.start()
+    assert reuse.table("t").get(a) == 1  # b is not asked for
+    reuse.finish()
+    reuse.start()
+    assert reuse.table("t").get(a) == 1
+    assert reuse.table("t").get(b) is MISSING
