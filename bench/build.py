@@ -75,7 +75,7 @@ def micromall(site: Path, out: Path, jobs: int | None) -> list[str]:
 
 
 def incremental(
-    site: Path, out: Path, env: dict[str, str], count: int, runs: int, placeholders: bool = False
+    site: Path, out: Path, env: dict[str, str], count: int, runs: int, placeholders: bool = False, pid: str = ""
 ) -> tuple[list[float], float]:
     """Edit one product's title while `serve` runs; times from the write to the page on disk."""
     import socket
@@ -94,7 +94,7 @@ def incremental(
         for line in proc.stdout:
             if "Serving" in line or time.monotonic() > deadline:
                 break
-        pid = f"p-{count // 2}"
+        pid = pid or f"p-{count // 2}"
         file = next(f for f in sorted((site / "content/catalog").glob("*.yml")) if f"id: {pid}\n" in f.read_text())
         page = out / "products" / pid / "index.html"
         text = file.read_text("utf-8")
@@ -130,16 +130,19 @@ def _shows(page: Path, marker: str) -> bool:
         return False
 
 
-def incremental_library(site: Path, out: Path, count: int, runs: int) -> None:
-    """In this process (a child of the bench): the rebuild serve runs after an edit, without the
-    watcher (which looks every 0.1 s) and with the published base URL, so that a warm image
-    cache serves it. Prints one line: the times in seconds and the peak memory."""
+def incremental_library(site: Path, out: Path, count: int, runs: int, pid: str = "") -> None:
+    """In this process (a child of the bench): the rebuild serve runs after an edit, with its
+    memory of the build before (reuse.py), without the watcher (which looks every 0.05 s) and
+    with the published base URL, so that a warm image cache serves it. Prints one line: the
+    times in seconds and the peak memory."""
     import resource
 
     from generator.build import build
+    from generator.reuse import Reuse
 
-    state = build(site, out, track=True).state
-    pid = f"p-{count // 2}"
+    reuse = Reuse()  # as serve keeps one for its session
+    state = build(site, out, reuse=reuse).state
+    pid = pid or f"p-{count // 2}"
     file = next(f for f in sorted((site / "content/catalog").glob("*.yml")) if f"id: {pid}\n" in f.read_text())
     page = out / "products" / pid / "index.html"
     text = file.read_text("utf-8")
@@ -150,9 +153,10 @@ def incremental_library(site: Path, out: Path, count: int, runs: int) -> None:
             marker = f"Edited{n}x{time.time_ns()}"
             started = time.perf_counter()
             file.write_text(text[:title_at] + marker + " " + text[title_at:], "utf-8")
-            result = build(site, out, track=True, previous=state)
+            result = build(site, out, previous=state, reuse=reuse)
             times.append(time.perf_counter() - started)
             assert marker in page.read_text("utf-8")
+            reuse.flush()  # what serve does once it is idle
             state = result.state
             rendered.append(result.rendered)
     finally:
@@ -256,6 +260,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--work", type=Path, default=Path("/tmp/micromall-bench"))
     parser.add_argument("--serve", action="store_true", help="also time the edit in a running `serve`")
+    parser.add_argument(
+        "--edit", default="", help="the product whose title the incremental runs edit (default: the middle one)"
+    )
     parser.add_argument("--baseline-child", nargs=2, metavar=("SITE", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--incremental-child", nargs=3, metavar=("SITE", "OUT", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -264,7 +271,7 @@ def main() -> None:
         return
     if args.incremental_child:
         site_arg, out_arg, count_arg = args.incremental_child
-        incremental_library(Path(site_arg), Path(out_arg), int(count_arg), args.incremental_runs)
+        incremental_library(Path(site_arg), Path(out_arg), int(count_arg), args.incremental_runs, args.edit)
         return
 
     env = dict(os.environ)
@@ -316,14 +323,14 @@ def main() -> None:
         print(figure("warm", warm_t, warm_m, count, base))
 
         if args.incremental_runs:
-            argv = [sys.executable, __file__, "--incremental-runs", str(args.incremental_runs),
+            argv = [sys.executable, __file__, "--incremental-runs", str(args.incremental_runs), "--edit", args.edit,
                     "--incremental-child", str(site), str(out), str(count)]  # fmt: skip
             line = subprocess.run(argv, env=env, check=True, capture_output=True, text=True).stdout.split()
             inc_t, peak, rendered = [float(t) for t in line[:-2]], float(line[-2]), line[-1]
             print(figure("incremental", inc_t, [peak], count, None) + f"  (build(previous=...), {rendered} pages)")
         if args.incremental_runs and args.serve:
             inc_t, peak = incremental(
-                site, root / "preview", env, count, args.incremental_runs, args.placeholder_images
+                site, root / "preview", env, count, args.incremental_runs, args.placeholder_images, args.edit
             )
             print(figure("serve edit", inc_t, [peak], count, None) + "  (serve's peak memory)")
 

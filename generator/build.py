@@ -196,7 +196,8 @@ def build(
         # The loaded shop (millions of objects at 10,000 products) lives until the build ends.
         # The collector is paused here (its passes over it cost a sixth of a warm build); the
         # worker processes collect, and freezing the shop spares them copying the memory pages a
-        # pass would touch. Unfrozen at the end, so that the preview's last shop is collected.
+        # pass would touch. Unfrozen at the end, so that the preview's last shop is collected (in
+        # a preview, once it is idle: the first pass after unfreezing walks the whole shop).
         gc.freeze()
         try:
             cache = ImageCache(cache_dir)
@@ -213,7 +214,10 @@ def build(
                 # first build saved holds the stamps of what it wrote (see _pages_to_render)
                 save_state(state_file, result.state, previous)
         finally:
-            gc.unfreeze()
+            if reuse is None:
+                gc.unfreeze()
+            elif gc.unfreeze not in reuse.deferred:
+                reuse.deferred.append(gc.unfreeze)
     if reuse is not None:
         reuse.finish()
     result.warnings = sorted(warnings + result.warnings)
@@ -335,7 +339,7 @@ def _build(
         problem = stage_pages(staging, env, site, theme, todo, roots, maker.workers, progress, state)
         if problem is not None:
             raise ContentError([problem])
-        changed = _stage_data_files(site, prints, staging, previous, state, cache.folder)
+        changed = _stage_data_files(site, prints, staging, previous, state, cache.folder, rebuilding)
         files = _Staged(staging)
         only = _to_check(site, todo, previous, state, changed)
         disagreements: list[Problem] = []
@@ -394,24 +398,30 @@ def _build(
 
 
 def _stage_data_files(
-    site: Site, prints: dict[str, int], staging: Staging, previous: BuildState | None, state: BuildState, folder: Path
+    site: Site,
+    prints: dict[str, int],
+    staging: Staging,
+    previous: BuildState | None,
+    state: BuildState,
+    folder: Path,
+    trusted: bool = False,
 ) -> set[str] | None:
     """Stage the data files (DATA_FILES) and note what they state in `state`; the products whose
     offers in them may differ from the last build's (None: any). When the data they show did not
     change and they are as the last build wrote them, they are left alone; else they are joined
     from each product's parts, kept from the last build for a product that did not change
     (datafiles.py)."""
-    if previous is not None and previous.data == state.data and _as_written(staging, previous):
+    if previous is not None and previous.data == state.data and (trusted or _as_written(staging, previous)):
         for rel in DATA_FILES:
             staging.record(rel, False, None)  # the data shown did not change
         state.data_offers, state.data_offers_json = previous.data_offers, previous.data_offers_json
         return set()
     rendered = render_data_files(site, prints, folder, previous.data_offers if previous is not None else None)
     for rel, body in rendered.files.items():
-        if previous is not None and rel in rendered.same and _as_written(staging, previous, [rel]):
+        if previous is not None and rel in rendered.same and (trusted or _as_written(staging, previous, [rel])):
             staging.record(rel, False, None)  # the bytes that build wrote, still on disk
-        else:
-            staging.add(rel, body)
+        else:  # (a preview's rebuild knows that the others differ from what its last build wrote)
+            staging.add(rel, body, differs=trusted and previous is not None and rendered.changed is not None)
     state.data_offers = rendered.offers
     return rendered.changed
 

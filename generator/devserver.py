@@ -34,8 +34,8 @@ from .reuse import Reuse
 #: Edits in these folders of content/ rebuild only the pages they touch; any other change
 #: (site.yml, stores, templates, static files, themes) rebuilds everything.
 INCREMENTAL_FOLDERS = {"catalog": (".yml", ".yaml"), "stories": (".md",), "pages": (".md",)}
-#: How often the sources are checked for changes (seconds).
-POLL = 0.1
+#: How often the sources are checked for changes (seconds), at most (see Preview.changes).
+POLL = 0.05
 #: After a change is seen, how long the sources must stay unchanged before the rebuild starts
 #: (seconds): an editor that truncates a file and then writes it would otherwise have the
 #: half-written file built (a product missing from it, its page deleted for a moment).
@@ -73,6 +73,7 @@ class Preview:
         self.state: BuildState | None = None
         self.reuse = Reuse()  # what each rebuild takes over from the build before
         self.built_at = 0.0  # when the last rebuild ended (time.monotonic)
+        self.next_look = 0.0  # when the sources may be looked at again (see changes)
         self.seen = self.scan()
         self.pending: set[Path] = set()
 
@@ -92,7 +93,11 @@ class Preview:
         return found
 
     def changes(self) -> set[Path]:
+        started = time.monotonic()
         now = self.scan()
+        # a shop with thousands of photos takes longer to look at: look less often, so that
+        # watching costs at most a tenth of one core
+        self.next_look = time.monotonic() + 9 * (time.monotonic() - started)
         changed = {p for p in now.keys() | self.seen.keys() if now.get(p) != self.seen.get(p)}
         self.seen = now
         return changed
@@ -152,6 +157,8 @@ def serve(site_dir: Path, out_dir: Path | None, host: str, port: int, lan: bool 
     marker.touch()
 
     def poll() -> None:
+        if time.monotonic() < preview.next_look:
+            return
         changed = preview.settled_changes()
         if changed:
             _rebuild(preview, errors, api, changed)

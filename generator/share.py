@@ -399,16 +399,15 @@ def plan_share(
 
     table = reuse.table(SHARE) if reuse is not None else None
     for product in site.products:
-        owner = (product.source, f"product '{product.id}'")
         # by the bytes of its photo and the logo: a photo replaced under the same name is drawn again
         drawn = (p.source(product.image), p.logo)
         planned = table.get(product, drawn) if table is not None else MISSING
         if planned is MISSING:
-            planned = plan_product(product, owner)
+            planned = plan_product(product, (product.source, f"product '{product.id}'"))
             if table is not None:
                 table.put(product, planned, drawn)
-        else:
-            p.note_missing(owner, planned.missing)
+        elif planned.missing:
+            p.note_missing((product.source, f"product '{product.id}'"), planned.missing)
         image_jobs.extend(planned.jobs)
         page_images[product.url] = planned.card
         kit_posters.update(planned.kit_posters)
