@@ -237,3 +237,26 @@ def test_large_counts_are_written_with_the_languages_digit_groups(language: str,
     env = make_environment(site, load_theme(site.config.theme, REPO), REPO, {})
     last = Pagination(209, 209, 10_000, 9_985, 10_000, "products/page/209/", "products/page/208/", None, ())
     assert env.get_template("partials/page_count.html").render(pagination=last).strip() == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "many", "one"), [("en", "1,200 products", "1 product"), ("zh-CN", "1,200 件商品", "1 件商品")]
+)
+def test_a_collection_tile_writes_a_large_count_with_digit_groups(language: str, many: str, one: str) -> None:
+    from dataclasses import replace
+
+    from conftest import REPO
+
+    from generator.load import load_site
+    from generator.render import make_environment
+    from generator.themes import load_theme
+
+    site, _ = load_site(REPO)
+    site = replace(site, config=replace(site.config, language=language))
+    tile = make_environment(site, load_theme(site.config.theme, REPO), REPO, {}).get_template(
+        "partials/collection_tile.html"
+    )
+    big = replace(site.collections[0], own_image=None, products=[site.products[0]] * 1200)
+    assert f'<span class="tile__count">{many}</span>' in tile.render(collection=big)
+    single = replace(big, products=[site.products[0]])
+    assert f'<span class="tile__count">{one}</span>' in tile.render(collection=single)
