@@ -322,6 +322,9 @@ def _build(
     todo = pages if previous is None else _pages_to_render(pages, previous, state, out_dir, rebuilding)
     if todo:
         share.attach_qr(qr_files, reuse=reuse)
+    # a preview's rebuild has an edit's few pictures drawn by another process while it renders
+    drawings = share.image_jobs + pictures.jobs
+    ahead = maker.draw_ahead(drawings) if rebuilding else None
     phase("plan")
 
     # a preview's rebuild takes the output's manifest from the build before (it wrote the folder)
@@ -357,7 +360,7 @@ def _build(
         phase("render")
 
         copies.update(qr_files)
-        copies.update(maker.make(share.image_jobs + pictures.jobs))
+        copies.update(maker.finish(ahead) if ahead is not None else maker.make(drawings))
         phase("images")
 
         for rel, published_file in published.items():
@@ -369,6 +372,8 @@ def _build(
         phase("assets")
     except BaseException:
         staging.abort()
+        if ahead is not None and ahead.ahead is not None:
+            ahead.ahead.join()  # its pictures go to the cache, for the next build
         raise
 
     stats = staging.commit(copies, clean, manifest=not rebuilding)

@@ -173,6 +173,20 @@ def prune(cache: ImageCache, used: set[str], tag: str) -> int:
 
 #: The preview's table of the files each job was made into (reuse.py).
 MADE = "made"
+#: At most this many drawings are drawn ahead (ImageMaker.draw_ahead): a preview's edit of a
+#: product or two. More go to the pool of worker processes, which shares them among the cores.
+AHEAD_MAX = 24
+
+
+@dataclass
+class Lookup:
+    """Jobs looked up in the cache: the files it has, and the jobs it lacks (by key)."""
+
+    jobs: Sequence[Job]
+    files: dict[str, Path] = field(default_factory=dict)
+    missing: dict[str, Job] = field(default_factory=dict)  # two jobs with the same inputs are drawn once
+    look: list[Job] = field(default_factory=list)  # the jobs not known from the build before
+    ahead: multiprocessing.process.BaseProcess | None = None  # drawing the missing ones (draw_ahead)
 
 
 class ImageMaker:
@@ -193,9 +207,27 @@ class ImageMaker:
     def make(self, jobs: Sequence[Job]) -> dict[str, Path]:
         """The files of `jobs` by output path: cached files in the cache folder (drawn first
         when missing), so that memory holds no image bytes."""
-        files: dict[str, Path] = {}
-        missing: dict[str, Job] = {}  # by key: two jobs with the same inputs are drawn once
-        table, look = self.reuse.table(MADE) if self.reuse is not None else None, []
+        return self.finish(self.lookup(jobs))
+
+    def draw_ahead(self, jobs: Sequence[Job]) -> Lookup:
+        """`lookup`, and what the cache lacks drawn at once by a forked process while the caller
+        goes on (a preview's rebuild renders its pages meanwhile); `finish` then waits for it.
+        Only for a few drawings (up to AHEAD_MAX), with a core to spare, where fork is safe:
+        else `finish` draws them as `make` does."""
+        found = self.lookup(jobs)
+        todo = [(job.key, job.spec) for job in found.missing.values()]
+        if 0 < len(todo) <= AHEAD_MAX and self.workers >= 2 and self._pool is None:
+            context = _context()
+            if context.get_start_method() == "fork":
+                found.ahead = context.Process(target=_make, args=(self.cache.folder, todo), daemon=True)  # type: ignore[attr-defined]
+                found.ahead.start()
+        return found
+
+    def lookup(self, jobs: Sequence[Job]) -> Lookup:
+        """The files of `jobs` that the cache has, and the jobs it lacks."""
+        found = Lookup(jobs)
+        files, missing = found.files, found.missing
+        table, look = self.reuse.table(MADE) if self.reuse is not None else None, found.look
         keys = self.keys
         for job in jobs:
             keys.add(job.key)
@@ -212,15 +244,29 @@ class ImageMaker:
             except OSError:  # no images folder yet: every lookup would miss
                 present = set()
         for job in look:
-            found = cached_files(self.cache, job.key, len(job.outputs), present)
-            if found is None:
+            cached = cached_files(self.cache, job.key, len(job.outputs), present)
+            if cached is None:
                 missing.setdefault(job.key, job)
             else:
-                files.update(zip(job.outputs, found, strict=True))
+                files.update(zip(job.outputs, cached, strict=True))
                 self.cached += len(job.outputs)
                 if table is not None:
-                    table.put(job, tuple(zip(job.outputs, found, strict=True)))
+                    table.put(job, tuple(zip(job.outputs, cached, strict=True)))
+        return found
+
+    def finish(self, found: Lookup) -> dict[str, Path]:
+        """The files of the looked-up jobs: those the cache lacked are drawn now (or, after
+        `draw_ahead`, found where its process drew them)."""
+        files, missing, look = found.files, found.missing, found.look
+        table = self.reuse.table(MADE) if self.reuse is not None else None
         drawn: dict[str, tuple[Path, ...]] = {}
+        if found.ahead is not None:
+            found.ahead.join()
+            for key, job in list(missing.items()):
+                cached = cached_files(self.cache, key, len(job.outputs))
+                if cached is not None:  # else (that process failed) drawn below, with any error
+                    drawn[key] = cached
+                    del missing[key]
         for batch, made in self._draw(list(missing.values())):
             for job, parts in zip(batch, made, strict=True):
                 if len(parts) != len(job.outputs):
