@@ -400,7 +400,10 @@ def plan_pages(
                     structured.for_product(site, product), product=product, pickup_stores=pickup)  # fmt: skip
 
     for product in site.products:
-        pages.append(kept(product, (card_of(product.url), pickup_print), partial(product_page, product)))
+        # (its breadcrumb names its first collection: kept with the collection's object, which a
+        # new parse of the collection's file replaces)
+        first = product.collections[0] if product.collections else None
+        pages.append(kept(product, (card_of(product.url), pickup_print, first), partial(product_page, product)))
 
     def collection_page(coll: Collection, pagination: Pagination, shown: Sequence[Product]) -> PageSpec:
         data = structured.for_collection(site, coll, _("Categories"), shown, pagination.first or 1)

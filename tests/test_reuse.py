@@ -40,6 +40,17 @@ products:
     collections: [tea]
 """
 
+#: A file without a collection of its own: its product's first collection is defined in more.yml.
+LOOSE = """\
+products:
+  - id: kettle
+    title: Iron kettle
+    price: 260
+    collections: [cups]
+    tags: [black]
+"""
+FILES = {"content/catalog/more.yml": MORE, "content/catalog/loose.yml": LOOSE, "content/images/cup.jpg": None}
+
 Step = tuple[str, Callable[[Path], None]]
 
 
@@ -81,7 +92,7 @@ STEPS: list[Step] = [
 def test_each_rebuild_with_the_previews_memory_writes_what_a_full_build_writes(
     make_site: Callable[..., Path], tmp_path: Path
 ) -> None:
-    site = make_site({"content/catalog/more.yml": MORE, "content/images/cup.jpg": None})
+    site = make_site(FILES)
     out, reuse = tmp_path / "preview", Reuse()
     state = build(site, out, workers=1, reuse=reuse).state
     for n, (name, step) in enumerate(STEPS):
@@ -97,7 +108,7 @@ def test_each_rebuild_with_the_previews_memory_writes_what_a_full_build_writes(
 def test_kept_products_stay_the_same_objects_and_their_work_is_taken_over(
     make_site: Callable[..., Path], tmp_path: Path
 ) -> None:
-    site = make_site({"content/catalog/more.yml": MORE, "content/images/cup.jpg": None})
+    site = make_site(FILES)
     out, reuse = tmp_path / "preview", Reuse()
     first = build(site, out, workers=1, reuse=reuse)
     cup = next(p for p in first.site.products if p.id == "cup")
@@ -111,7 +122,7 @@ def test_kept_products_stay_the_same_objects_and_their_work_is_taken_over(
 
 
 def test_a_failed_rebuild_keeps_the_memory_usable(make_site: Callable[..., Path], tmp_path: Path) -> None:
-    site = make_site({"content/catalog/more.yml": MORE, "content/images/cup.jpg": None})
+    site = make_site(FILES)
     out, reuse = tmp_path / "preview", Reuse()
     state = build(site, out, workers=1, reuse=reuse).state
     edit(site / "content/catalog/more.yml", "price: 30", "price: thirty")
@@ -164,7 +175,7 @@ def test_entries_a_build_did_not_use_are_dropped() -> None:
 def test_an_edits_pictures_drawn_ahead_by_another_process_are_the_ones_a_full_build_draws(
     make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    site = make_site({"content/catalog/more.yml": MORE, "content/images/cup.jpg": None})
+    site = make_site(FILES)
     out, reuse = tmp_path / "preview", Reuse()
     state = build(site, out, workers=2, reuse=reuse).state
     edit(site / MORE_FILE, "title: Clay cup", "title: Clay cup, large")
