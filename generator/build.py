@@ -322,9 +322,6 @@ def _build(
     todo = pages if previous is None else _pages_to_render(pages, previous, state, out_dir, rebuilding)
     if todo:
         share.attach_qr(qr_files, reuse=reuse)
-    # a preview's rebuild has an edit's few pictures drawn by another process while it renders
-    drawings = share.image_jobs + pictures.jobs
-    ahead = maker.draw_ahead(drawings) if rebuilding else None
     phase("plan")
 
     # a preview's rebuild takes the output's manifest from the build before (it wrote the folder)
@@ -360,7 +357,7 @@ def _build(
         phase("render")
 
         copies.update(qr_files)
-        copies.update(maker.finish(ahead) if ahead is not None else maker.make(drawings))
+        copies.update(maker.make(share.image_jobs + pictures.jobs))
         phase("images")
 
         for rel, published_file in published.items():
@@ -372,8 +369,6 @@ def _build(
         phase("assets")
     except BaseException:
         staging.abort()
-        if ahead is not None and ahead.ahead is not None:
-            ahead.ahead.join()  # its pictures go to the cache, for the next build
         raise
 
     stats = staging.commit(copies, clean, manifest=not rebuilding)
@@ -547,15 +542,11 @@ def _stage_copies(staging: Staging, copies: dict[str, Source], last: Mapping[str
     object, which the maker gives a job it made before) is as that build left it: a file of the
     cache is named by the hash of its inputs and never rewritten. Photos and static files, which
     an owner may change in place, are compared as in any build."""
-    known, names = staging.previous, staging.names
-    fresh = []
-    for rel, copy in copies.items():
-        if last.get(rel) is copy and rel in known:
-            names[rel] = known[rel]  # as staging.record(rel, False, known[rel])
-        else:
-            fresh.append(rel)
-    staging.unchanged += len(copies) - len(fresh)
-    for rel in sorted(fresh):
+    known = staging.previous
+    same = {rel: known[rel] for rel, copy in copies.items() if last.get(rel) is copy and rel in known}
+    staging.names.update(same)  # as staging.record(rel, False, known[rel]) for each
+    staging.unchanged += len(same)
+    for rel in sorted(rel for rel in copies if rel not in same):
         staging.add(rel, copies[rel])
 
 

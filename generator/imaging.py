@@ -19,6 +19,7 @@ How the work is split, measured with bench/images.py:
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import multiprocessing
 import os
@@ -34,7 +35,7 @@ from typing import Protocol
 from .cache import ImageCache
 from .draw import SourceFile, prime
 from .imagekeys import key_of
-from .reuse import MISSING, Reuse
+from .reuse import Reuse
 
 #: Fewer drawings than this are made in the build's own process: starting workers costs more.
 #: Forked workers start in milliseconds; spawned ones import Python and Pillow first (~0.4 s).
@@ -173,9 +174,6 @@ def prune(cache: ImageCache, used: set[str], tag: str) -> int:
 
 #: The preview's table of the files each job was made into (reuse.py).
 MADE = "made"
-#: At most this many drawings are drawn ahead (ImageMaker.draw_ahead): a preview's edit of a
-#: product or two. More go to the pool of worker processes, which shares them among the cores.
-AHEAD_MAX = 24
 
 
 @dataclass
@@ -186,7 +184,6 @@ class Lookup:
     files: dict[str, Path] = field(default_factory=dict)
     missing: dict[str, Job] = field(default_factory=dict)  # two jobs with the same inputs are drawn once
     look: list[Job] = field(default_factory=list)  # the jobs not known from the build before
-    ahead: multiprocessing.process.BaseProcess | None = None  # drawing the missing ones (draw_ahead)
 
 
 class ImageMaker:
@@ -209,34 +206,19 @@ class ImageMaker:
         when missing), so that memory holds no image bytes."""
         return self.finish(self.lookup(jobs))
 
-    def draw_ahead(self, jobs: Sequence[Job]) -> Lookup:
-        """`lookup`, and what the cache lacks drawn at once by a forked process while the caller
-        goes on (a preview's rebuild renders its pages meanwhile); `finish` then waits for it.
-        Only for a few drawings (up to AHEAD_MAX), with a core to spare, where fork is safe:
-        else `finish` draws them as `make` does."""
-        found = self.lookup(jobs)
-        todo = [(job.key, job.spec) for job in found.missing.values()]
-        if 0 < len(todo) <= AHEAD_MAX and self.workers >= 2 and self._pool is None:
-            context = _context()
-            if context.get_start_method() == "fork":
-                found.ahead = context.Process(target=_make, args=(self.cache.folder, todo), daemon=True)  # type: ignore[attr-defined]
-                found.ahead.start()
-        return found
-
     def lookup(self, jobs: Sequence[Job]) -> Lookup:
         """The files of `jobs` that the cache has, and the jobs it lacks."""
         found = Lookup(jobs)
         files, missing = found.files, found.missing
-        table, look = self.reuse.table(MADE) if self.reuse is not None else None, found.look
-        keys = self.keys
-        for job in jobs:
-            keys.add(job.key)
-            kept = table.get(job) if table is not None else MISSING
-            if kept is MISSING:
-                look.append(job)
-            else:  # the same job found its files in the build before: (output, file) pairs
-                files.update(kept)
-                self.cached += len(kept)
+        table = self.reuse.table(MADE) if self.reuse is not None else None
+        self.keys.update(job.key for job in jobs)
+        if table is not None:  # the jobs made by the build before: their (output, file) pairs
+            kept, look = table.take(jobs)
+            files.update(itertools.chain.from_iterable(kept))
+            self.cached += len(files)
+        else:
+            look = list(jobs)
+        found.look = look
         present = None
         if len(look) >= LIST_FROM:
             try:
@@ -255,18 +237,10 @@ class ImageMaker:
         return found
 
     def finish(self, found: Lookup) -> dict[str, Path]:
-        """The files of the looked-up jobs: those the cache lacked are drawn now (or, after
-        `draw_ahead`, found where its process drew them)."""
+        """The files of the looked-up jobs: those the cache lacked are drawn now."""
         files, missing, look = found.files, found.missing, found.look
         table = self.reuse.table(MADE) if self.reuse is not None else None
         drawn: dict[str, tuple[Path, ...]] = {}
-        if found.ahead is not None:
-            found.ahead.join()
-            for key, job in list(missing.items()):
-                cached = cached_files(self.cache, key, len(job.outputs))
-                if cached is not None:  # else (that process failed) drawn below, with any error
-                    drawn[key] = cached
-                    del missing[key]
         for batch, made in self._draw(list(missing.values())):
             for job, parts in zip(batch, made, strict=True):
                 if len(parts) != len(job.outputs):

@@ -324,14 +324,14 @@ def plan_pages(
 
     table = reuse.table(PAGES) if reuse is not None else None
 
-    def kept(item: Any, key: object, make: Callable[[], PageSpec]) -> PageSpec:
-        """The page planned by `make`, or as the build before planned it for `item` and `key`."""
+    def kept(item: Any, key: object, make: Callable[..., PageSpec], *args: Any) -> PageSpec:
+        """The page planned by `make(*args)`, or as the build before planned it for `item` and `key`."""
         if table is None:
-            return make()
+            return make(*args)
         named = isinstance(item, str)
         found = table.recall(item, key) if named else table.get(item, key)
         if found is MISSING:
-            found = make()
+            found = make(*args)
             if named:
                 table.keep(item, found, key)
             else:
@@ -403,7 +403,7 @@ def plan_pages(
         # (its breadcrumb names its first collection: kept with the collection's object, which a
         # new parse of the collection's file replaces)
         first = product.collections[0] if product.collections else None
-        pages.append(kept(product, (card_of(product.url), pickup_print, first), partial(product_page, product)))
+        pages.append(kept(product, (card_of(product.url), pickup_print, first), product_page, product))
 
     def collection_page(coll: Collection, pagination: Pagination, shown: Sequence[Product]) -> PageSpec:
         data = structured.for_collection(site, coll, _("Categories"), shown, pagination.first or 1)
@@ -415,7 +415,7 @@ def plan_pages(
         card = card_of(coll.url)
         for pagination, shown in paginate(coll.products, coll.url, per_page):
             key = (coll, tuple(shown), pagination, card)
-            pages.append(kept(pagination.url, key, partial(collection_page, coll, pagination, shown)))
+            pages.append(kept(pagination.url, key, collection_page, coll, pagination, shown))
     for story in site.stories:
         description = story.summary or plain_text("".join(part.html for part in story.body))
         pages.append(spec("story.html", "story", story.url, story.title, description, "stories",

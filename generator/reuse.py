@@ -14,8 +14,8 @@ saved in the cache folder, which it checks file by file (buildstate.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
-from typing import Any, Final
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, Final, TypeVar
 
 #: What a table answers for work it does not hold.
 MISSING: Final[Any] = object()
@@ -23,6 +23,7 @@ MISSING: Final[Any] = object()
 #: The table of each kept catalog parse's copy for the last load (load.py).
 LOAD: Final = "load"
 
+T = TypeVar("T")
 Entry = tuple[object, object, Any]  # (the item or None, the key it was done for, the result)
 
 
@@ -48,6 +49,21 @@ class Table:
     def put(self, item: object, value: Any, key: object = None) -> Any:
         self.now[id(item)] = (item, key, value)  # the entry holds the item: its id stays its own
         return value
+
+    def take(self, items: Iterable[T]) -> tuple[list[Any], list[T]]:
+        """`get` (with no key) of many items at once: the results found, and the items without
+        one, each in order (one call for the 40,000 drawings of a 10,000-product shop)."""
+        now, last = self.now, self.last
+        found, rest = [], []
+        for item in items:
+            slot = id(item)
+            entry = now.get(slot) or last.get(slot)
+            if entry is not None and entry[0] is item and entry[1] is None:
+                now[slot] = entry
+                found.append(entry[2])
+            else:
+                rest.append(item)
+        return found, rest
 
     def recall(self, name: Hashable, key: object = None) -> Any:
         """Like `get`, for work named by a value (a page's URL) rather than an object."""

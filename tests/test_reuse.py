@@ -12,7 +12,6 @@ from PIL import Image
 
 from generator.build import build
 from generator.errors import ContentError
-from generator.imaging import ImageMaker, Lookup, process_context
 from generator.reuse import LOAD, MISSING, Reuse
 
 #: A second catalog file, whose products share tags and a collection with tea.yml's: an edit of
@@ -170,28 +169,3 @@ def test_entries_a_build_did_not_use_are_dropped() -> None:
     reuse.start()
     assert reuse.table("t").get(a) == 1
     assert reuse.table("t").get(b) is MISSING
-
-
-def test_an_edits_pictures_drawn_ahead_by_another_process_are_the_ones_a_full_build_draws(
-    make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    site = make_site(FILES)
-    out, reuse = tmp_path / "preview", Reuse()
-    state = build(site, out, workers=2, reuse=reuse).state
-    edit(site / MORE_FILE, "title: Clay cup", "title: Clay cup, large")
-    finished: list[Lookup] = []
-    real_finish = ImageMaker.finish
-
-    def finish(self: ImageMaker, found: Lookup) -> dict[str, Path]:
-        finished.append(found)
-        return real_finish(self, found)
-
-    monkeypatch.setattr(ImageMaker, "finish", finish)
-    again = build(site, out, workers=2, previous=state, reuse=reuse)
-    reuse.flush()
-    assert again.images_drawn >= 3, "the cup's card and both posters show its title"
-    if process_context().get_start_method() == "fork":
-        assert [f.ahead.exitcode for f in finished if f.ahead is not None] == [0]
-    full = tmp_path / "full"
-    build(site, full, workers=1)
-    assert tree(out) == tree(full)
