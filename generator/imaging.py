@@ -176,16 +176,6 @@ def prune(cache: ImageCache, used: set[str], tag: str) -> int:
 MADE = "made"
 
 
-@dataclass
-class Lookup:
-    """Jobs looked up in the cache: the files it has, and the jobs it lacks (by key)."""
-
-    jobs: Sequence[Job]
-    files: dict[str, Path] = field(default_factory=dict)
-    missing: dict[str, Job] = field(default_factory=dict)  # two jobs with the same inputs are drawn once
-    look: list[Job] = field(default_factory=list)  # the jobs not known from the build before
-
-
 class ImageMaker:
     """Makes jobs through the cache; counts what it drew and what it found. One pool of worker
     processes is started the first time it is needed and serves every later call."""
@@ -204,21 +194,15 @@ class ImageMaker:
     def make(self, jobs: Sequence[Job]) -> dict[str, Path]:
         """The files of `jobs` by output path: cached files in the cache folder (drawn first
         when missing), so that memory holds no image bytes."""
-        return self.finish(self.lookup(jobs))
-
-    def lookup(self, jobs: Sequence[Job]) -> Lookup:
-        """The files of `jobs` that the cache has, and the jobs it lacks."""
-        found = Lookup(jobs)
-        files, missing = found.files, found.missing
+        files: dict[str, Path] = {}
+        missing: dict[str, Job] = {}  # by key: two jobs with the same inputs are drawn once
         table = self.reuse.table(MADE) if self.reuse is not None else None
         self.keys.update(job.key for job in jobs)
+        look: Sequence[Job] = jobs
         if table is not None:  # the jobs made by the build before: their (output, file) pairs
             kept, look = table.take(jobs)
             files.update(itertools.chain.from_iterable(kept))
             self.cached += len(files)
-        else:
-            look = list(jobs)
-        found.look = look
         present = None
         if len(look) >= LIST_FROM:
             try:
@@ -234,12 +218,6 @@ class ImageMaker:
                 self.cached += len(job.outputs)
                 if table is not None:
                     table.put(job, tuple(zip(job.outputs, cached, strict=True)))
-        return found
-
-    def finish(self, found: Lookup) -> dict[str, Path]:
-        """The files of the looked-up jobs: those the cache lacked are drawn now."""
-        files, missing, look = found.files, found.missing, found.look
-        table = self.reuse.table(MADE) if self.reuse is not None else None
         drawn: dict[str, tuple[Path, ...]] = {}
         for batch, made in self._draw(list(missing.values())):
             for job, parts in zip(batch, made, strict=True):
