@@ -312,16 +312,13 @@ def _build(
     env = make_environment(site, theme, site_dir, static_hashes, translations, TrackingEnvironment, compiled, pictures)
     share = plan_share(site, theme, static, site_dir, cache, text, drawn_base_url, reuse)
     pages = plan_pages(site, share.image_for, text, reuse) + plan_kit_pages(site, share.kits, share.image_for, text)
-    qr_files = maker.make(share.qr_jobs)  # the product pages show their QR code inline
-    share.attach_qr(qr_files, svg=False, reuse=reuse)  # the SVG text only when a page is rendered (below)
+    qr_files = maker.make(share.qr_jobs)  # drawn before the pages: a template may print a code inline
 
     prints = fingerprints(SiteContext(site), reuse)
     state = BuildState({}, prints, {p.output: _meta_print(p, prints, reuse) for p in pages})
     state.inputs = inputs
     state.data = stable_hash((state.inputs, sorted(prints.items())))
     todo = pages if previous is None else _pages_to_render(pages, previous, state, out_dir, rebuilding)
-    if todo:
-        share.attach_qr(qr_files, reuse=reuse)
     phase("plan")
 
     # a preview's rebuild takes the output's manifest from the build before (it wrote the folder)

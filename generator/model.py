@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from markupsafe import Markup
 
@@ -44,6 +44,13 @@ class ShareImage:
     alt: str
 
 
+class Html(Protocol):
+    """Text that templates print as it is (markupsafe's protocol): Markup, or markup read when
+    it is printed."""
+
+    def __html__(self) -> str: ...
+
+
 @dataclass(frozen=True, eq=False)
 class ProductShare:
     """What a product page needs to share the product: made by the build (generator/share.py)."""
@@ -55,7 +62,7 @@ class ProductShare:
     poster_story: ShareImage  # 1080x1920
     qr_svg_url: str  # site-relative
     qr_png_url: str  # site-relative
-    qr_svg: Markup  # the QR code as inline SVG markup
+    qr_svg: Html  # the QR code as inline SVG markup
 
 
 @dataclass(frozen=True, eq=False)

@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
 from babel.dates import format_interval, format_skeleton
-from markupsafe import Markup
 
 from . import cards, posters
 from .cache import ImageCache
@@ -53,8 +52,28 @@ from .reuse import MISSING, Reuse
 from .themes import Theme
 
 LAYOUTS: tuple[posters.Layout, ...] = ("square", "story")
-#: The preview's tables (reuse.py): each product's planned pictures, and the share it was given.
-SHARE, ATTACHED = "share", "attached"
+#: The preview's table of each product's planned pictures and share (reuse.py).
+SHARE = "share"
+
+
+class QrSvg:
+    """A QR code's SVG markup, read from its drawing in the image cache when a template prints
+    it (`{{ product.share.qr_svg }}`): most pages never do (the default theme links the file), so
+    a build need not read 10,000 files for it. The drawing is made before any page renders."""
+
+    __slots__ = ("file",)
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+
+    def __html__(self) -> str:
+        return self.file.read_bytes().decode("ascii")  # SVG our qr.py drew: markup to print as it is
+
+    def __str__(self) -> str:
+        return self.__html__()
+
+    def __bool__(self) -> bool:
+        return True
 
 
 def words(text: Text) -> dict[str, str]:
@@ -78,35 +97,9 @@ class SharePlan:
     image_jobs: list[Job]  # cards and posters
     warnings: list[Problem]
     kits: list[PromoterKit] = field(default_factory=list)  # one per promoter, for the kit pages
-    _pending: list[tuple[Product, ProductShare]] = field(default_factory=list)
 
     def image_for(self, page_url: str) -> ShareImage:
         return self.page_images.get(page_url, self.default)
-
-    def attach_qr(self, files: Mapping[str, bytes | Path], svg: bool = True, reuse: Reuse | None = None) -> None:
-        """Give each product its `share`, now that its QR code's SVG is made. Without `svg`,
-        `qr_svg` is left empty (and the shares are given again by the next call): a build that
-        renders no page need not read 10,000 SVG files for what only templates show. `reuse`
-        (the preview's) gives a product whose plan and code did not change the share it had."""
-        table = reuse.table(ATTACHED) if reuse is not None else None
-        still = []  # given a share without its code's SVG
-        for product, share in self._pending:
-            made = files[share.qr_svg_url]
-            kept = table.get(share, made) if table is not None else MISSING
-            if kept is not MISSING and (kept[1] or not svg):
-                if product._share[:1] != [kept[0]]:
-                    product._share[:] = [kept[0]]
-                if not kept[1]:
-                    still.append((product, share))
-                continue
-            text = (made.read_bytes() if isinstance(made, Path) else made).decode("ascii") if svg else ""
-            given = replace(share, qr_svg=Markup(text))  # nosec B704 - SVG our qr.py drew
-            product._share[:] = [given]
-            if table is not None:
-                table.put(share, (given, svg), made)
-            if not svg:
-                still.append((product, share))
-        self._pending = still
 
 
 @dataclass(frozen=True)
@@ -323,7 +316,6 @@ def plan_share(
     page_images: dict[str, ShareImage] = {}
     qr_jobs: list[Job] = []
     image_jobs: list[Job] = []
-    pending: list[tuple[Product, ProductShare]] = []
     promoters = [pr for pr in site.promoters if pr.kit_url]  # a kit needs its secret (else: a load error)
     kit_posters: dict[tuple[str, str, str], ShareImage] = {}  # (code, product id, layout) -> poster
 
@@ -391,11 +383,12 @@ def plan_share(
             for (pr, _ref_url), output in zip(ref_urls, job.outputs[1:], strict=True):
                 kit.append(((pr.code, product.id, layout), _image(output, job.key, posters.SIZES[layout], alt)))
         qr_svg, qr_png = f"qr/{product.id}.svg", f"qr/{product.id}.png"
+        qr = Job((qr_svg, qr_png), QrSpec(code_url))
+        drawn_svg = QrSvg(cache.images / f"{qr.key}.0")  # where the maker puts the job's first file
         share = ProductShare(url=url, text=p.share_text(product, url), card=card_image,
                              poster_square=made["square"], poster_story=made["story"],
-                             qr_svg_url=qr_svg, qr_png_url=qr_png, qr_svg=Markup(""))  # fmt: skip  # nosec B704 - a constant
-        return _ProductPlan(tuple(jobs), card_image, tuple(kit), Job((qr_svg, qr_png), QrSpec(code_url)), share,
-                            tuple(p.missing_for(owner)))  # fmt: skip
+                             qr_svg_url=qr_svg, qr_png_url=qr_png, qr_svg=drawn_svg)  # fmt: skip
+        return _ProductPlan(tuple(jobs), card_image, tuple(kit), qr, share, tuple(p.missing_for(owner)))
 
     table = reuse.table(SHARE) if reuse is not None else None
     for product in site.products:
@@ -412,7 +405,8 @@ def plan_share(
         page_images[product.url] = planned.card
         kit_posters.update(planned.kit_posters)
         qr_jobs.append(planned.qr)
-        pending.append((product, planned.share))
+        if product._share[:1] != [planned.share]:  # (a product kept by the preview has it already)
+            product._share[:] = [planned.share]
 
     for coll in site.collections:
         photo = coll.image
@@ -438,7 +432,6 @@ def plan_share(
         kits.append(PromoterKit(promoter, tuple(items)))
 
     plan = SharePlan(page_images, page_images[""], qr_jobs, image_jobs, p.warnings + p.font_warnings(), kits)
-    plan._pending = pending
     return plan
 
 

@@ -189,8 +189,8 @@ def test_after_a_price_edit_the_saved_offers_check_the_prices_again(
 def test_a_page_rendered_after_a_build_that_rendered_none_still_has_its_inline_qr_code(
     make_site: Callable[..., Path], tmp_path: Path, cache: Path
 ) -> None:
-    """A build that renders no page leaves the QR codes' SVG text unread; the next build that
-    renders a page reads it, so a theme that prints `product.share.qr_svg` gets it."""
+    """A QR code's SVG text is read from the image cache when a template prints it (most never
+    do), so a theme that prints `product.share.qr_svg` gets it in any build that renders."""
     site = make_site({"templates/partials/share.html": "<div class=qr-inline>{{ product.share.qr_svg }}</div>"})
     out = tmp_path / "out"
     build(site, out, cache_dir=cache, workers=1)
