@@ -9,6 +9,7 @@ changed; the cache is pruned only after a successful write.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import hashlib
@@ -647,6 +648,7 @@ def stage_pages(
         if progress is not None:
             progress("pages", total, total)
         return None
+    _compile_templates(env)
     _RENDER_STATE = (env, site, theme, pages, roots, staging.out_dir, staging.previous)
     tasks = [(start, min(start + PAGES_PER_TASK, total)) for start in range(0, total, PAGES_PER_TASK)]
     first: Problem | None = None
@@ -663,6 +665,16 @@ def stage_pages(
     finally:
         _RENDER_STATE = None
     return first
+
+
+def _compile_templates(env: jinja2.Environment) -> None:
+    """Compile every template here before the workers fork: each would compile them all again,
+    and this process keeps them (the environment's bytecode cache, in memory) for the preview's
+    rebuilds, which render in this process. A template that does not compile is left to the
+    page that uses it, which reports it."""
+    for name in env.list_templates(filter_func=lambda name: not name.startswith(".")):
+        with contextlib.suppress(jinja2.TemplateError, UnicodeDecodeError):
+            env.get_template(name)
 
 
 def _used_images(site: Site) -> set:  # type: ignore[type-arg]
