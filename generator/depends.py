@@ -71,15 +71,15 @@ def stable_hash(value: Any) -> int:
 def fingerprints(site_context: SiteContext, reuse: Reuse | None = None) -> dict[str, int]:
     """A fingerprint of everything a page can depend on, by dependency key: stable hashes of
     reprs, compared with those of the last build (in the preview server, or saved in the cache).
-    `reuse` (the preview's) gives a product that is the same object, with the same share
-    pictures and links, as in the build before, the fingerprint it had."""
+    `reuse` (the preview's) gives a product that is the same object, with the same share and
+    the same ids linked, as in the build before, the fingerprint it had."""
     prints: dict[str, int] = {}
     table = reuse.table(PRINTS) if reuse is not None else None
     for p in site_context.products:
         share = p.share
-        # (the share's pictures, not the share: it is given again once its QR code's SVG is read)
-        pictures = (share.card, share.poster_square, share.poster_story) if share is not None else None
-        links = (pictures, tuple(p.related), tuple(p.collections), tuple(p.stories)) if table is not None else None
+        # the ids it links to, as the print shows them: an edited product's neighbours are new
+        # objects with the same ids (and the related products of thousands of others)
+        links = (share, _ids(p.related), _ids(p.collections), _ids(p.stories)) if table is not None else None
         kept = table.get(p, links) if table is not None else MISSING
         if kept is not MISSING:
             prints["p:" + p.id] = kept
