@@ -129,13 +129,3 @@ class Reuse:
         """Do what the rebuilds left for later (the preview calls this when no edit is waiting)."""
         while self.deferred:
             self.deferred.pop(0)()
-
-    def forget(self) -> None:
-        """Start again from nothing (the next build checks everything)."""
-        self.flush()
-        self.context, self.builds = None, 0
-        self._tables = {}
-        self.manifest, self.copies = None, {}
-
-    def __len__(self) -> int:
-        return sum(len(table.now) for table in self._tables.values())
