@@ -217,8 +217,8 @@ def build(
         finally:
             if reuse is None:
                 gc.unfreeze()
-            elif gc.unfreeze not in reuse.deferred:
-                reuse.deferred.append(gc.unfreeze)
+            else:
+                reuse.deferred["collector"] = gc.unfreeze
     if reuse is not None:
         reuse.finish()
     result.warnings = sorted(warnings + result.warnings)
@@ -373,7 +373,7 @@ def _build(
     if reuse is not None:
         reuse.manifest, reuse.copies = staging.names, copies
         if rebuilding:
-            reuse.deferred.append(staging.write_manifest)
+            reuse.deferred["manifest"] = staging.write_manifest
     redone = {p.output for p in todo}
     out = f"{out_dir}{os.sep}"
     for rel in [*state.metas, *DATA_FILES]:

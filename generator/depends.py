@@ -79,15 +79,14 @@ def fingerprints(site_context: SiteContext, reuse: Reuse | None = None) -> dict[
         share = p.share
         # the ids it links to, as the print shows them: an edited product's neighbours are new
         # objects with the same ids (and the related products of thousands of others)
-        links = (share, _ids(p.related), _ids(p.collections), _ids(p.stories)) if table is not None else None
+        ids = (_ids(p.related), _ids(p.collections), _ids(p.stories))
+        links = (share, *ids) if table is not None else None
         kept = table.get(p, links) if table is not None else MISSING
         if kept is not MISSING:
             prints["p:" + p.id] = kept
             continue
         shown = (share.url, share.text, share.card, share.poster_square, share.poster_story) if share else None
-        prints["p:" + p.id] = stable_hash(
-            (repr(p), _ids(p.related), _ids(p.collections), _ids(p.stories), repr(shown), p.sold_out, p.price)
-        )
+        prints["p:" + p.id] = stable_hash((repr(p), *ids, repr(shown), p.sold_out, p.price))
         if table is not None:
             table.put(p, prints["p:" + p.id], links)
     for c in site_context.collections:

@@ -150,6 +150,7 @@ class Staging:
         self.created = not out_dir.exists()
         #: What the last build wrote: its manifest, or `manifest` from a preview's memory
         self.previous = manifest if manifest is not None else read_manifest(out_dir)
+        self._read = manifest is None  # `previous` is the manifest on disk
         self.names: dict[str, Stamp | None] = {}
         self.staged: dict[str, None] = {}  # rel -> None, in staging order
         self.unchanged = 0
@@ -211,8 +212,8 @@ class Staging:
     def write_manifest(self) -> None:
         """Record this build's files in the output folder, for the next build's `previous`."""
         listed = {rel: stamp for rel, stamp in self.names.items() if rel.split("/", 1)[0] not in UNLISTED}
-        if listed == self.previous and (self.out_dir / MANIFEST).is_file():
-            return  # the manifest read at the start says just this
+        if self._read and listed == self.previous and (self.out_dir / MANIFEST).is_file():
+            return  # the manifest read at the start says just this (one from memory may not be on disk yet)
         data = json.dumps(dict(sorted(listed.items())), indent=0, ensure_ascii=False).encode()
         if not _same(self.out_dir / MANIFEST, data):
             _write_atomic(self.out_dir / MANIFEST, data)

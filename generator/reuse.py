@@ -93,8 +93,9 @@ class Reuse:
         #: and the sources of the files it copied.
         self.manifest: dict[str, Any] | None = None
         self.copies: dict[str, Any] = {}
-        #: Bookkeeping a rebuild leaves for later (`flush`), once the page is on disk.
-        self.deferred: list[Callable[[], object]] = []
+        #: Bookkeeping a rebuild leaves for later (`flush`), once the page is on disk, by name:
+        #: a later rebuild's replaces an earlier one's (one manifest written, not one per edit).
+        self.deferred: dict[str, Callable[[], object]] = {}
 
     def table(self, name: str) -> Table:
         found = self._tables.get(name)
@@ -128,4 +129,4 @@ class Reuse:
     def flush(self) -> None:
         """Do what the rebuilds left for later (the preview calls this when no edit is waiting)."""
         while self.deferred:
-            self.deferred.pop(0)()
+            self.deferred.pop(next(iter(self.deferred)))()

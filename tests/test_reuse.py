@@ -12,6 +12,7 @@ from PIL import Image
 
 from generator.build import build
 from generator.errors import ContentError
+from generator.output import read_manifest
 from generator.reuse import LOAD, MISSING, Reuse
 
 #: A second catalog file, whose products share tags and a collection with tea.yml's: an edit of
@@ -169,3 +170,17 @@ def test_entries_a_build_did_not_use_are_dropped() -> None:
     reuse.start()
     assert reuse.table("t").get(a) == 1
     assert reuse.table("t").get(b) is MISSING
+
+
+def test_rebuilds_between_two_idle_moments_leave_one_manifest_that_names_the_last_builds_files(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    site = make_site(FILES)
+    out, reuse = tmp_path / "preview", Reuse()
+    state = build(site, out, workers=1, reuse=reuse).state
+    for old, new in (("price: 30", "price: 31"), ("title: Clay cup", "title: Clay mug")):
+        edit(site / MORE_FILE, old, new)
+        state = build(site, out, workers=1, previous=state, reuse=reuse).state
+    assert list(reuse.deferred) == ["collector", "manifest"]  # one of each, the last rebuild's
+    reuse.flush()
+    assert read_manifest(out) == reuse.manifest
