@@ -63,6 +63,10 @@ class CatalogFile:
         found.extend(ref.path for refs in self.collection_refs.values() for ref in refs)
         return found
 
+    def items(self) -> list[Product | Collection]:
+        """What the file defines: its collection, if any, and its products."""
+        return [self.collection, *self.products] if self.collection is not None else list(self.products)
+
     def kept_form(self) -> CatalogFile:
         """This parse as it is kept: its document reduced to the lines and columns of `paths`
         (the whole document's would be most of the memory), with no problem list."""
@@ -70,14 +74,33 @@ class CatalogFile:
         src = SourceFile(self.src.rel, Document(None, marks), [])
         return CatalogFile(src, self.collection, self.products, self.collection_refs, self.id_paths, self.skus)
 
-    def for_load(self, problems: list[Problem]) -> CatalogFile:
+    def for_load(self, problems: list[Problem], like: CatalogFile | None = None) -> CatalogFile:
         """A copy for one load, reporting into `problems`: new products and collection, sharing
         every field but the cross-link lists, which are new (the file's own collection only).
-        Shallow copies: a few seconds of deepcopy at 10,000 products become milliseconds."""
+        Shallow copies: a few seconds of deepcopy at 10,000 products become milliseconds.
+
+        `like` is the last load's copy of the same file (the preview's, after an edit): its
+        products and collection whose own fields (their repr, which leaves the links out) are
+        as this parse's are taken over, relinked as `relinked` does, so that an edit to one
+        product of a file leaves the others the objects they were."""
         src = SourceFile(self.src.rel, self.src.doc, problems)
-        coll = _renewed(self.collection, products=[]) if self.collection is not None else None
+        coll = self.collection
+        if coll is not None:
+            last_coll = like.collection if like is not None else None
+            if last_coll is not None and repr(last_coll) == repr(coll):
+                last_coll.products.clear()
+                coll = last_coll
+            else:
+                coll = _renewed(coll, products=[])
         own = [coll] if coll is not None else []
-        products = [_renewed(p, collections=list(own), related=[], stories=[], _share=[]) for p in self.products]
+        known = {p.id: p for p in like.products} if like is not None else {}
+        products = []
+        for p in self.products:
+            last = known.get(p.id)
+            if last is not None and repr(last) == repr(p):
+                products.append(_relinked(last, own))
+            else:
+                products.append(_renewed(p, collections=list(own), related=[], stories=[], _share=[]))
         return CatalogFile(src, coll, products, self.collection_refs, self.id_paths, self.skus)
 
     def relinked(self, problems: list[Problem]) -> CatalogFile:
@@ -90,14 +113,20 @@ class CatalogFile:
         if coll is not None:
             coll.products.clear()
         for product in self.products:
-            product.collections[:] = own
-            product.related.clear()
-            product.stories.clear()
+            _relinked(product, own)
         return CatalogFile(SourceFile(self.src.rel, self.src.doc, problems), coll, self.products,
                            self.collection_refs, self.id_paths, self.skus)  # fmt: skip
 
 
 T = TypeVar("T", Product, Collection)
+
+
+def _relinked(product: Product, own: list[Collection]) -> Product:
+    """A load copy's product with its cross-link lists emptied (its file's collection only)."""
+    product.collections[:] = own
+    product.related.clear()
+    product.stories.clear()
+    return product
 
 
 def _renewed(item: T, **lists: list[Any]) -> T:

@@ -75,7 +75,13 @@ def fingerprints(site_context: SiteContext, reuse: Reuse | None = None) -> dict[
     the same ids linked, as in the build before, the fingerprint it had."""
     prints: dict[str, int] = {}
     table = reuse.table(PRINTS) if reuse is not None else None
+    same = reuse.changed if reuse is not None else None  # (None: check every product's key)
     for p in site_context.products:
+        if same is not None and table is not None and id(p) not in same:
+            kept = table.kept(p)
+            if kept is not MISSING:
+                prints["p:" + p.id] = kept
+                continue
         share = p.share
         # the ids it links to, as the print shows them: an edited product's neighbours are new
         # objects with the same ids (and the related products of thousands of others)

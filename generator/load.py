@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
+import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
@@ -59,6 +60,8 @@ class Loader:
         self.related_prints: list[str] = []  # Parsed.related_print of each catalog file loaded
         self._looked_up: list[tuple[object, Image | str]] | None = None  # while parsing a file to keep
         self._outcomes: dict[str, Image | str] = {}
+        #: With `reuse`: the products and collections (by id()) that are not the last load's objects.
+        self.fresh: set[int] = set()
 
     def rel(self, file: Path) -> str:
         return file.relative_to(self.site_dir).as_posix()
@@ -167,9 +170,16 @@ class Loader:
             return kept.catalog.for_load(self.problems)
         copies = self.reuse.table(LOAD)
         last = copies.get(kept.catalog)
-        if last is MISSING:
-            return copies.put(kept.catalog, kept.catalog.for_load(self.problems))  # type: ignore[no-any-return]
-        return copies.put(kept.catalog, last.relinked(self.problems))  # type: ignore[no-any-return]
+        if last is MISSING:  # a new parse: its products that are as the last load's stay those objects
+            before = copies.recall(rel)
+            made = kept.catalog.for_load(self.problems, before if before is not MISSING else None)
+            self.fresh.update(map(id, made.items()))
+            if before is not MISSING:
+                self.fresh.difference_update(map(id, before.items()))
+        else:
+            made = last.relinked(self.problems)
+        copies.keep(rel, made)  # the file's copy by its name, for its next parse
+        return copies.put(kept.catalog, made)  # type: ignore[no-any-return]
 
     def _kept(self, key: str, rel: str, currency: str) -> Parsed | None:
         """The parse kept under `key` in memory or on disk, if each image it names looks up as
@@ -276,7 +286,7 @@ def _load(loader: Loader) -> Site | None:
     # With a catalog file unreadable, "unknown product" would mostly be noise from that one mistake.
     catalog_complete = not any(rel.startswith("content/catalog/") for rel in loader.unreadable)
     resolved_stories = _resolve_stories(stories, {p.id: p for p in products}, loader.problems, catalog_complete)
-    _link_related_kept(published, [c.id for c in collections], loader.related_prints, loader.parsed)
+    linked = _link_related_kept(published, [c.id for c in collections], loader.related_prints, loader.parsed)
     promotions: tuple[Promotion, ...] = ()
     promotions_file = site_dir / "content" / "promotions.yml"
     if promotions_file.is_file():
@@ -294,6 +304,8 @@ def _load(loader: Loader) -> Site | None:
             src.error(("display_currencies",), "needs content/rates.yml")
     if config is None:
         return None
+    if loader.reuse is not None:
+        _note_changes(loader, linked, collections, resolved_stories, stores)
     return Site(
         config=config,
         collections=tuple(collections),
@@ -428,13 +440,44 @@ def _report_at(problems: list[Problem], rel: str, line: int, column: int, messag
     problems.append(Problem(rel, line, "", message, column=column))
 
 
-def _link_related_kept(products: list[Product], collections: list[str], prints: list[str], kept: ParseCache) -> None:
+def _note_changes(
+    loader: Loader, linked: str, collections: list[Collection], stories: list[Story], stores: list[Store]
+) -> None:
+    """Tell the preview's memory (reuse.py) which products this load made anew (see
+    CatalogFile.for_load), and those listed in a collection it made anew (a product page names
+    its first collection). Every other product is the object the last load made,
+    linked as then when the shop has the same shape: the same related links (`linked`, their
+    key), the same products in each story, the same stores and the same photos' bytes (each
+    photo's size, time and inode, as the image cache knows a file: cache.py)."""
+    changed = set(loader.fresh)
+    for coll in collections:
+        if id(coll) in changed:
+            changed.update(id(p) for p in coll.products)
+    photos = []
+    for image in loader.media.used():
+        try:
+            st = os.stat(loader.media.content_dir / image.path)
+        except OSError:
+            st = None
+        photos.append((image.path, st and (st.st_size, st.st_mtime_ns, st.st_ino)))
+    shape = (
+        linked,
+        [(s.slug, [p.id for p in s.products]) for s in stories],
+        repr(stores),
+        sorted(photos),
+    )
+    assert loader.reuse is not None
+    loader.reuse.note_load(shape, changed)
+
+
+def _link_related_kept(products: list[Product], collections: list[str], prints: list[str], kept: ParseCache) -> str:
     """`_link_related`, or the links it made last time (kept in memory by the preview, and as
     JSON in the cache folder) when what it looks at is the same: each product's id, collections,
     tags and whether it is sold out, in the shop's order. That is known from each catalog file's
     `related_print` (made once per parse) and the shop's collections: a product's collections
     are its file's and those it names that exist. Links read from disk are used only if they are
-    links between these products (see _usable_links); else they are made again."""
+    links between these products (see _usable_links); else they are made again. Returns the key
+    they are kept under: the same key, the same links."""
     key = kept.key("related", repr((sorted(collections), prints)).encode("utf-8"), str(RELATED_COUNT))
     by_id = {p.id: p for p in products}
     links = kept.kept(key)  # kept in memory only once made here or checked
@@ -445,11 +488,12 @@ def _link_related_kept(products: list[Product], collections: list[str], prints: 
             links = {p.id: [r.id for r in p.related] for p in products if p.related}
             kept.write(key, links)
             kept.keep(key, links)
-            return
+            return key
         kept.keep(key, links)
     assert isinstance(links, dict)
     for p in products:
         p.related.extend(map(by_id.__getitem__, links.get(p.id, ())))
+    return key
 
 
 def _usable_links(links: object, by_id: dict[str, Product]) -> bool:

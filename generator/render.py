@@ -399,7 +399,13 @@ def plan_pages(
                     product.summary or plain_text(product.description_html), "categories",
                     structured.for_product(site, product), product=product, pickup_stores=pickup)  # fmt: skip
 
+    same = reuse.changed if reuse is not None else None  # (None: check every product's key)
     for product in site.products:
+        if same is not None and table is not None and id(product) not in same:
+            found = table.kept(product)
+            if found is not MISSING:
+                pages.append(found)
+                continue
         # (its breadcrumb names its first collection: kept with the collection's object, which a
         # new parse of the collection's file replaces)
         first = product.collections[0] if product.collections else None

@@ -65,6 +65,16 @@ class Table:
                 rest.append(item)
         return found, rest
 
+    def kept(self, item: object) -> Any:
+        """The result kept for `item` whatever key it was done for, or MISSING: for an item the
+        caller knows to be as it was (see `Reuse.changed`), whose key need not be made."""
+        slot = id(item)
+        entry = self.now.get(slot) or self.last.get(slot)
+        if entry is not None and entry[0] is item:
+            self.now[slot] = entry
+            return entry[2]
+        return MISSING
+
     def recall(self, name: Hashable, key: object = None) -> Any:
         """Like `get`, for work named by a value (a page's URL) rather than an object."""
         entry = self.now.get(name) or self.last.get(name)
@@ -96,6 +106,16 @@ class Reuse:
         #: Bookkeeping a rebuild leaves for later (`flush`), once the page is on disk, by name:
         #: a later rebuild's replaces an earlier one's (one manifest written, not one per edit).
         self.deferred: dict[str, Callable[[], object]] = {}
+        #: Set by a rebuild's load (load.py): the products, by id(), that are not as in the build
+        #: before. Every other product is the same object as then, linked to the same ids, with
+        #: the same photo, in a shop of the same shape (`shape`), so a step takes over the work it
+        #: did for it (`Table.kept`) without making its key. None (a first build, one after a
+        #: failed build, another shape, other settings): every item is checked by its key.
+        self.changed: set[int] | None = None
+        #: What the last load's shop looked like beyond its products: its links (related, stories),
+        #: stores and the bytes of its photos (load.py).
+        self.shape: object = None
+        self._steady = False  # the build before this one succeeded
 
     def table(self, name: str) -> Table:
         found = self._tables.get(name)
@@ -105,6 +125,7 @@ class Reuse:
 
     def start(self) -> None:
         """A new build: what the last one used is what this one may take over."""
+        self._steady, self.changed = self._finished and self.builds > 0, None
         for table in self._tables.values():
             if self._finished:
                 table.last, table.now = table.now, {}
@@ -118,8 +139,15 @@ class Reuse:
         settings, its theme, the time's sales): when it is not the last build's, only the load's
         copies (LOAD, which depend on nothing else) are taken over."""
         if context != self.context:
+            self.changed = None
             self._tables = {name: table for name, table in self._tables.items() if name == LOAD}
             self.context = context
+
+    def note_load(self, shape: object, changed: set[int]) -> None:
+        """The load's shape of the shop and the products it did not keep: `changed` holds for this
+        build when the build before succeeded with a shop of the same shape."""
+        self.changed = changed if self._steady and shape == self.shape else None
+        self.shape = shape
 
     def finish(self) -> None:
         """The build succeeded: the work it used is what the next one may take over."""

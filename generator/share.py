@@ -391,7 +391,13 @@ def plan_share(
         return _ProductPlan(tuple(jobs), card_image, tuple(kit), qr, share, tuple(p.missing_for(owner)))
 
     table = reuse.table(SHARE) if reuse is not None else None
+    same = reuse.changed if reuse is not None else None  # (None: check every product's key)
     for product in site.products:
+        if same is not None and id(product) not in same:
+            planned = table.kept(product) if table is not None else MISSING
+            if planned is not MISSING:
+                _take(planned, product, image_jobs, page_images, kit_posters, qr_jobs, p)
+                continue
         # by the bytes of its photo and the logo: a photo replaced under the same name is drawn again
         drawn = (p.source(product.image), p.logo)
         planned = table.get(product, drawn) if table is not None else MISSING
@@ -399,14 +405,9 @@ def plan_share(
             planned = plan_product(product, (product.source, f"product '{product.id}'"))
             if table is not None:
                 table.put(product, planned, drawn)
-        elif planned.missing:
-            p.note_missing((product.source, f"product '{product.id}'"), planned.missing)
-        image_jobs.extend(planned.jobs)
-        page_images[product.url] = planned.card
-        kit_posters.update(planned.kit_posters)
-        qr_jobs.append(planned.qr)
-        if product._share[:1] != [planned.share]:  # (a product kept by the preview has it already)
-            product._share[:] = [planned.share]
+            _take(planned, product, image_jobs, page_images, kit_posters, qr_jobs)
+        else:
+            _take(planned, product, image_jobs, page_images, kit_posters, qr_jobs, p)
 
     for coll in site.collections:
         photo = coll.image
@@ -433,6 +434,28 @@ def plan_share(
 
     plan = SharePlan(page_images, page_images[""], qr_jobs, image_jobs, p.warnings + p.font_warnings(), kits)
     return plan
+
+
+def _take(
+    planned: _ProductPlan,
+    product: Product,
+    image_jobs: list[Job],
+    page_images: dict[str, ShareImage],
+    kit_posters: dict[tuple[str, str, str], ShareImage],
+    qr_jobs: list[Job],
+    planner: _Planner | None = None,
+) -> None:
+    """Add a product's plan to the shop's; `planner` notes the characters its pictures miss
+    (a plan made by an earlier build)."""
+    if planner is not None and planned.missing:
+        planner.note_missing((product.source, f"product '{product.id}'"), planned.missing)
+    image_jobs.extend(planned.jobs)
+    page_images[product.url] = planned.card
+    if planned.kit_posters:
+        kit_posters.update(planned.kit_posters)
+    qr_jobs.append(planned.qr)
+    if not product._share or product._share[0] is not planned.share:  # (a kept product has it already)
+        product._share[:] = [planned.share]
 
 
 def _shop_photos(site: Site) -> list[Image | None]:

@@ -84,6 +84,11 @@ STEPS: list[Step] = [
     ("collection title", _replace(MORE_FILE, "title: Cups", "title: Cups and bowls")),
     ("photo replaced, same size", _repaint("content/images/cup.jpg", (200, 40, 40))),
     ("story", _replace("content/stories/harvest.md", "title: The harvest", "title: The early harvest")),
+    (
+        "story lists another product",
+        _replace("content/stories/harvest.md", "products: [green]", "products: [green, cup]"),
+    ),
+    ("store hours", _replace("content/stores.yml", "hours: [Mon-Sun 10:00-18:00]", "hours: [Mon-Sat 9:00-18:00]")),
     ("site.yml", _replace("site.yml", "tagline: Good tea, small shop.", "tagline: Good tea.")),
     ("product removed", _replace(MORE_FILE, LID, "")),
 ]
@@ -95,14 +100,33 @@ def test_each_rebuild_with_the_previews_memory_writes_what_a_full_build_writes(
     site = make_site(FILES)
     out, reuse = tmp_path / "preview", Reuse()
     state = build(site, out, workers=1, reuse=reuse).state
+    changed: dict[str, set[str] | None] = {}
     for n, (name, step) in enumerate(STEPS):
         step(site)
         again = build(site, out, workers=1, previous=state, reuse=reuse)
         reuse.flush()
         state = again.state
+        known = reuse.changed
+        changed[name] = None if known is None else {p.id for p in again.site.products if id(p) in known}
         full = tmp_path / f"full-{n}"
         build(site, full, workers=1)
         assert tree(out) == tree(full), name
+    # the rebuilds that took over the work for every product but the changed ones (the others
+    # changed the shop's shape, settings or photos: each product was checked by its key)
+    assert changed == {
+        "price": {"green"},
+        "title of a kept file's product": {"cup"},
+        "tags (related products change)": None,
+        "new product": None,
+        "sold out": None,
+        "collection title": {"cup", "tray", "kettle", "bowl", "lid"},
+        "photo replaced, same size": None,
+        "story": set(),
+        "story lists another product": None,
+        "store hours": None,
+        "site.yml": None,
+        "product removed": None,
+    }
 
 
 def test_kept_products_stay_the_same_objects_and_their_work_is_taken_over(
@@ -111,11 +135,13 @@ def test_kept_products_stay_the_same_objects_and_their_work_is_taken_over(
     site = make_site(FILES)
     out, reuse = tmp_path / "preview", Reuse()
     first = build(site, out, workers=1, reuse=reuse)
-    cup = next(p for p in first.site.products if p.id == "cup")
+    cup, black = (next(p for p in first.site.products if p.id == pid) for pid in ("cup", "black"))
     edit(site / "content/catalog/tea.yml", "price: 128", "price: 138")
     again = build(site, out, workers=1, previous=first.state, reuse=reuse)
     products = {p.id: p for p in again.site.products}
     assert products["cup"] is cup, "more.yml did not change: its products are the last build's objects"
+    assert products["black"] is black, "tea.yml was parsed again, but this product of it is as it was"
+    assert products["green"] is not next(p for p in first.site.products if p.id == "green")
     assert products["cup"].share is cup.share and cup.share is not None
     assert products["green"].price.minor == 13800
     assert again.rendered < again.pages
