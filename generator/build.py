@@ -313,7 +313,7 @@ def _build(
     env = make_environment(site, theme, site_dir, static_hashes, translations, TrackingEnvironment, compiled, pictures)
     share = plan_share(site, theme, static, site_dir, cache, text, drawn_base_url, reuse)
     pages = plan_pages(site, share.image_for, text, reuse) + plan_kit_pages(site, share.kits, share.image_for, text)
-    qr_files = maker.make(share.qr_jobs)  # drawn before the pages: a template may print a code inline
+    qr_files = maker.make(share.qr_jobs, "qr")  # drawn before the pages: a template may print a code inline
 
     prints = fingerprints(SiteContext(site), reuse)
     state = BuildState({}, prints, {p.output: _meta_print(p, prints, reuse) for p in pages})
@@ -355,7 +355,7 @@ def _build(
         phase("render")
 
         copies.update(qr_files)
-        copies.update(maker.make(share.image_jobs + pictures.jobs))
+        copies.update(maker.make(share.image_jobs + pictures.jobs, "images"))
         phase("images")
 
         for rel, published_file in published.items():

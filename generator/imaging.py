@@ -35,7 +35,7 @@ from typing import Protocol
 from .cache import ImageCache
 from .draw import SourceFile, prime
 from .imagekeys import key_of
-from .reuse import Reuse
+from .reuse import MISSING, Reuse, Table
 
 #: Fewer drawings than this are made in the build's own process: starting workers costs more.
 #: Forked workers start in milliseconds; spawned ones import Python and Pillow first (~0.4 s).
@@ -185,19 +185,49 @@ class ImageMaker:
         self.workers = workers if workers is not None else worker_count()
         self.drawn = 0  # files drawn by this maker
         self.cached = 0  # files found in the cache
-        self.keys: set[str] = set()
+        self._made: list[Sequence[Job]] = []  # every list of jobs made, for `keys`
         self._pool: Executor | None = None
         self.progress: Callable[[str, int, int], None] | None = None  # told ("images", drawn, to draw)
         #: The preview's (reuse.py): a job made by the build before has the files it had then.
         self.reuse: Reuse | None = None
 
-    def make(self, jobs: Sequence[Job]) -> dict[str, Path]:
+    @property
+    def keys(self) -> set[str]:
+        """The cache keys of every job made: what a build's prune keeps (a preview's rebuild,
+        which does not prune, never asks)."""
+        return {job.key for jobs in self._made for job in jobs}
+
+    def make(self, jobs: Sequence[Job], name: str | None = None) -> dict[str, Path]:
         """The files of `jobs` by output path: cached files in the cache folder (drawn first
-        when missing), so that memory holds no image bytes."""
+        when missing), so that memory holds no image bytes.
+
+        `name` names this list of jobs in the preview's memory (reuse.py): the list the build
+        before made under that name is kept with its files, and only the jobs that are not in
+        it (by identity: a product that did not change has the very jobs it had) are looked
+        up. At 10,000 products that is 4 or 5 jobs instead of 40,000."""
+        table = self.reuse.table(MADE) if self.reuse is not None else None
+        self._made.append(jobs)
+        if table is None or name is None:
+            return self._make(jobs, table)
+        made = dict(zip(map(id, jobs), jobs, strict=True))  # (jobs, alive while kept, have ids of their own)
+        last = table.recall(name)
+        if last is MISSING:
+            files = self._make(jobs, None)
+        else:
+            last_made, last_files = last
+            files = last_files.copy()
+            for gone in last_made.keys() - made.keys():
+                for output in last_made[gone].outputs:
+                    del files[output]
+            new = [made[slot] for slot in made.keys() - last_made.keys()]
+            self.cached += len(files)
+            files.update(self._make(new, None))
+        table.keep(name, (made, files))
+        return files
+
+    def _make(self, jobs: Sequence[Job], table: Table | None) -> dict[str, Path]:
         files: dict[str, Path] = {}
         missing: dict[str, Job] = {}  # by key: two jobs with the same inputs are drawn once
-        table = self.reuse.table(MADE) if self.reuse is not None else None
-        self.keys.update(job.key for job in jobs)
         look: Sequence[Job] = jobs
         if table is not None:  # the jobs made by the build before: their (output, file) pairs
             kept, look = table.take(jobs)

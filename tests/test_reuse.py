@@ -11,8 +11,11 @@ from edits import edit, tree
 from PIL import Image
 
 from generator.build import build
+from generator.cache import ImageCache
 from generator.errors import ContentError
+from generator.imaging import ImageMaker, Job
 from generator.output import read_manifest
+from generator.qr import QrSpec
 from generator.reuse import LOAD, MISSING, Reuse
 
 #: A second catalog file, whose products share tags and a collection with tea.yml's: an edit of
@@ -210,3 +213,22 @@ def test_rebuilds_between_two_idle_moments_leave_one_manifest_that_names_the_las
     assert list(reuse.deferred) == ["collector", "manifest"]  # one of each, the last rebuild's
     reuse.flush()
     assert read_manifest(out) == reuse.manifest
+
+
+def test_a_named_list_of_jobs_looks_up_only_the_jobs_the_last_one_did_not_have(tmp_path: Path) -> None:
+    reuse = Reuse()
+    a, b = (Job((f"qr/{n}.svg", f"qr/{n}.png"), QrSpec(f"https://shop.example/{n}/")) for n in "ab")
+    reuse.start()
+    with ImageMaker(ImageCache(tmp_path), workers=1) as maker:
+        maker.reuse = reuse
+        first = maker.make([a, b], "qr")
+        assert set(first) == {"qr/a.svg", "qr/a.png", "qr/b.svg", "qr/b.png"} and maker.drawn == 4
+    reuse.finish()
+    reuse.start()
+    c = Job(("qr/b.svg", "qr/b.png"), QrSpec("https://shop.example/b/?v=2"))  # b's pictures, drawn again
+    with ImageMaker(ImageCache(tmp_path), workers=1) as maker:
+        maker.reuse = reuse
+        files = maker.make([c], "qr")  # a is gone: its files are no longer this list's
+        assert set(files) == {"qr/b.svg", "qr/b.png"} and files["qr/b.png"] != first["qr/b.png"]
+        assert maker.drawn == 2 and maker.keys == {c.key}
+        assert maker.make([a, c], "other") and maker.drawn == 2, "another name: a is found in the cache"
