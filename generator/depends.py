@@ -21,6 +21,12 @@ from .reuse import MISSING, Reuse
 
 #: The preview's table of each product's fingerprint (reuse.py).
 PRINTS = "prints"
+#: The preview's products' fingerprints by dependency key, from one rebuild to the next (Reuse.each).
+PRODUCT_PRINTS = "product prints"
+
+
+def _product_key(p: Product) -> str:
+    return "p:" + p.id
 
 
 def dependency(obj: Any, attribute: str) -> str | None:
@@ -75,13 +81,8 @@ def fingerprints(site_context: SiteContext, reuse: Reuse | None = None) -> dict[
     the same ids linked, as in the build before, the fingerprint it had."""
     prints: dict[str, int] = {}
     table = reuse.table(PRINTS) if reuse is not None else None
-    same = reuse.changed if reuse is not None else None  # (None: check every product's key)
-    for p in site_context.products:
-        if same is not None and table is not None and id(p) not in same:
-            kept = table.kept(p)
-            if kept is not MISSING:
-                prints["p:" + p.id] = kept
-                continue
+
+    def print_of(p: Product) -> int:
         share = p.share
         # the ids it links to, as the print shows them: an edited product's neighbours are new
         # objects with the same ids (and the related products of thousands of others)
@@ -89,12 +90,15 @@ def fingerprints(site_context: SiteContext, reuse: Reuse | None = None) -> dict[
         links = (share, *ids) if table is not None else None
         kept = table.get(p, links) if table is not None else MISSING
         if kept is not MISSING:
-            prints["p:" + p.id] = kept
-            continue
+            return kept  # type: ignore[no-any-return]
         shown = (share.url, share.text, share.card, share.poster_square, share.poster_story) if share else None
-        prints["p:" + p.id] = stable_hash((repr(p), *ids, repr(shown), p.sold_out, p.price))
-        if table is not None:
-            table.put(p, prints["p:" + p.id], links)
+        made = stable_hash((repr(p), *ids, repr(shown), p.sold_out, p.price))
+        return table.put(p, made, links) if table is not None else made
+
+    if reuse is not None:
+        prints.update(reuse.each(PRODUCT_PRINTS, site_context.products, print_of, _product_key))
+    else:
+        prints.update((_product_key(p), print_of(p)) for p in site_context.products)
     for c in site_context.collections:
         prints["c:" + c.id] = stable_hash((repr(c), _ids(c.products), repr(c.image)))
     for s in site_context.stories:

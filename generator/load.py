@@ -62,6 +62,7 @@ class Loader:
         self._outcomes: dict[str, Image | str] = {}
         #: With `reuse`: the products and collections (by id()) that are not the last load's objects.
         self.fresh: set[int] = set()
+        self.gone: set[int] = set()  # and those of the last load that these replace
 
     def rel(self, file: Path) -> str:
         return file.relative_to(self.site_dir).as_posix()
@@ -176,6 +177,7 @@ class Loader:
             self.fresh.update(map(id, made.items()))
             if before is not MISSING:
                 self.fresh.difference_update(map(id, before.items()))
+                self.gone.update(set(map(id, before.items())) - set(map(id, made.items())))
         else:
             made = last.relinked(self.problems)
         copies.keep(rel, made)  # the file's copy by its name, for its next parse
@@ -305,7 +307,7 @@ def _load(loader: Loader) -> Site | None:
     if config is None:
         return None
     if loader.reuse is not None:
-        _note_changes(loader, linked, collections, resolved_stories, stores)
+        _note_changes(loader, linked, published, collections, resolved_stories, stores)
     return Site(
         config=config,
         collections=tuple(collections),
@@ -441,7 +443,12 @@ def _report_at(problems: list[Problem], rel: str, line: int, column: int, messag
 
 
 def _note_changes(
-    loader: Loader, linked: str, collections: list[Collection], stories: list[Story], stores: list[Store]
+    loader: Loader,
+    linked: str,
+    products: list[Product],
+    collections: list[Collection],
+    stories: list[Story],
+    stores: list[Store],
 ) -> None:
     """Tell the preview's memory (reuse.py) which products this load made anew (see
     CatalogFile.for_load), and those listed in a collection it made anew (a product page names
@@ -449,10 +456,10 @@ def _note_changes(
     linked as then when the shop has the same shape: the same related links (`linked`, their
     key), the same products in each story, the same stores and the same photos' bytes (each
     photo's size, time and inode, as the image cache knows a file: cache.py)."""
-    changed = set(loader.fresh)
+    fresh = set(loader.fresh)
     for coll in collections:
-        if id(coll) in changed:
-            changed.update(id(p) for p in coll.products)
+        if id(coll) in fresh:
+            fresh.update(id(p) for p in coll.products)
     photos = []
     for image in loader.media.used():
         try:
@@ -467,7 +474,7 @@ def _note_changes(
         sorted(photos),
     )
     assert loader.reuse is not None
-    loader.reuse.note_load(shape, changed)
+    loader.reuse.note_load(shape, {id(p): p for p in products if id(p) in fresh}, loader.gone)
 
 
 def _link_related_kept(products: list[Product], collections: list[str], prints: list[str], kept: ParseCache) -> str:

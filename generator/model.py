@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
 from markupsafe import Markup
@@ -376,8 +377,9 @@ class Site:
     promotions: tuple[Promotion, ...] = ()  # content/promotions.yml, as written (past ones too)
     display_rates: DisplayRates | None = None  # content/rates.yml, for config.display_currencies
 
-    @property
+    @cached_property
     def featured(self) -> list[Product]:
+        """(Asked for by the share plan, the home page and the fingerprints: made once.)"""
         return [p for p in self.products if p.featured]
 
     @property

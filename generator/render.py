@@ -309,6 +309,8 @@ def absolute(site: Site, url: str) -> str:
 
 #: The preview's table of planned pages (reuse.py).
 PAGES = "pages"
+#: The preview's product pages by product id, kept from one rebuild to the next (Reuse.each).
+PRODUCT_PAGES = "product pages"
 
 
 def plan_pages(
@@ -399,17 +401,16 @@ def plan_pages(
                     product.summary or plain_text(product.description_html), "categories",
                     structured.for_product(site, product), product=product, pickup_stores=pickup)  # fmt: skip
 
-    same = reuse.changed if reuse is not None else None  # (None: check every product's key)
-    for product in site.products:
-        if same is not None and table is not None and id(product) not in same:
-            found = table.kept(product)
-            if found is not MISSING:
-                pages.append(found)
-                continue
+    def planned_for(product: Product) -> PageSpec:
         # (its breadcrumb names its first collection: kept with the collection's object, which a
         # new parse of the collection's file replaces)
         first = product.collections[0] if product.collections else None
-        pages.append(kept(product, (card_of(product.url), pickup_print, first), product_page, product))
+        return kept(product, (card_of(product.url), pickup_print, first), product_page, product)
+
+    if reuse is not None:
+        pages.extend(reuse.each(PRODUCT_PAGES, site.products, planned_for).values())
+    else:
+        pages.extend(map(planned_for, site.products))
 
     def collection_page(coll: Collection, pagination: Pagination, shown: Sequence[Product]) -> PageSpec:
         data = structured.for_collection(site, coll, _("Categories"), shown, pagination.first or 1)

@@ -14,8 +14,9 @@ saved in the cache folder, which it checks file by file (buildstate.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
-from typing import Any, Final, TypeVar
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from operator import attrgetter
+from typing import Any, Final, Protocol, TypeVar
 
 #: What a table answers for work it does not hold.
 MISSING: Final[Any] = object()
@@ -24,6 +25,15 @@ MISSING: Final[Any] = object()
 LOAD: Final = "load"
 
 T = TypeVar("T")
+V = TypeVar("V")
+
+
+class _Named(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Named)
 Entry = tuple[object, object, Any]  # (the item or None, the key it was done for, the result)
 
 
@@ -108,10 +118,12 @@ class Reuse:
         self.deferred: dict[str, Callable[[], object]] = {}
         #: Set by a rebuild's load (load.py): the products, by id(), that are not as in the build
         #: before. Every other product is the same object as then, linked to the same ids, with
-        #: the same photo, in a shop of the same shape (`shape`), so a step takes over the work it
-        #: did for it (`Table.kept`) without making its key. None (a first build, one after a
-        #: failed build, another shape, other settings): every item is checked by its key.
-        self.changed: set[int] | None = None
+        #: the same photo, in a shop of the same shape (`shape`): the steps keep what they made
+        #: for the products by id (`each`) and make it again for these only. None (a first build,
+        #: one after a failed build, another shape, other settings): each item is checked by its key.
+        self.changed: dict[int, Any] | None = None
+        #: The objects (by id()) that this build replaced with new ones: their entries go.
+        self.gone: set[int] = set()
         #: What the last load's shop looked like beyond its products: its links (related, stories),
         #: stores and the bytes of its photos (load.py).
         self.shape: object = None
@@ -125,7 +137,7 @@ class Reuse:
 
     def start(self) -> None:
         """A new build: what the last one used is what this one may take over."""
-        self._steady, self.changed = self._finished and self.builds > 0, None
+        self._steady, self.changed, self.gone = self._finished and self.builds > 0, None, set()
         for table in self._tables.values():
             if self._finished:
                 table.last, table.now = table.now, {}
@@ -143,14 +155,44 @@ class Reuse:
             self._tables = {name: table for name, table in self._tables.items() if name == LOAD}
             self.context = context
 
-    def note_load(self, shape: object, changed: set[int]) -> None:
-        """The load's shape of the shop and the products it did not keep: `changed` holds for this
-        build when the build before succeeded with a shop of the same shape."""
+    def note_load(self, shape: object, changed: dict[int, Any], gone: set[int]) -> None:
+        """The load's shape of the shop, the products it did not keep and the objects it
+        replaced: `changed` holds for this build when the build before succeeded with a shop of
+        the same shape."""
         self.changed = changed if self._steady and shape == self.shape else None
         self.shape = shape
+        self.gone |= gone
+
+    def each(
+        self, name: str, items: Sequence[N], make: Callable[[N], V], key: Callable[[N], str] = attrgetter("id")
+    ) -> dict[str, V]:
+        """`make(item)` for each item (products), by `key(item)` (its id), in order. When `changed`
+        is known, the dict the last build kept under `name` with the changed items' made again:
+        the others' are what they were, and no step walks ten thousand products to find the one
+        that changed. The results it replaces are gone (`gone`: a table may hold them)."""
+        table = self.table(name)
+        last = table.recall(name) if self.changed is not None else MISSING
+        if last is not MISSING and self.changed is not None:
+            made = last.copy()
+            for item in self.changed.values():
+                slot = key(item)
+                before, made[slot] = made.get(slot), make(item)
+                if before is not None and before is not made[slot]:
+                    self.gone.add(id(before))
+            if len(made) == len(items):  # (the same ids: the shape says so)
+                return table.keep(name, made)  # type: ignore[no-any-return]
+        return table.keep(name, {key(item): make(item) for item in items})  # type: ignore[no-any-return]
 
     def finish(self) -> None:
-        """The build succeeded: the work it used is what the next one may take over."""
+        """The build succeeded: the work it used is what the next one may take over. A build that
+        knew what changed (`each`) used every entry it did not replace."""
+        if self.changed is not None:
+            for name, table in self._tables.items():
+                if name != LOAD:
+                    carried = {**table.last, **table.now}
+                    for slot in self.gone:
+                        carried.pop(slot, None)
+                    table.now = carried
         self._finished = True
         self.builds += 1
 

@@ -232,3 +232,35 @@ def test_a_named_list_of_jobs_looks_up_only_the_jobs_the_last_one_did_not_have(t
         assert set(files) == {"qr/b.svg", "qr/b.png"} and files["qr/b.png"] != first["qr/b.png"]
         assert maker.drawn == 2 and maker.keys == {c.key}
         assert maker.make([a, c], "other") and maker.drawn == 2, "another name: a is found in the cache"
+
+
+class _Item:
+    def __init__(self, id: str) -> None:
+        self.id = id
+
+
+def test_a_rebuild_that_knows_what_changed_makes_again_only_that_and_keeps_every_other_entry() -> None:
+    reuse, made = Reuse(), []
+    a, b, c = _Item("a"), _Item("b"), _Item("c")
+
+    def make(item: _Item) -> str:
+        made.append(item.id)
+        return reuse.table("t").put(item, f"{item.id}{len(made)}")  # type: ignore[no-any-return]
+
+    reuse.start()
+    reuse.note_load("shape", {}, set())  # a first build: every item is made
+    assert reuse.changed is None
+    assert reuse.each("ids", [a, b, c], make) == {"a": "a1", "b": "b2", "c": "c3"}
+    reuse.finish()
+    reuse.start()
+    b2 = _Item("b")  # b, parsed again
+    reuse.note_load("shape", {id(b2): b2}, {id(b)})
+    assert reuse.each("ids", [a, b2, c], make) == {"a": "a1", "b": "b4", "c": "c3"}  # in the shop's order
+    assert made == ["a", "b", "c", "b"]
+    reuse.finish()
+    reuse.start()  # the entries of a and c were not asked for, but the build used them; b's went
+    assert reuse.table("t").get(a) == "a1" and reuse.table("t").get(c) == "c3"
+    assert reuse.table("t").get(b) is MISSING and reuse.table("t").get(b2) == "b4"
+    reuse.note_load("another shape", {}, set())  # the shop's shape changed: each item is made again
+    assert reuse.changed is None
+    assert reuse.each("ids", [a, b2, c], make) == {"a": "a5", "b": "b6", "c": "c7"}
