@@ -313,6 +313,12 @@ PAGES = "pages"
 PRODUCT_PAGES = "product pages"
 
 
+def planned_product_pages(reuse: Reuse) -> dict[str, PageSpec]:
+    """The product pages the preview's last `plan_pages` planned, by product id."""
+    planned = reuse.table(PRODUCT_PAGES).recall(PRODUCT_PAGES)
+    return {} if planned is MISSING else planned
+
+
 def plan_pages(
     site: Site,
     share_image: Callable[[str], ShareImage] | None = None,
