@@ -161,6 +161,7 @@ def incremental_library(site: Path, out: Path, count: int, runs: int, pid: str =
             rendered.append(result.rendered)
     finally:
         file.write_text(text, "utf-8")
+        reuse.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(" ".join(f"{t:.4f}" for t in times), peak, max(rendered))
 

@@ -29,7 +29,7 @@ from .datafiles import render_data_files
 from .depends import TrackingEnvironment, dependency, fingerprints, stable_hash
 from .errors import ContentError, Problem
 from .i18n import Text, load_translations
-from .imaging import ImageMaker, prune
+from .imaging import DrawingWorker, ImageMaker, prune
 from .imaging import process_context as mp_context
 from .kits import plan_kit_pages
 from .load import collector_paused, load_site
@@ -325,6 +325,15 @@ def _build(
     todo = pages if previous is None else _pages_to_render(pages, previous, state, out_dir, rebuilding)
     phase("plan")
 
+    # A preview's rebuild of a few products has their pictures drawn by its drawing worker while
+    # it renders the pages (not beside a render that forks page workers: its own pool draws then).
+    images = share.image_jobs + pictures.jobs
+    drawn_later = None
+    few = rebuilding and reuse is not None and reuse.changed is not None and len(todo) < 2 * PAGES_PER_TASK
+    if few and reuse is not None and maker.workers > 1:
+        if reuse.drawing is None:
+            reuse.drawing = DrawingWorker()
+        drawn_later = maker.begin(images, "images", reuse.drawing)
     # a preview's rebuild takes the output's manifest from the build before (it wrote the folder)
     staging = Staging(out_dir, cache.images, reuse.manifest if rebuilding and reuse is not None else None)
     copies: dict[str, Source] = {}
@@ -353,7 +362,7 @@ def _build(
         phase("render")
 
         copies.update(qr_files)
-        copies.update(maker.make(share.image_jobs + pictures.jobs, "images"))
+        copies.update(drawn_later() if drawn_later is not None else maker.make(images, "images"))
         phase("images")
 
         for rel, published_file in published.items():

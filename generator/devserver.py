@@ -180,6 +180,7 @@ def serve(site_dir: Path, out_dir: Path | None, host: str, port: int, lan: bool 
         server.serve(root=str(out_dir), host=host, port=port, open_url_delay=None, restart_delay="forever", debug=False)
     finally:
         preview.reuse.flush()
+        preview.reuse.close()
 
 
 def _rebuild(

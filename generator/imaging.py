@@ -18,10 +18,12 @@ How the work is split, measured with bench/images.py:
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
 import stat
 import sys
@@ -30,7 +32,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from .cache import ImageCache
 from .draw import SourceFile, prime
@@ -187,6 +189,7 @@ class ImageMaker:
         self.cached = 0  # files found in the cache
         self._made: list[Sequence[Job]] = []  # every list of jobs made, for `keys`
         self._pool: Executor | None = None
+        self._drawn_elsewhere: set[str] = set()  # keys drawn by `begin`'s pool
         self.progress: Callable[[str, int, int], None] | None = None  # told ("images", drawn, to draw)
         #: The preview's (reuse.py): a job made by the build before has the files it had then.
         self.reuse: Reuse | None = None
@@ -209,21 +212,48 @@ class ImageMaker:
         self._made.append(jobs)
         if table is None or name is None:
             return self._make(jobs, table)
-        made = dict(zip(map(id, jobs), jobs, strict=True))  # (jobs, alive while kept, have ids of their own)
-        last = table.recall(name)
-        if last is MISSING:
+        made, kept, new = self._named(jobs, name)
+        if kept is None:
             files = self._make(jobs, None)
         else:
-            last_made, last_files = last
-            files = last_files.copy()
-            for gone in last_made.keys() - made.keys():
-                for output in last_made[gone].outputs:
-                    del files[output]
-            new = [made[slot] for slot in made.keys() - last_made.keys()]
+            files = kept
             self.cached += len(files)
             files.update(self._make(new, None))
         table.keep(name, (made, files))
         return files
+
+    def begin(self, jobs: Sequence[Job], name: str, worker: DrawingWorker) -> Callable[[], dict[str, Path]]:
+        """`make(jobs, name)` in two halves: the drawings it needs start now in `worker` (the
+        preview's, which draws while this process renders the pages); the call returned waits
+        for them and gives the files. What the worker did not draw is drawn here, as `make` would."""
+        _, kept, new = self._named(jobs, name)
+        if kept is None:  # (a whole list is the maker's own pool's work)
+            return lambda: self.make(jobs, name)
+        todo = {job.key: job for job in new}
+        missing = [(key, job.spec) for key, job in todo.items() if not cached_files(self.cache, key, len(job.outputs))]
+        drawing = worker.submit(self.cache.folder, missing) if missing else None
+
+        def finish() -> dict[str, Path]:
+            if drawing is not None and drawing():
+                self._drawn_elsewhere.update(key for key, _ in missing)
+            return self.make(jobs, name)
+
+        return finish
+
+    def _named(self, jobs: Sequence[Job], name: str) -> tuple[dict[int, Job], dict[str, Path] | None, list[Job]]:
+        """The jobs by id(); the files of those among them that the list kept under `name` has
+        (None: no list is kept); the jobs it does not have."""
+        assert self.reuse is not None
+        made = dict(zip(map(id, jobs), jobs, strict=True))  # (jobs, alive while kept, have ids of their own)
+        last = self.reuse.table(MADE).recall(name)
+        if last is MISSING:
+            return made, None, list(jobs)
+        last_made, last_files = last
+        files = last_files.copy()
+        for gone in last_made.keys() - made.keys():
+            for output in last_made[gone].outputs:
+                del files[output]
+        return made, files, [made[slot] for slot in made.keys() - last_made.keys()]
 
     def _make(self, jobs: Sequence[Job], table: Table | None) -> dict[str, Path]:
         files: dict[str, Path] = {}
@@ -245,7 +275,10 @@ class ImageMaker:
                 missing.setdefault(job.key, job)
             else:
                 files.update(zip(job.outputs, cached, strict=True))
-                self.cached += len(job.outputs)
+                if job.key in self._drawn_elsewhere:  # by `begin`'s pool, for this maker
+                    self.drawn += len(job.outputs)
+                else:
+                    self.cached += len(job.outputs)
                 if table is not None:
                     table.put(job, tuple(zip(job.outputs, cached, strict=True)))
         drawn: dict[str, tuple[Path, ...]] = {}
@@ -289,6 +322,74 @@ class ImageMaker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class DrawingWorker:
+    """One worker process that draws the few pictures of a preview's rebuilds while the preview
+    renders its pages. Started once (a fork of the preview's process, where that is safe) and
+    spoken to through a pipe: no thread runs in the preview for it, so that its own forks (the
+    page workers of a full rebuild) stay safe."""
+
+    def __init__(self) -> None:
+        context: Any = _context()  # (fork or spawn: both have Process; the base type does not say so)
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_draw_for, args=(child,), name="micromall-draw", daemon=True)
+        self._process.start()
+        child.close()
+        self._waiting = False  # an answer not read yet (its build stopped before it asked)
+
+    def submit(self, folder: Path, batch: Sequence[tuple[str, Drawing]]) -> Callable[[], bool]:
+        """Start drawing `batch` into the cache in `folder`; the call returned waits, and says
+        whether the worker drew it all."""
+        try:
+            if self._waiting:
+                self._conn.recv()
+            self._conn.send((folder, list(batch)))
+        except (OSError, EOFError):  # the worker is gone: the maker draws instead
+            return lambda: False
+        self._waiting = True
+
+        def done() -> bool:
+            try:
+                answer = self._conn.recv()
+            except (OSError, EOFError):
+                return False
+            finally:
+                self._waiting = False
+            return answer is True
+
+        return done
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._conn.send(None)
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+        self._conn.close()
+
+
+def _draw_for(conn: multiprocessing.connection.Connection) -> None:
+    """The drawing worker's loop: draw each batch it is sent, answer True (or False when a
+    drawing failed: the preview draws it again itself and reports the error), until told None."""
+    gc.enable()
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        try:
+            _make(*task)
+            answer = True
+        except Exception:  # (drawn again by the preview, whose traceback says what went wrong)
+            answer = False
+        try:
+            conn.send(answer)
+        except OSError:
+            return
 
 
 #: The start method for worker processes (fork where safe), also used to render pages.

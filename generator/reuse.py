@@ -128,6 +128,9 @@ class Reuse:
         #: stores and the bytes of its photos (load.py).
         self.shape: object = None
         self._steady = False  # the build before this one succeeded
+        #: The worker process that draws a rebuild's few pictures while it renders the pages
+        #: (imaging.DrawingWorker), started by the first rebuild that needs it; see `close`.
+        self.drawing: Any = None
 
     def table(self, name: str) -> Table:
         found = self._tables.get(name)
@@ -195,6 +198,12 @@ class Reuse:
                     table.now = carried
         self._finished = True
         self.builds += 1
+
+    def close(self) -> None:
+        """Stop the drawing worker (the preview ends)."""
+        if self.drawing is not None:
+            self.drawing.close()
+            self.drawing = None
 
     def flush(self) -> None:
         """Do what the rebuilds left for later (the preview calls this when no edit is waiting)."""

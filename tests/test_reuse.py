@@ -13,7 +13,7 @@ from PIL import Image
 from generator.build import build
 from generator.cache import ImageCache
 from generator.errors import ContentError
-from generator.imaging import ImageMaker, Job
+from generator.imaging import DrawingWorker, ImageMaker, Job
 from generator.output import read_manifest
 from generator.qr import QrSpec
 from generator.reuse import LOAD, MISSING, Reuse
@@ -264,3 +264,35 @@ def test_a_rebuild_that_knows_what_changed_makes_again_only_that_and_keeps_every
     reuse.note_load("another shape", {}, set())  # the shop's shape changed: each item is made again
     assert reuse.changed is None
     assert reuse.each("ids", [a, b2, c], make) == {"a": "a5", "b": "b6", "c": "c7"}
+
+
+def test_the_drawing_worker_draws_a_rebuilds_pictures_while_it_renders(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    site = make_site(FILES)
+    out, reuse = tmp_path / "preview", Reuse()
+    try:
+        state = build(site, out, workers=2, reuse=reuse).state
+        for old, new in (("title: Clay cup", "title: Clay mug"), ("price: 30", "price: 32")):
+            edit(site / MORE_FILE, old, new)
+            again = build(site, out, workers=2, previous=state, reuse=reuse)
+            state = again.state
+            assert reuse.drawing is not None and again.images_drawn == 3  # the cup's card and posters
+        reuse.flush()
+        build(site, tmp_path / "full", workers=1)
+        assert tree(out) == tree(tmp_path / "full")
+    finally:
+        reuse.close()
+    assert reuse.drawing is None
+
+
+def test_what_the_drawing_worker_did_not_draw_is_drawn_by_the_maker(tmp_path: Path) -> None:
+    job = Job(("qr/a.svg", "qr/a.png"), QrSpec("https://shop.example/a/"))
+    worker = DrawingWorker()
+    try:
+        assert worker.submit(tmp_path, [(job.key, job.spec)])() is True
+        assert ImageCache(tmp_path).get(job.key, 2) is not None
+        assert worker.submit(tmp_path, [("k", "not a drawing")])() is False  # type: ignore[list-item]
+    finally:
+        worker.close()
+    assert worker.submit(tmp_path, [(job.key, job.spec)])() is False  # stopped: the maker draws
