@@ -376,11 +376,13 @@ def _build(
         staging.abort()
         raise
 
-    stats = staging.commit(copies, clean, manifest=not rebuilding)
+    stats = staging.commit(copies, clean, manifest=not rebuilding, trash=rebuilding)
     if reuse is not None:
         reuse.manifest, reuse.copies = staging.names, copies
         if rebuilding:
             reuse.deferred["manifest"] = staging.write_manifest
+            if staging.trash:
+                reuse.deferred["trash"] = staging.empty_trash
     redone = {p.output for p in todo}
     out = f"{out_dir}{os.sep}"
     for rel in [*state.metas, *DATA_FILES]:

@@ -8,6 +8,7 @@ and files whose bytes did not change are left alone (rewriting them costs more t
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -23,6 +24,10 @@ MANIFEST = ".micromall-manifest.json"
 #: and their addresses are secret (the promoters' kits); stale files there are found by a scan.
 UNLISTED = ("kit",)
 STAGING = ".micromall-staging"  # changed files wait here until the whole build has succeeded
+#: Where a preview's rebuild keeps the large files it replaced until it is idle (Staging.commit).
+TRASH = ".micromall-replaced"
+#: From this size, replacing a file frees its blocks for long enough to be worth a trash link.
+TRASH_FROM = 1 << 20
 
 Source = bytes | Path  # rendered bytes, or a file to copy
 
@@ -155,6 +160,9 @@ class Staging:
         self.staged: dict[str, None] = {}  # rel -> None, in staging order
         self.unchanged = 0
         shutil.rmtree(out_dir / STAGING, ignore_errors=True)  # left by a build that was killed
+        if manifest is None:  # (a preview's rebuild leaves the last one's to the preview's idle time)
+            shutil.rmtree(out_dir / TRASH, ignore_errors=True)
+        self.trash: list[Path] = []  # replaced files kept by commit(trash=True), for empty_trash
 
     def add(self, rel: str, source: Source, differs: bool = False) -> None:
         fixed = self.fixed is not None and isinstance(source, Path) and str(source).startswith(self.fixed)
@@ -180,17 +188,25 @@ class Staging:
         self.staged.clear()
 
     def commit(
-        self, sources: dict[str, Source] | None = None, clean: bool = False, manifest: bool = True
+        self, sources: dict[str, Source] | None = None, clean: bool = False, manifest: bool = True, trash: bool = False
     ) -> WriteStats:
         """Move the staged files into place. `sources` (copied files by rel) lets the manifest
         stamp freshly copied files, so that the next build skips them with two stats. Without
-        `manifest`, the manifest is written by a later `write_manifest` (a preview's rebuild)."""
+        `manifest`, the manifest is written by a later `write_manifest` (a preview's rebuild).
+
+        With `trash` (a preview's rebuild), a large file that is replaced is first linked into a
+        hidden folder, so that the rename does not wait for its blocks to be freed (a 7 MB data
+        file: 8 ms, against 0.3 ms); `empty_trash` removes them once the preview is idle."""
         stats = WriteStats(written=len(self.staged), unchanged=self.unchanged)
         staging = self.out_dir / STAGING
         try:
-            for rel in self.staged:
+            # (a preview's rebuild moves its large files last: the small ones, its page among
+            # them, do not wait behind the writing out of megabytes that a rename starts)
+            for rel in sorted(self.staged, key=lambda rel: _large(staging / rel)) if trash else self.staged:
                 target = self.out_dir / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
+                if trash:
+                    self._keep_replaced(target)
                 os.replace(staging / rel, target)
                 source = (sources or {}).get(rel)
                 if isinstance(source, Path):
@@ -209,6 +225,22 @@ class Staging:
             self.write_manifest()
         return stats
 
+    def _keep_replaced(self, target: Path) -> None:
+        try:
+            if os.stat(target).st_size < TRASH_FROM:
+                return
+            kept = self.out_dir / TRASH / f"{next(_TRASHED)}-{target.name}"
+            kept.parent.mkdir(exist_ok=True)
+            os.link(target, kept)
+        except OSError:  # no such file, or no hard links here: replaced as any file is
+            return
+        self.trash.append(kept)
+
+    def empty_trash(self) -> None:
+        """Remove the replaced files that `commit(trash=True)` kept."""
+        shutil.rmtree(self.out_dir / TRASH, ignore_errors=True)
+        self.trash.clear()
+
     def write_manifest(self) -> None:
         """Record this build's files in the output folder, for the next build's `previous`."""
         listed = {rel: stamp for rel, stamp in self.names.items() if rel.split("/", 1)[0] not in UNLISTED}
@@ -217,6 +249,16 @@ class Staging:
         data = json.dumps(dict(sorted(listed.items())), indent=0, ensure_ascii=False).encode()
         if not _same(self.out_dir / MANIFEST, data):
             _write_atomic(self.out_dir / MANIFEST, data)
+
+
+def _large(file: Path) -> bool:
+    try:
+        return os.stat(file).st_size >= TRASH_FROM
+    except OSError:
+        return False
+
+
+_TRASHED = itertools.count()  # (names in the trash folder, unique in this process)
 
 
 def write_outputs(out_dir: Path, files: dict[str, Source], clean: bool = False) -> WriteStats:

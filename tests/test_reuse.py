@@ -14,7 +14,7 @@ from generator.build import build
 from generator.cache import ImageCache
 from generator.errors import ContentError
 from generator.imaging import DrawingWorker, ImageMaker, Job
-from generator.output import read_manifest
+from generator.output import TRASH, TRASH_FROM, Staging, read_manifest
 from generator.qr import QrSpec
 from generator.reuse import LOAD, MISSING, Reuse
 
@@ -296,3 +296,17 @@ def test_what_the_drawing_worker_did_not_draw_is_drawn_by_the_maker(tmp_path: Pa
     finally:
         worker.close()
     assert worker.submit(tmp_path, [(job.key, job.spec)])() is False  # stopped: the maker draws
+
+
+def test_a_large_file_a_rebuild_replaces_is_removed_when_the_preview_is_idle(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "data").mkdir(parents=True)
+    old, new = b"o" * (TRASH_FROM + 1), b"n" * (TRASH_FROM + 2)
+    (out / "data" / "catalog.json").write_bytes(old)
+    staging = Staging(out, manifest={"data/catalog.json": None})
+    staging.add("data/catalog.json", new, differs=True)
+    staging.commit(manifest=False, trash=True)
+    assert (out / "data" / "catalog.json").read_bytes() == new
+    assert [p.read_bytes() for p in staging.trash] == [old]  # still linked: its blocks are not freed yet
+    staging.empty_trash()
+    assert not (out / TRASH).exists() and (out / "data" / "catalog.json").read_bytes() == new
