@@ -381,8 +381,7 @@ def _build(
         reuse.manifest, reuse.copies = staging.names, copies
         if rebuilding:
             reuse.deferred["manifest"] = staging.write_manifest
-            if staging.trash:
-                reuse.deferred["trash"] = staging.empty_trash
+            reuse.deferred["tidy"] = staging.tidy
     redone = {p.output for p in todo}
     out = f"{out_dir}{os.sep}"
     for rel in [*state.metas, *DATA_FILES]:

@@ -14,7 +14,7 @@ from generator.build import build
 from generator.cache import ImageCache
 from generator.errors import ContentError
 from generator.imaging import DrawingWorker, ImageMaker, Job
-from generator.output import TRASH, TRASH_FROM, Staging, read_manifest
+from generator.output import STAGING, TRASH, TRASH_FROM, Staging, read_manifest
 from generator.qr import QrSpec
 from generator.reuse import LOAD, MISSING, Reuse
 
@@ -210,7 +210,7 @@ def test_rebuilds_between_two_idle_moments_leave_one_manifest_that_names_the_las
     for old, new in (("price: 30", "price: 31"), ("title: Clay cup", "title: Clay mug")):
         edit(site / MORE_FILE, old, new)
         state = build(site, out, workers=1, previous=state, reuse=reuse).state
-    assert list(reuse.deferred) == ["collector", "manifest"]  # one of each, the last rebuild's
+    assert sorted(reuse.deferred) == ["collector", "manifest", "tidy"]  # one of each, the last rebuild's
     reuse.flush()
     assert read_manifest(out) == reuse.manifest
 
@@ -308,5 +308,9 @@ def test_a_large_file_a_rebuild_replaces_is_removed_when_the_preview_is_idle(tmp
     staging.commit(manifest=False, trash=True)
     assert (out / "data" / "catalog.json").read_bytes() == new
     assert [p.read_bytes() for p in staging.trash] == [old]  # still linked: its blocks are not freed yet
-    staging.empty_trash()
-    assert not (out / TRASH).exists() and (out / "data" / "catalog.json").read_bytes() == new
+    staging.tidy()
+    assert (
+        not (out / TRASH).exists()
+        and not (out / STAGING).exists()
+        and (out / "data" / "catalog.json").read_bytes() == new
+    )
