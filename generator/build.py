@@ -15,7 +15,7 @@ import gc
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -344,7 +344,8 @@ def _build(
         problem = stage_pages(staging, env, site, theme, todo, roots, maker.workers, progress, state)
         if problem is not None:
             raise ContentError([problem])
-        changed = _stage_data_files(site, prints, staging, previous, state, cache.folder, rebuilding)
+        edited = reuse.changed.values() if rebuilding and reuse is not None and reuse.changed is not None else None
+        changed = _stage_data_files(site, prints, staging, previous, state, cache.folder, rebuilding, edited)
         files = _Staged(staging)
         only = _to_check(site, todo, previous, state, changed)
         disagreements: list[Problem] = []
@@ -411,18 +412,21 @@ def _stage_data_files(
     state: BuildState,
     folder: Path,
     trusted: bool = False,
+    changed: Collection[Product] | None = None,
 ) -> set[str] | None:
     """Stage the data files (DATA_FILES) and note what they state in `state`; the products whose
     offers in them may differ from the last build's (None: any). When the data they show did not
     change and they are as the last build wrote them, they are left alone; else they are joined
     from each product's parts, kept from the last build for a product that did not change
+    (`changed`: the only products that may have, when a preview's rebuild knows them)
     (datafiles.py)."""
     if previous is not None and previous.data == state.data and (trusted or _as_written(staging, previous)):
         for rel in DATA_FILES:
             staging.record(rel, False, None)  # the data shown did not change
         state.data_offers, state.data_offers_json = previous.data_offers, previous.data_offers_json
         return set()
-    rendered = render_data_files(site, prints, folder, previous.data_offers if previous is not None else None)
+    since = previous.data_offers if previous is not None else None
+    rendered = render_data_files(site, prints, folder, since, changed)
     for rel, body in rendered.files.items():
         if previous is not None and rel in rendered.same and (trusted or _as_written(staging, previous, [rel])):
             staging.record(rel, False, None)  # the bytes that build wrote, still on disk

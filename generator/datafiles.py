@@ -19,7 +19,7 @@ import contextlib
 import gc
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,6 +99,13 @@ class _Kept:
     columns: _Columns  # the parts joined, in the shop's order
     files: dict[str, bytes]  # the files
     sitemap: tuple[tuple[str, list[tuple[str, str | None]]], bytes]  # sitemap.xml and what it lists
+    _position: dict[str, int] | None = None
+
+    def position(self) -> dict[str, int]:
+        """Where each product is in `order`, by id (made once)."""
+        if self._position is None:
+            self._position = {pid: at for at, pid in enumerate(self.order)}
+        return self._position
 
 
 #: By cache folder.
@@ -144,7 +151,11 @@ def _no_collection() -> Iterator[None]:
 
 
 def render_data_files(
-    site: Site, prints: Mapping[str, int], folder: Path | None, since: DataOffers | None = None
+    site: Site,
+    prints: Mapping[str, int],
+    folder: Path | None,
+    since: DataOffers | None = None,
+    changed: Collection[Product] | None = None,
 ) -> DataFiles:
     """The data files and what they state. `prints` are depends.py's fingerprints of this build;
     a product's parts kept under `folder` are reused while its fingerprint, those of its
@@ -153,7 +164,11 @@ def render_data_files(
     `since` is what the data files of the last build into the same output stated: when that was
     the last build under `folder` (the preview's rebuilds), the result names the products whose
     parts were rendered again (the others state what they stated then) and the files whose bytes
-    are as that build made them, so that the caller compares and writes no more than that."""
+    are as that build made them, so that the caller compares and writes no more than that.
+
+    `changed` (a preview's rebuild that knows them, reuse.py) are the only products that may
+    differ from that build's, in a shop of the same products in the same order: the others'
+    parts are taken over without a look at each."""
     basis: Basis = (stable_hash(repr(site.config)), {c.id: prints.get("c:" + c.id) for c in site.collections})
     kept = _KEPT.get(str(folder)) if folder is not None else None
     if kept is not None:
@@ -166,7 +181,20 @@ def render_data_files(
     moved = {
         c for c in basis[1].keys() | then[1].keys() if basis[1].get(c) is None or basis[1].get(c) != then[1].get(c)
     }
-    now: Kept = {}
+    # (kept by the build whose data files `since` describes: the preview's last one)
+    follows = kept is not None and since is not None and since is kept.offers
+    if changed is not None and kept is not None and follows and then == basis and len(kept.order) == len(site.products):
+        now: Kept = before.copy()
+        at_of = kept.position()
+        renewed: dict[int, ProductParts] = {}
+        for p in changed:
+            own, found = prints.get("p:" + p.id), before.get(p.id)
+            if own is None or found is None or found[0] != own:
+                found = now[p.id] = (own, product_parts(p, site))
+                renewed[at_of[p.id]] = found[1]
+        with _no_collection():
+            return _joined(site, folder, since, kept, basis, now, renewed, sorted(renewed), kept.order)
+    now = {}
     parts = []
     fresh: list[int] = []  # where the products whose parts were rendered are in the shop's order
     for at, p in enumerate(site.products):
@@ -188,20 +216,22 @@ def _joined(
     kept: _Kept | None,
     basis: Basis,
     now: Kept,
-    parts: list[ProductParts],
+    parts: Sequence[ProductParts] | Mapping[int, ProductParts],
     fresh: list[int],
+    order: list[str] | None = None,
 ) -> DataFiles:
-    """The files joined from `parts` (the shop's products' parts, in its order), what they state,
-    and what is kept for the next build."""
-    order = [p.id for p in site.products]
+    """The files joined from `parts` (the shop's products' parts, in its order; or, with the
+    kept `order`, those at `fresh` only), what they state, and what is kept for the next build."""
+    same_order = order is not None
+    order = order if order is not None else [p.id for p in site.products]
     renewed = [(order[at], parts[at]) for at in fresh]
     normal = all(_normal(pid, part) for pid, part in renewed)
-    same_order = kept is not None and order == kept.order
+    same_order = same_order or (kept is not None and order == kept.order)
     follows = same_order and since is not None and kept is not None and since is kept.offers and kept.normal and normal
     if follows and kept is not None:
         offers = _restated(kept.offers, renewed)
     else:
-        offers = _stated(parts)
+        offers = _stated([now[pid][1] for pid in order])
         normal = all(_normal(pid, entry[1]) for pid, entry in now.items())
     if same_order and kept is not None and len(fresh) < len(order) // 2:
         columns = kept.columns.copy()
@@ -209,8 +239,8 @@ def _joined(
             columns.put(at, parts[at])
     else:
         columns = _Columns([], [], [], [])
-        for part in parts:
-            columns.put(None, part)
+        for pid in order:
+            columns.put(None, now[pid][1])
     urls = (site.config.base_url, sitemap_urls(site))
     sitemap = kept.sitemap[1] if kept is not None and kept.sitemap[0] == urls else render_sitemap(site)
     files = {

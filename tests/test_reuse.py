@@ -112,7 +112,7 @@ def test_each_rebuild_with_the_previews_memory_writes_what_a_full_build_writes(
         known = reuse.changed
         changed[name] = None if known is None else {p.id for p in again.site.products if id(p) in known}
         full = tmp_path / f"full-{n}"
-        build(site, full, workers=1)
+        build(site, full, workers=1, cache_dir=tmp_path / "full-cache")  # (the preview's cache is its own)
         assert tree(out) == tree(full), name
     # the rebuilds that took over the work for every product but the changed ones (the others
     # changed the shop's shape, settings or photos: each product was checked by its key)
