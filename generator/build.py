@@ -35,7 +35,7 @@ from .kits import plan_kit_pages
 from .load import collector_paused, load_site
 from .minify import Minifier, compact_html, minifiable
 from .model import Product, Site
-from .output import Source, Staging, WriteStats, check_out_dir, stage_file
+from .output import Source, Staging, Stamp, WriteStats, check_out_dir, stage_file
 from .parsecache import code_print
 from .render import (
     PageSpec,
@@ -362,16 +362,18 @@ def _build(
             raise ContentError(disagreements)
         phase("render")
 
-        copies.update(qr_files)
-        copies.update(drawn_later() if drawn_later is not None else maker.make(images, "images"))
+        made: dict[str, Source] = {**qr_files}
+        made.update(drawn_later() if drawn_later is not None else maker.make(images, "images"))
         phase("images")
 
-        for rel, published_file in published.items():
-            copies[f"static/{rel}"] = published_file
+        others: dict[str, Source] = {f"static/{rel}": published_file for rel, published_file in published.items()}
         content_dir = site_dir / "content"
         for image in sorted(_used_images(site), key=lambda i: i.url):
-            copies[f"media/{image.path}"] = content_dir / image.path
-        _stage_copies(staging, copies, reuse.copies if rebuilding and reuse is not None else {})
+            others[f"media/{image.path}"] = content_dir / image.path
+        copies.update(made)
+        copies.update(others)
+        kept = reuse.made_names if rebuilding and reuse is not None and reuse.steady else None
+        redone_made = _stage_copies(staging, made, others, kept, maker.renewed)
         phase("assets")
     except BaseException:
         staging.abort()
@@ -379,7 +381,12 @@ def _build(
 
     stats = staging.commit(copies, clean, manifest=not rebuilding, trash=rebuilding)
     if reuse is not None:
-        reuse.manifest, reuse.copies = staging.names, copies
+        reuse.manifest = staging.names
+        if redone_made is None:  # (each of them was staged)
+            reuse.made_names = {rel: staging.names[rel] for rel in made}
+        else:
+            assert reuse.made_names is not None
+            reuse.made_names.update((rel, staging.names[rel]) for rel in redone_made)
         if rebuilding:
             reuse.deferred["manifest"] = staging.write_manifest
             reuse.deferred["tidy"] = staging.tidy
@@ -581,18 +588,35 @@ def _changed_on_disk(file: str, stamp: tuple[int, int] | None) -> bool:
     return now is None or now != stamp
 
 
-def _stage_copies(staging: Staging, copies: dict[str, Source], last: Mapping[str, Source]) -> None:
-    """Stage the copied files (pictures, static files, photos). In a preview's rebuild, a copy of
-    the very file of the image cache that the build before copied (`last`: its copies; the same
-    object, which the maker gives a job it made before) is as that build left it: a file of the
-    cache is named by the hash of its inputs and never rewritten. Photos and static files, which
-    an owner may change in place, are compared as in any build."""
-    known = staging.previous
-    same = {rel: known[rel] for rel, copy in copies.items() if last.get(rel) is copy and rel in known}
-    staging.names.update(same)  # as staging.record(rel, False, known[rel]) for each
-    staging.unchanged += len(same)
-    for rel in sorted(rel for rel in copies if rel not in same):
-        staging.add(rel, copies[rel])
+def _stage_copies(
+    staging: Staging,
+    made: dict[str, Source],
+    others: dict[str, Source],
+    kept: dict[str, Stamp | None] | None = None,
+    renewed: set[str] | None = None,
+) -> list[str] | None:
+    """Stage the copied files: the image cache's files the maker `made` (pictures, QR codes,
+    photo sizes) and the `others` (static files, photos), which an owner may change in place
+    and which are compared as in any build.
+
+    In a preview's rebuild, `kept` are the manifest's entries of what the build before copied
+    from the image cache, and `renewed` the outputs whose jobs were not that build's (the
+    maker knows them): every other copy is of the very file that build copied, named by the
+    hash of its inputs and never rewritten, so it is as that build left it, without a look at
+    each of 50,000. Returns the made outputs staged that way (None: all of them were staged)."""
+    todo: list[str] | None = None
+    if kept is not None and renewed is not None:
+        names = kept.copy()
+        for rel in renewed:
+            names.pop(rel, None)
+        staging.names.update(names)  # as staging.record(rel, False, kept[rel]) for each
+        staging.unchanged += len(names)
+        todo = sorted(rel for rel in renewed if rel in made)
+    for rel in todo if todo is not None else sorted(made):
+        staging.add(rel, made[rel])
+    for rel in sorted(others):
+        staging.add(rel, others[rel])
+    return todo
 
 
 def site_files(site: Site) -> dict[str, bytes]:

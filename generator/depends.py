@@ -100,7 +100,15 @@ def fingerprints(site_context: SiteContext, reuse: Reuse | None = None) -> dict[
     else:
         prints.update((_product_key(p), print_of(p)) for p in site_context.products)
     for c in site_context.collections:
-        prints["c:" + c.id] = stable_hash((repr(c), _ids(c.products), repr(c.image)))
+        # (in a rebuild of a shop of the same shape, a collection that is the same object lists
+        # the same ids: only its picture, its first product's photo, may have changed)
+        same_shape = table is not None and reuse is not None and reuse.changed is not None
+        kept = table.get(c, ("collection", c.image)) if same_shape and table is not None else MISSING
+        if kept is MISSING:
+            kept = stable_hash((repr(c), _ids(c.products), repr(c.image)))
+            if table is not None:
+                table.put(c, kept, ("collection", c.image))
+        prints["c:" + c.id] = kept
     for s in site_context.stories:
         prints["s:" + s.slug] = stable_hash((repr(s), _ids(s.products)))
     for d in site_context.pages:

@@ -201,6 +201,9 @@ class ImageMaker:
         self._made: list[Sequence[Job]] = []  # every list of jobs made, for `keys`
         self._pool: Executor | None = None
         self._drawn_elsewhere: set[str] = set()  # keys drawn by `begin`'s pool
+        #: The outputs of named lists whose jobs are not those of the list kept under the name
+        #: (new ones, and those gone), when every named list had one kept; else None.
+        self.renewed: set[str] | None = set()
         self.progress: Callable[[str, int, int], None] | None = None  # told ("images", drawn, to draw)
         #: The preview's (reuse.py): a job made by the build before has the files it had then.
         self.reuse: Reuse | None = None
@@ -222,6 +225,7 @@ class ImageMaker:
         table = self.reuse.table(MADE) if self.reuse is not None else None
         if table is None or name is None:
             self._made.append(jobs)
+            self.renewed = None
             return self._make(jobs, table)
         return self._make_named(jobs, name, self._named(jobs, name))
 
@@ -249,6 +253,7 @@ class ImageMaker:
         would take ten times that), else by sets of ids."""
         last = self.reuse.table(MADE).recall(name) if self.reuse is not None else MISSING
         if last is MISSING:
+            self.renewed = None
             return _Named(jobs, None, list(jobs))
         before: Sequence[Job] = last.jobs
         if len(before) == len(jobs):
@@ -261,6 +266,8 @@ class ImageMaker:
         for job in gone:
             for output in job.outputs:
                 files.pop(output, None)
+        if self.renewed is not None:
+            self.renewed.update(output for job in (*gone, *new) for output in job.outputs)
         return _Named(jobs, files, new)
 
     def _make_named(self, jobs: Sequence[Job], name: str, named: _Named) -> dict[str, Path]:

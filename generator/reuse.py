@@ -109,10 +109,10 @@ class Reuse:
         self._finished = True
         #: Builds that succeeded: the first one checks everything; the later ones are rebuilds.
         self.builds = 0
-        #: The output folder's files as the last build that succeeded left them (output.py),
-        #: and the sources of the files it copied.
+        #: The output folder's files as the last build that succeeded left them (output.py).
         self.manifest: dict[str, Any] | None = None
-        self.copies: dict[str, Any] = {}
+        #: The manifest's entries of the files it copied from the image cache (build.py).
+        self.made_names: dict[str, Any] | None = None
         #: Bookkeeping a rebuild leaves for later (`flush`), once the page is on disk, by name:
         #: a later rebuild's replaces an earlier one's (one manifest written, not one per edit).
         self.deferred: dict[str, Callable[[], object]] = {}
@@ -131,6 +131,11 @@ class Reuse:
         #: The worker process that draws a rebuild's few pictures while it renders the pages
         #: (imaging.DrawingWorker), started by the first rebuild that needs it; see `close`.
         self.drawing: Any = None
+
+    @property
+    def steady(self) -> bool:
+        """Whether the build before this one (of the preview) succeeded: what it kept is all of one build."""
+        return self._steady
 
     def table(self, name: str) -> Table:
         found = self._tables.get(name)
