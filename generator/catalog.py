@@ -81,52 +81,48 @@ class CatalogFile:
 
         `like` is the last load's copy of the same file (the preview's, after an edit): its
         products and collection whose own fields (their repr, which leaves the links out) are
-        as this parse's are taken over, relinked as `relinked` does, so that an edit to one
-        product of a file leaves the others the objects they were."""
+        as this parse's are taken over, with the links that load made (see `again`), so that an
+        edit to one product of a file leaves the others the objects they were."""
         src = SourceFile(self.src.rel, self.src.doc, problems)
         coll = self.collection
         if coll is not None:
             last_coll = like.collection if like is not None else None
-            if last_coll is not None and repr(last_coll) == repr(coll):
-                last_coll.products.clear()
-                coll = last_coll
-            else:
-                coll = _renewed(coll, products=[])
+            coll = last_coll if last_coll is not None and repr(last_coll) == repr(coll) else _renewed(coll, products=[])
         own = [coll] if coll is not None else []
         known = {p.id: p for p in like.products} if like is not None else {}
         products = []
         for p in self.products:
             last = known.get(p.id)
             if last is not None and repr(last) == repr(p):
-                products.append(_relinked(last, own))
+                products.append(last)
             else:
                 products.append(_renewed(p, collections=list(own), related=[], stories=[], _share=[]))
         return CatalogFile(src, coll, products, self.collection_refs, self.id_paths, self.skus)
 
-    def relinked(self, problems: list[Problem]) -> CatalogFile:
-        """This load copy (made by `for_load`) again, for the next load of the same kept parse,
-        with its cross-link lists emptied for `resolve` to fill again. The preview's rebuilds do
-        this (reuse.py): an unchanged product stays the same object from one build to the next,
-        so the work done for it is found again. Its `share` stays until the build gives it again."""
+    def again(self, problems: list[Problem]) -> CatalogFile:
+        """This load copy (made by `for_load`) again, for the next load of the same kept parse:
+        the same products and collection, with the cross-links the last load made, which the
+        load either keeps (the shop's links are as they were) or empties with `unlink` and
+        makes again. The preview's rebuilds do this (reuse.py): an unchanged product stays the
+        same object from one build to the next, so the work done for it is found again. Its
+        `share` stays until the build gives it again."""
+        return CatalogFile(SourceFile(self.src.rel, self.src.doc, problems), self.collection, self.products,
+                           self.collection_refs, self.id_paths, self.skus)  # fmt: skip
+
+    def unlink(self) -> None:
+        """Empty the cross-link lists of this copy's products and collection (its products keep
+        their file's own collection), for `resolve` to make them again."""
         coll = self.collection
         own = [coll] if coll is not None else []
         if coll is not None:
             coll.products.clear()
         for product in self.products:
-            _relinked(product, own)
-        return CatalogFile(SourceFile(self.src.rel, self.src.doc, problems), coll, self.products,
-                           self.collection_refs, self.id_paths, self.skus)  # fmt: skip
+            product.collections[:] = own
+            product.related.clear()
+            product.stories.clear()
 
 
 T = TypeVar("T", Product, Collection)
-
-
-def _relinked(product: Product, own: list[Collection]) -> Product:
-    """A load copy's product with its cross-link lists emptied (its file's collection only)."""
-    product.collections[:] = own
-    product.related.clear()
-    product.stories.clear()
-    return product
 
 
 def _renewed(item: T, **lists: list[Any]) -> T:

@@ -12,6 +12,7 @@ import gc
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -60,9 +61,13 @@ class Loader:
         self.related_prints: list[str] = []  # Parsed.related_print of each catalog file loaded
         self._looked_up: list[tuple[object, Image | str]] | None = None  # while parsing a file to keep
         self._outcomes: dict[str, Image | str] = {}
+        self._checked: dict[tuple[object, Image | str], bool] = {}  # see _all_look_up_as
         #: With `reuse`: the products and collections (by id()) that are not the last load's objects.
         self.fresh: set[int] = set()
         self.gone: set[int] = set()  # and those of the last load that these replace
+        #: With `reuse`: (the last load's object, the one with its id that replaces it).
+        self.replaced: list[tuple[Product | Collection, Product | Collection]] = []
+        self.copies: list[CatalogFile] = []  # with `reuse`: each catalog file's copy (links as the last load left them)
 
     def rel(self, file: Path) -> str:
         return file.relative_to(self.site_dir).as_posix()
@@ -126,6 +131,23 @@ class Loader:
             self._outcomes[value] = found
         return found
 
+    def _all_look_up_as(self, looked_up: tuple[tuple[object, Image | str], ...]) -> bool:
+        """Whether each (image name, what looking it up gave) still holds: each pair checked
+        once in a load (a hundred products of a file, ten thousand in a shop, may name the same
+        few photos)."""
+        try:
+            pairs = dict.fromkeys(looked_up)
+        except TypeError:  # a name that is not a string (the parse reported it)
+            return all(self._looks_up_as(value, outcome) for value, outcome in looked_up)
+        checked = self._checked
+        for pair in pairs:
+            held = checked.get(pair)
+            if held is None:
+                held = checked[pair] = self._looks_up_as(*pair)
+            if not held:
+                return False
+        return True
+
     def _looks_up_as(self, value: object, outcome: Image | str) -> bool:
         now = self._outcome(value)
         if isinstance(now, Image) and isinstance(outcome, Image):  # Image compares by identity
@@ -178,8 +200,14 @@ class Loader:
             if before is not MISSING:
                 self.fresh.difference_update(map(id, before.items()))
                 self.gone.update(set(map(id, before.items())) - set(map(id, made.items())))
+                now = {(type(item), item.id): item for item in made.items()}
+                for item in before.items():
+                    new = now.get((type(item), item.id))
+                    if new is not None and new is not item:
+                        self.replaced.append((item, new))
         else:
-            made = last.relinked(self.problems)
+            made = last.again(self.problems)
+        self.copies.append(made)
         copies.keep(rel, made)  # the file's copy by its name, for its next parse
         return copies.put(kept.catalog, made)  # type: ignore[no-any-return]
 
@@ -188,9 +216,7 @@ class Loader:
         it did; a disk entry that is not what catalog_codec writes is None (parse again)."""
         kept = self.parsed.kept(key)
         if isinstance(kept, Parsed):
-            if all(self._looks_up_as(value, outcome) for value, outcome in kept.looked_up):
-                return kept
-            return None
+            return kept if self._all_look_up_as(kept.looked_up) else None
         data = self.parsed.read(key)
         if data is None:
             return None
@@ -283,12 +309,20 @@ def _load(loader: Loader) -> Site | None:
         if psrc is not None:
             promoters = parse_promoters(psrc).promoters
 
-    collections, products = _resolve_catalog(catalogs, loader.problems)
+    kept_links = _kept_links(loader, catalogs) if loader.reuse is not None else None
+    if kept_links is not None:
+        collections, products, linked, _ = kept_links
+    else:
+        for copy in loader.copies:  # (the last load's links, made again below)
+            copy.unlink()
+        collections, products = _resolve_catalog(catalogs, loader.problems)
     published = [p for p in products if p.published]
+    by_id = {p.id: p for p in products}
     # With a catalog file unreadable, "unknown product" would mostly be noise from that one mistake.
     catalog_complete = not any(rel.startswith("content/catalog/") for rel in loader.unreadable)
-    resolved_stories = _resolve_stories(stories, {p.id: p for p in products}, loader.problems, catalog_complete)
-    linked = _link_related_kept(published, [c.id for c in collections], loader.related_prints, loader.parsed)
+    resolved_stories = _resolve_stories(stories, by_id, loader.problems, catalog_complete)
+    if kept_links is None:
+        linked = _link_related_kept(published, [c.id for c in collections], loader.related_prints, loader.parsed)
     promotions: tuple[Promotion, ...] = ()
     promotions_file = site_dir / "content" / "promotions.yml"
     if promotions_file.is_file():
@@ -308,6 +342,10 @@ def _load(loader: Loader) -> Site | None:
         return None
     if loader.reuse is not None:
         _note_changes(loader, linked, published, collections, resolved_stories, stores)
+        if not any(p.severity is Severity.ERROR for p in loader.problems):  # (errors are found again by a full link)
+            storied = [p for s in resolved_stories for p in s.products]
+            back = kept_links[3] if kept_links is not None else None  # (made for the same links)
+            loader.reuse.table(LOAD).keep(LINKS, _Links([c.src.rel for c in catalogs], linked, storied, back))
     return Site(
         config=config,
         collections=tuple(collections),
@@ -351,6 +389,32 @@ def _resolve_catalog(catalogs: list[CatalogFile], problems: list[Problem]) -> tu
         collections[coll.id] = coll
 
     products: dict[str, Product] = {}
+    ids = [p.id for cat in catalogs for p in cat.products]
+    skus = [sku for cat in catalogs for sku, _ in cat.skus]
+    if len(set(ids)) == len(ids) and len(set(skus)) == len(skus):  # (the usual case, counted in C)
+        products = {p.id: p for cat in catalogs for p in cat.products}
+    else:
+        _check_unique(catalogs, products)
+    for cat in catalogs:
+        for product in cat.products:
+            if products.get(product.id) is not product:
+                continue  # a duplicate, reported
+            for ref in cat.collection_refs[product.id]:
+                coll = collections.get(ref.id)
+                if coll is None:
+                    cat.src.error(ref.path, f"unknown collection '{ref.id}'{did_you_mean(ref.id, collections)}")
+                elif coll not in product.collections:
+                    product.collections.append(coll)
+    for product in products.values():
+        if product.published:
+            for coll in product.collections:
+                coll.products.append(product)
+    return list(collections.values()), list(products.values())
+
+
+def _check_unique(catalogs: list[CatalogFile], products: dict[str, Product]) -> None:
+    """Report each product id and SKU written twice, at the second place, and fill `products`
+    with the first product of each id."""
     # where each id and SKU is first written, made into text only for a message
     where: dict[str, tuple[SourceFile, YamlPath]] = {}
     sku_at: dict[str, tuple[SourceFile, YamlPath]] = {}  # a SKU names one thing for sale: feeds and orders rely on it
@@ -370,17 +434,6 @@ def _resolve_catalog(catalogs: list[CatalogFile], problems: list[Problem]) -> tu
                 continue
             products[product.id] = product
             where[product.id] = (cat.src, path)
-            for ref in cat.collection_refs[product.id]:
-                coll = collections.get(ref.id)
-                if coll is None:
-                    cat.src.error(ref.path, f"unknown collection '{ref.id}'{did_you_mean(ref.id, collections)}")
-                elif coll not in product.collections:
-                    product.collections.append(coll)
-    for product in products.values():
-        if product.published:
-            for coll in product.collections:
-                coll.products.append(product)
-    return list(collections.values()), list(products.values())
 
 
 def _resolve_stories(
@@ -442,6 +495,79 @@ def _report_at(problems: list[Problem], rel: str, line: int, column: int, messag
     problems.append(Problem(rel, line, "", message, column=column))
 
 
+#: The preview's record (in its LOAD table) of how its last load linked the shop (_Links).
+LINKS = "links"
+
+
+@dataclass
+class _Links:
+    """How a preview's load linked its products, for the next load (`_kept_links`)."""
+
+    files: list[str]  # the catalog files, in order
+    key: str  # the related links' key (_related_key): what every cross-link of the catalog depends on
+    storied: list[Product]  # the products its stories listed (each story's list made again per load)
+    back: dict[str, list[str]] | None = None  # product id -> the ids of the products it is related to
+
+
+def _kept_links(
+    loader: Loader, catalogs: list[CatalogFile]
+) -> tuple[list[Collection], list[Product], str, dict[str, list[str]] | None] | None:
+    """In a preview's load whose catalog is linked as the last load's was, the links that load
+    made, with the objects it replaced (an edited file's products and collection) put in their
+    places: its collections and products, the related links' key and the index of who lists
+    whom as related (made once for these links). None when the links may
+    differ: they are then emptied and made again (`_resolve_catalog`, `_link_related_kept`).
+
+    Every link depends on what the related key prints: each file's products' ids, collections,
+    tags, whether published and sold out, in order, and the shop's collections. With the same
+    key, the same files and no SKU written twice (the last load found no error), the links are
+    those of the last load, by id."""
+    assert loader.reuse is not None
+    memory = loader.reuse.table(LOAD)
+    last = memory.recall(LINKS)
+    memory.keep(LINKS, None)  # until this load has linked the shop
+    if not isinstance(last, _Links) or [c.src.rel for c in catalogs] != last.files:
+        return None
+    collections = [cat.collection for cat in catalogs if cat.collection is not None]
+    key = _related_key([c.id for c in collections], loader.related_prints, loader.parsed)
+    links = loader.parsed.kept(key)
+    skus = [sku for cat in catalogs for sku, _ in cat.skus]
+    if key != last.key or not isinstance(links, dict) or len(set(skus)) != len(skus):
+        return None
+    products = [p for cat in catalogs for p in cat.products]
+    by_id = {p.id: p for p in products}
+    now = {id(old): new for old, new in loader.replaced}
+    for product in last.storied:
+        product.stories.clear()
+    for old, new in loader.replaced:
+        if isinstance(old, Collection) and isinstance(new, Collection):
+            new.products[:] = [now.get(id(p), p) for p in old.products]  # type: ignore[misc]
+            for p in new.products:
+                p.collections[:] = [now.get(id(c), c) for c in p.collections]  # type: ignore[misc]
+    if any(isinstance(new, Product) for _, new in loader.replaced) and last.back is None:
+        last.back = _related_back(links)
+    for old, new in loader.replaced:
+        if isinstance(old, Product) and isinstance(new, Product):
+            new.collections[:] = [now.get(id(c), c) for c in old.collections]  # type: ignore[misc]
+            new.related[:] = [now.get(id(r), r) for r in old.related]  # type: ignore[misc]
+            for coll in new.collections:
+                if old in coll.products:
+                    coll.products[coll.products.index(old)] = new
+            for pid in (last.back or {}).get(new.id, ()):
+                other = by_id[pid]
+                other.related[:] = [now.get(id(r), r) for r in other.related]  # type: ignore[misc]
+    return collections, products, key, last.back
+
+
+def _related_back(links: dict[str, list[str]]) -> dict[str, list[str]]:
+    """For each product id, the products that list it among their related ones."""
+    back: dict[str, list[str]] = defaultdict(list)
+    for pid, related in links.items():
+        for rid in related:
+            back[rid].append(pid)
+    return dict(back)
+
+
 def _note_changes(
     loader: Loader,
     linked: str,
@@ -485,7 +611,7 @@ def _link_related_kept(products: list[Product], collections: list[str], prints: 
     are its file's and those it names that exist. Links read from disk are used only if they are
     links between these products (see _usable_links); else they are made again. Returns the key
     they are kept under: the same key, the same links."""
-    key = kept.key("related", repr((sorted(collections), prints)).encode("utf-8"), str(RELATED_COUNT))
+    key = _related_key(collections, prints, kept)
     by_id = {p.id: p for p in products}
     links = kept.kept(key)  # kept in memory only once made here or checked
     if links is None:
@@ -501,6 +627,11 @@ def _link_related_kept(products: list[Product], collections: list[str], prints: 
     for p in products:
         p.related.extend(map(by_id.__getitem__, links.get(p.id, ())))
     return key
+
+
+def _related_key(collections: list[str], prints: list[str], kept: ParseCache) -> str:
+    """What related links depend on (see `_link_related_kept`), as a key."""
+    return kept.key("related", repr((sorted(collections), prints)).encode("utf-8"), str(RELATED_COUNT))
 
 
 def _usable_links(links: object, by_id: dict[str, Product]) -> bool:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from edits import edit, tree
 from PIL import Image
 
+from generator import load
 from generator.build import build
 from generator.cache import ImageCache
 from generator.errors import ContentError
@@ -314,3 +316,35 @@ def test_a_large_file_a_rebuild_replaces_is_removed_when_the_preview_is_idle(tmp
         and not (out / STAGING).exists()
         and (out / "data" / "catalog.json").read_bytes() == new
     )
+
+
+def test_an_edit_that_leaves_the_catalogs_links_as_they_were_keeps_them(
+    make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site(FILES)
+    out, reuse = tmp_path / "preview", Reuse()
+    state = build(site, out, workers=1, reuse=reuse).state
+    relinked: list[int] = []
+    resolve = load._resolve_catalog
+
+    def counted(*args: Any) -> Any:
+        relinked.append(len(args[0]))
+        return resolve(*args)
+
+    monkeypatch.setattr(load, "_resolve_catalog", counted)
+    steps = [
+        ("title: Clay cup", "title: Clay mug"),
+        ("title: Cups", "title: Cups and mugs"),
+        ("tags: [green]", "tags: [black]"),
+    ]
+    resolved: dict[str, bool] = {}
+    for n, (old, new) in enumerate(steps):
+        edit(site / MORE_FILE, old, new)
+        before = len(relinked)
+        state = build(site, out, workers=1, previous=state, reuse=reuse).state
+        reuse.flush()
+        resolved[old] = len(relinked) > before
+        build(site, tmp_path / f"full-{n}", workers=1, cache_dir=tmp_path / "full-cache")
+        assert tree(out) == tree(tmp_path / f"full-{n}"), old
+    # a product's or a collection's title keeps the links; tags make them again
+    assert resolved == {"title: Clay cup": False, "title: Cups": False, "tags: [green]": True}
