@@ -46,8 +46,10 @@ def _md() -> MarkdownIt:
     return MarkdownIt("js-default")
 
 
+@lru_cache(maxsize=4096)
 def render_markdown(text: str) -> Markup:
-    """Content Markdown as safe HTML; over-long or too costly input is refused by the loaders first."""
+    """Content Markdown as safe HTML; over-long or too costly input is refused by the loaders first.
+    (Remembered for the last few thousand texts: a preview reads every story again at each edit.)"""
     if not text.strip():
         return Markup("")  # nosec B704 - a constant
     if markdown_problem(text) is not None:  # escaped plain text: linear time, and safe

@@ -11,7 +11,6 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -373,14 +372,17 @@ def plan_pages(
 
     everything = _("All products")
     listing_card = card_of("products/")
+
+    def listing_page(pagination: Pagination, shown: Sequence[Product]) -> PageSpec:
+        data = structured.item_list(site, shown, pagination.first or 1, pagination.total)
+        return spec("products.html", "products", pagination.url, paged(everything, pagination.number),
+                    _("Everything from %(shop)s.", shop=shop), "categories", (data,), "products/",
+                    products=list(shown), pagination=pagination)  # fmt: skip
+
     all_products = [
-        kept(pagination.url, (tuple(shown), pagination, listing_card), partial(
-            spec, "products.html", "products", pagination.url, paged(everything, pagination.number),
-            _("Everything from %(shop)s.", shop=shop), "categories",
-            (structured.item_list(site, shown, pagination.first or 1, pagination.total),), "products/",
-            products=list(shown), pagination=pagination))
+        kept(pagination.url, (tuple(shown), pagination, listing_card), listing_page, pagination, shown)
         for pagination, shown in paginate(site.products, "products/", per_page)
-    ]  # fmt: skip
+    ]
     pages = [
         spec("index.html", "home", "", cfg.title, cfg.tagline, "home",
              (structured.organization(site), structured.website(site))),
