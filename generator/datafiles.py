@@ -99,6 +99,7 @@ class _Kept:
     columns: _Columns  # the parts joined, in the shop's order
     files: dict[str, bytes]  # the files
     sitemap: tuple[tuple[str, list[tuple[str, str | None]]], bytes]  # sitemap.xml and what it lists
+    sitemap_others: object = None  # what it lists beside the catalog (see _joined)
     _position: dict[str, int] | None = None
 
     def position(self) -> dict[str, int]:
@@ -222,7 +223,7 @@ def _joined(
 ) -> DataFiles:
     """The files joined from `parts` (the shop's products' parts, in its order; or, with the
     kept `order`, those at `fresh` only), what they state, and what is kept for the next build."""
-    same_order = order is not None
+    same_order = order_kept = order is not None
     order = order if order is not None else [p.id for p in site.products]
     renewed = [(order[at], parts[at]) for at in fresh]
     normal = all(_normal(pid, part) for pid, part in renewed)
@@ -241,8 +242,14 @@ def _joined(
         columns = _Columns([], [], [], [])
         for pid in order:
             columns.put(None, now[pid][1])
-    urls = (site.config.base_url, sitemap_urls(site))
-    sitemap = kept.sitemap[1] if kept is not None and kept.sitemap[0] == urls else render_sitemap(site)
+    # (in a preview's rebuild of a shop of the same products, collections and links, `order`
+    # given: what else the sitemap lists, the stories and pages, decides whether it changed)
+    others = (site.config.base_url, [(s.url, s.date) for s in site.stories], [d.url for d in site.pages])
+    if order_kept and kept is not None and kept.sitemap_others == others:
+        urls, sitemap = kept.sitemap
+    else:
+        urls = (site.config.base_url, sitemap_urls(site))
+        sitemap = kept.sitemap[1] if kept is not None and kept.sitemap[0] == urls else render_sitemap(site)
     files = {
         "catalog.json": render_catalog_json(site, columns.catalog),
         "sitemap.xml": sitemap,
@@ -254,7 +261,9 @@ def _joined(
     }
     same = {rel for rel, body in files.items() if kept.files.get(rel) == body} if follows and kept else set()
     if folder is not None:
-        _KEPT[str(folder)] = _Kept(basis, now, order, normal, offers, columns, files, (urls, sitemap))
+        made = _KEPT[str(folder)] = _Kept(basis, now, order, normal, offers, columns, files, (urls, sitemap), others)
+        if kept is not None and kept.order is order:
+            made._position = kept._position  # (the same order)
         if len(fresh) > max(SAVE_AFTER, len(order) // 10):  # the saved parts would be far behind
             _save(folder, basis, now)
     return DataFiles(files, offers, len(fresh), {order[at] for at in fresh} if follows else None, same)

@@ -89,6 +89,7 @@ STEPS: list[Step] = [
     ("collection title", _replace(MORE_FILE, "title: Cups", "title: Cups and bowls")),
     ("photo replaced, same size", _repaint("content/images/cup.jpg", (200, 40, 40))),
     ("story", _replace("content/stories/harvest.md", "title: The harvest", "title: The early harvest")),
+    ("story date (the sitemap shows it)", _replace("content/stories/harvest.md", "2026-04-02", "2026-04-03")),
     (
         "story lists another product",
         _replace("content/stories/harvest.md", "products: [green]", "products: [green, cup]"),
@@ -127,6 +128,7 @@ def test_each_rebuild_with_the_previews_memory_writes_what_a_full_build_writes(
         "collection title": {"cup", "tray", "kettle", "bowl", "lid"},
         "photo replaced, same size": None,
         "story": set(),
+        "story date (the sitemap shows it)": set(),
         "story lists another product": None,
         "store hours": None,
         "site.yml": None,
