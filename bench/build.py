@@ -107,7 +107,13 @@ def incremental(
             started = time.perf_counter()
             file.write_text(edited, "utf-8")
             until = time.monotonic() + 600
-            while not _shows(page, marker):
+            seen = None
+            while True:  # (the page is read only when its stamp changed: reading it every 2 ms
+                # would take a good part of a core from the preview being timed)
+                stamp = _stamp(page)
+                if stamp != seen and _shows(page, marker):
+                    break
+                seen = stamp
                 if time.monotonic() > until or proc.poll() is not None:
                     raise SystemExit(f"serve did not rebuild {page}")
                 time.sleep(0.002)
@@ -119,6 +125,14 @@ def incremental(
         proc.terminate()
         proc.wait(timeout=30)
     return times, peak
+
+
+def _stamp(page: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(page)
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def _shows(page: Path, marker: str) -> bool:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -221,12 +222,20 @@ def build(
             if reuse is None:
                 gc.unfreeze()
             else:
-                reuse.deferred["collector"] = gc.unfreeze
+                reuse.deferred["collector"] = _collect
     if reuse is not None:
         reuse.finish()
     result.warnings = sorted(warnings + result.warnings)
     result.timings = timings
     return result
+
+
+def _collect() -> None:
+    """Give the collector the preview's last shop back, and let it walk it now, while the preview
+    is idle: left to itself, its first pass over the whole shop (a third of a second at 10,000
+    products) would come during the next edit."""
+    gc.unfreeze()
+    gc.collect()
 
 
 def _rebuilding(reuse: Reuse | None) -> bool:
@@ -397,6 +406,8 @@ def _build(
         if rebuilding:
             reuse.deferred["manifest"] = staging.write_manifest
             reuse.deferred["tidy"] = staging.tidy
+        else:  # the preview's first edit need not wait for what every later one takes over
+            reuse.deferred["prepare"] = partial(_prepare_rebuilds, reuse, state, maker.workers)
     redone = {p.output for p in todo}
     out = f"{out_dir}{os.sep}"
     for rel in [*state.metas, *DATA_FILES]:
@@ -604,6 +615,14 @@ def _readers(reuse: Reuse, state: BuildState) -> Readers:
             readers.setdefault(key, set()).add(page)
     reuse.table(READERS).keep(READERS, (state, readers))
     return readers
+
+
+def _prepare_rebuilds(reuse: Reuse, state: BuildState, workers: int) -> None:
+    """What a preview's rebuilds use, made while it is idle after its first build: the drawing
+    worker and the index of which pages read what (`_readers`)."""
+    if workers > 1 and reuse.drawing is None:
+        reuse.drawing = DrawingWorker()
+    _readers(reuse, state)
 
 
 def _keep_readers(reuse: Reuse, previous: BuildState, state: BuildState, rendered: Iterable[str]) -> None:

@@ -214,7 +214,7 @@ def test_rebuilds_between_two_idle_moments_leave_one_manifest_that_names_the_las
     for old, new in (("price: 30", "price: 31"), ("title: Clay cup", "title: Clay mug")):
         edit(site / MORE_FILE, old, new)
         state = build(site, out, workers=1, previous=state, reuse=reuse).state
-    assert sorted(reuse.deferred) == ["collector", "manifest", "tidy"]  # one of each, the last rebuild's
+    assert sorted(reuse.deferred) == ["collector", "manifest", "prepare", "tidy"]  # one of each
     reuse.flush()
     assert read_manifest(out) == reuse.manifest
 
