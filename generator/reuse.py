@@ -75,16 +75,6 @@ class Table:
                 rest.append(item)
         return found, rest
 
-    def kept(self, item: object) -> Any:
-        """The result kept for `item` whatever key it was done for, or MISSING: for an item the
-        caller knows to be as it was (see `Reuse.changed`), whose key need not be made."""
-        slot = id(item)
-        entry = self.now.get(slot) or self.last.get(slot)
-        if entry is not None and entry[0] is item:
-            self.now[slot] = entry
-            return entry[2]
-        return MISSING
-
     def recall(self, name: Hashable, key: object = None) -> Any:
         """Like `get`, for work named by a value (a page's URL) rather than an object."""
         entry = self.now.get(name) or self.last.get(name)
@@ -125,7 +115,7 @@ class Reuse:
         #: The objects (by id()) that this build replaced with new ones: their entries go.
         self.gone: set[int] = set()
         #: What the last load's shop looked like beyond its products: its links (related, stories),
-        #: stores and the bytes of its photos (load.py).
+        #: stores and its photos (their size, time and inode: load.py).
         self.shape: object = None
         self._steady = False  # the build before this one succeeded
         #: The worker process that draws a rebuild's few pictures while it renders the pages
