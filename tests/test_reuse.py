@@ -13,6 +13,7 @@ from PIL import Image
 
 from generator import load
 from generator.build import build
+from generator.buildstate import BuildState
 from generator.cache import ImageCache
 from generator.errors import ContentError
 from generator.imaging import DrawingWorker, ImageMaker, Job
@@ -100,12 +101,17 @@ STEPS: list[Step] = [
 ]
 
 
+def _preview(make_site: Callable[..., Path], tmp_path: Path) -> tuple[Path, Path, Reuse, BuildState | None]:
+    """The test shop, and a preview's first build of it: its folder, its memory and its state."""
+    site = make_site(FILES)
+    out, reuse = tmp_path / "preview", Reuse()
+    return site, out, reuse, build(site, out, workers=1, reuse=reuse).state
+
+
 def test_each_rebuild_with_the_previews_memory_writes_what_a_full_build_writes(
     make_site: Callable[..., Path], tmp_path: Path
 ) -> None:
-    site = make_site(FILES)
-    out, reuse = tmp_path / "preview", Reuse()
-    state = build(site, out, workers=1, reuse=reuse).state
+    site, out, reuse, state = _preview(make_site, tmp_path)
     changed: dict[str, set[str] | None] = {}
     for n, (name, step) in enumerate(STEPS):
         step(site)
@@ -155,9 +161,7 @@ def test_kept_products_stay_the_same_objects_and_their_work_is_taken_over(
 
 
 def test_a_failed_rebuild_keeps_the_memory_usable(make_site: Callable[..., Path], tmp_path: Path) -> None:
-    site = make_site(FILES)
-    out, reuse = tmp_path / "preview", Reuse()
-    state = build(site, out, workers=1, reuse=reuse).state
+    site, out, reuse, state = _preview(make_site, tmp_path)
     edit(site / "content/catalog/more.yml", "price: 30", "price: thirty")
     with pytest.raises(ContentError):
         build(site, out, workers=1, previous=state, reuse=reuse)
@@ -208,9 +212,7 @@ def test_entries_a_build_did_not_use_are_dropped() -> None:
 def test_rebuilds_between_two_idle_moments_leave_one_manifest_that_names_the_last_builds_files(
     make_site: Callable[..., Path], tmp_path: Path
 ) -> None:
-    site = make_site(FILES)
-    out, reuse = tmp_path / "preview", Reuse()
-    state = build(site, out, workers=1, reuse=reuse).state
+    site, out, reuse, state = _preview(make_site, tmp_path)
     for old, new in (("price: 30", "price: 31"), ("title: Clay cup", "title: Clay mug")):
         edit(site / MORE_FILE, old, new)
         state = build(site, out, workers=1, previous=state, reuse=reuse).state
@@ -323,9 +325,7 @@ def test_a_large_file_a_rebuild_replaces_is_removed_when_the_preview_is_idle(tmp
 def test_an_edit_that_leaves_the_catalogs_links_as_they_were_keeps_them(
     make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    site = make_site(FILES)
-    out, reuse = tmp_path / "preview", Reuse()
-    state = build(site, out, workers=1, reuse=reuse).state
+    site, out, reuse, state = _preview(make_site, tmp_path)
     relinked: list[int] = []
     resolve = load._resolve_catalog
 
