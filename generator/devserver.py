@@ -10,8 +10,6 @@ origin, with its own throw-away database, so the whole flow works locally with o
 
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
 import socket
 import sys
@@ -30,19 +28,11 @@ from .errors import ContentError, MicromallError, Problem, count_line
 from .model import Site
 from .preview_error import ErrorOverlay
 from .reuse import Reuse
+from .watch import POLL, Sources
 
 #: Edits in these folders of content/ rebuild only the pages they touch; any other change
 #: (site.yml, stores, templates, static files, themes) rebuilds everything.
 INCREMENTAL_FOLDERS = {"catalog": (".yml", ".yaml"), "stories": (".md",), "pages": (".md",)}
-#: How often the sources are checked for changes (seconds), at most (see Preview.changes).
-POLL = 0.05
-#: After a change is seen, how long the sources must stay unchanged before the rebuild starts
-#: (seconds): an editor that truncates a file and then writes it would otherwise have the
-#: half-written file built (a product missing from it, its page deleted for a moment).
-SETTLE = 0.02
-#: How long the sources must stay unchanged after a rebuild before the bookkeeping it left for
-#: later (the output's manifest: reuse.py) is done, so that it never delays the pages' reload.
-FLUSH_AFTER = 2.0
 #: A file in the cache folder that livereload watches so that it does not watch the whole working
 #: folder; the preview reloads the browsers itself after every rebuild (see _reload_browsers).
 RELOAD_MARKER = ".micromall-reload"
@@ -65,53 +55,16 @@ def needs_full_build(site_dir: Path, changed: set[Path]) -> bool:
 
 class Preview:
     """The preview's builds: a full one first, then, after each edit, a rebuild of only what the
-    edit touches (see depends.py). Edits are found by comparing the size and time of every
-    watched file with the last look; edits after a failed build are kept until one succeeds."""
+    edit touches (see depends.py). Edits are found by watch.py; edits after a failed build are
+    kept until one succeeds."""
 
     def __init__(self, site_dir: Path, out_dir: Path, base_url: str, watched: list[Path]) -> None:
-        self.site_dir, self.out_dir, self.base_url, self.watched = site_dir, out_dir, base_url, watched
+        self.site_dir, self.out_dir, self.base_url = site_dir, out_dir, base_url
         self.state: BuildState | None = None
         self.reuse = Reuse()  # what each rebuild takes over from the build before
         self.built_at = 0.0  # when the last rebuild ended (time.monotonic)
-        self.next_look = 0.0  # when the sources may be looked at again (see changes)
-        self.seen = self.scan()
+        self.sources = Sources(watched)
         self.pending: set[Path] = set()
-
-    def scan(self) -> dict[Path, tuple[int, int]]:
-        found: dict[Path, tuple[int, int]] = {}
-        for root in self.watched:
-            if root.is_file():
-                st = root.stat()
-                found[root] = (st.st_mtime_ns, st.st_size)
-                continue
-            for folder, _, names in os.walk(root):
-                for name in names:
-                    path = Path(folder, name)
-                    with contextlib.suppress(OSError):
-                        st = path.stat()
-                        found[path] = (st.st_mtime_ns, st.st_size)
-        return found
-
-    def changes(self) -> set[Path]:
-        started = time.monotonic()
-        now = self.scan()
-        # a shop with thousands of photos takes longer to look at: look less often, so that
-        # watching costs at most a tenth of one core
-        self.next_look = time.monotonic() + 9 * (time.monotonic() - started)
-        changed = {p for p in now.keys() | self.seen.keys() if now.get(p) != self.seen.get(p)}
-        self.seen = now
-        return changed
-
-    def settled_changes(self) -> set[Path]:
-        """The changed files, once a look SETTLE seconds later finds nothing more changing."""
-        changed = self.changes()
-        while changed:
-            time.sleep(SETTLE)
-            more = self.changes()
-            if not more:
-                break
-            changed |= more
-        return changed
 
     def build(self, changed: set[Path] | None = None) -> BuildResult:
         """A full build, or with `changed`, a rebuild of what those files touch."""
@@ -156,22 +109,33 @@ def serve(site_dir: Path, out_dir: Path | None, host: str, port: int, lan: bool 
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.touch()
 
-    def poll() -> None:
-        if time.monotonic() < preview.next_look:
-            return
-        changed = preview.settled_changes()
+    sources = preview.sources
+
+    def look() -> None:
+        changed = sources.settled_changes()
         if changed:
             _rebuild(preview, errors, api, changed)
             _reload_browsers()  # failed or not: the pages come back with or without the panel
             preview.built_at = time.monotonic()
-        elif time.monotonic() - preview.built_at > FLUSH_AFTER:
-            preview.reuse.flush()  # what the last rebuild left for later, once nobody waits
+
+    def tick() -> None:
+        if sources.fileno() is None and time.monotonic() >= sources.next_look:
+            look()  # on a timer: the kernel does not say when
+        preview.reuse.flush_one(time.monotonic() - preview.built_at)  # once nobody waits
 
     server = _make_server(api, errors)
     server.watch(str(marker), delay="forever")  # never reloads by itself; see RELOAD_MARKER
-    from tornado.ioloop import PeriodicCallback
+    from tornado.ioloop import IOLoop, PeriodicCallback
 
-    PeriodicCallback(poll, POLL * 1000).start()
+    def on_events(fd: int, events: int) -> None:
+        look()
+        if sources.fileno() is None:  # the system stopped watching: looked at on a timer now
+            IOLoop.current().remove_handler(fd)
+            sources.close()
+
+    if (fd := sources.fileno()) is not None:
+        IOLoop.current().add_handler(fd, on_events, IOLoop.READ)
+    PeriodicCallback(tick, POLL * 1000).start()
     click.echo(f"Serving the shop on {preview_url} (Ctrl+C stops); edits rebuild it.")
     if lan:
         _announce_lan(preview_url, lan_ip is not None, port)
@@ -181,6 +145,7 @@ def serve(site_dir: Path, out_dir: Path | None, host: str, port: int, lan: bool 
     finally:
         preview.reuse.flush()
         preview.reuse.close()
+        sources.close()
 
 
 def _rebuild(

@@ -88,6 +88,15 @@ class Table:
         return value
 
 
+#: How long the preview must have been idle before what a build left for later is done
+#: (seconds): soon, since it makes the next edit faster (the drawing worker, the readers' index)
+#: or is short (the manifest, the staging folders)...
+IDLE = 0.3
+#: ...except the collector's pass over the whole shop, most of a second at 10,000 products: it
+#: waits until the editing pauses, so that it rarely stands in an edit's way.
+IDLE_BEFORE = {"collector": 2.0}
+
+
 class Reuse:
     """The preview's memory: a `Table` of results for each kind of work, and what its last
     build left in the output folder. Entries not used by a build that succeeded are dropped,
@@ -201,6 +210,16 @@ class Reuse:
             self.drawing = None
 
     def flush(self) -> None:
-        """Do what the rebuilds left for later (the preview calls this when no edit is waiting)."""
+        """Do all that the rebuilds left for later (the preview, as it stops)."""
         while self.deferred:
             self.deferred.pop(next(iter(self.deferred)))()
+
+    def flush_one(self, idle: float) -> bool:
+        """Do one thing left for later that has waited long enough: the preview has been `idle`
+        seconds (see IDLE_BEFORE). One at a time, so that an edit or a page's request that comes
+        meanwhile waits for one of them at most. Whether one was done."""
+        for name in self.deferred:
+            if idle >= IDLE_BEFORE.get(name, IDLE):
+                self.deferred.pop(name)()
+                return True
+        return False
