@@ -512,8 +512,9 @@ class _Staged(Mapping[str, "bytes | Path"]):
 def _metas(site: Site, pages: list[PageSpec], prints: dict[str, int], reuse: Reuse | None) -> dict[str, int]:
     """Each page's metadata print (`_meta_print`). A product page's shows its product's
     fingerprint only: in a rebuild that knows which products changed (reuse.py), the others'
-    are kept by product (Reuse.each)."""
-    if reuse is None or reuse.changed is None:
+    are kept by product (Reuse.each). (In a preview, every build keeps them: its first edit
+    would otherwise make them all.)"""
+    if reuse is None:
         return {p.output: _meta_print(p, prints, reuse) for p in pages}
     metas = {p.output: _meta_print(p, prints, reuse) for p in pages if p.meta.kind != "product"}
     page_of = planned_product_pages(reuse)
