@@ -15,10 +15,11 @@ import gc
 import hashlib
 import os
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from .imaging import process_context as mp_context
 from .kits import plan_kit_pages
 from .load import collector_paused, load_site
 from .minify import Minifier, compact_html, minifiable
-from .model import Product, Site
+from .model import Image, Product, Site
 from .output import Source, Staging, Stamp, WriteStats, check_out_dir, stage_file
 from .parsecache import code_print
 from .render import (
@@ -49,7 +50,7 @@ from .render import (
     planned_product_pages,
     render_pages,
 )
-from .responsive import PicturePlan, plan_pictures
+from .responsive import PicturePlan, plan_pictures, product_photos
 from .reuse import MISSING, Reuse
 from .share import plan_share
 from .themes import Theme, ThemeError, load_theme
@@ -86,6 +87,8 @@ class BuildResult:
 METAS = "metas"
 #: The preview's product pages' metadata prints, by output path (Reuse.each).
 PAGE_METAS = "product page metas"
+#: Each product's photos (`_product_photos`).
+PHOTOS = "product photos"
 #: Saved build states: cache folder / STATE_DIR / <output folder and base URL>.json
 STATE_DIR = "pages"
 #: Data files (site_files) that a build with unchanged data does not render again.
@@ -315,7 +318,8 @@ def _build(
     }
     translations = load_translations(theme, site_dir, site.config.language)
     text = Text(translations)
-    pictures = plan_pictures(site, site_dir, cache)
+    photos = _product_photos(site, reuse)
+    pictures = plan_pictures(site, site_dir, cache, photos)
     inputs = stable_hash((inputs_print(site, theme, site_dir, static_hashes, pictures), drawn_base_url))
     if reuse is not None:
         reuse.settle(stable_hash((inputs, _sale_phase(site))))
@@ -382,7 +386,7 @@ def _build(
 
         others: dict[str, Source] = {f"static/{rel}": published_file for rel, published_file in published.items()}
         content_dir = site_dir / "content"
-        for image in sorted(_used_images(site), key=lambda i: i.url):
+        for image in sorted(_used_images(site, photos), key=lambda i: i.url):
             others[f"media/{image.path}"] = content_dir / image.path
         copies.update(made)
         copies.update(others)
@@ -827,16 +831,22 @@ def _compile_templates(env: jinja2.Environment) -> None:
             env.get_template(name)
 
 
-def _used_images(site: Site) -> set:  # type: ignore[type-arg]
-    found = set()
+def _product_photos(site: Site, reuse: Reuse | None) -> Sequence[tuple[Image, ...]]:
+    """Each product's photos (`product_photos`), in the shop's order; kept by product in a
+    preview (Reuse.each), so that an edit does not walk ten thousand products' photos twice."""
+    if reuse is None:
+        return [product_photos(p) for p in site.products]
+    return list(reuse.each(PHOTOS, site.products, product_photos).values())
+
+
+def _used_images(site: Site, photos: Iterable[tuple[Image, ...]]) -> set[Image]:
+    """Every photo the output copies; `photos` are the products' (`product_photos`)."""
+    found = set(chain.from_iterable(photos))
     cfg = site.config
     if cfg.logo:
         found.add(cfg.logo)
     if cfg.checkout.payment_qr:
         found.add(cfg.checkout.payment_qr)
-    for p in site.products:
-        found.update(p.images)
-        found.update(v.image for v in p.variants if v.image)
     for c in site.collections:
         if c.image:
             found.add(c.image)

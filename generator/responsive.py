@@ -22,14 +22,17 @@ photo is never served stale by a browser or a CDN.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from .cache import ImageCache
 from .draw import REDUCING_GAP, RESAMPLE, SourceFile, photo
 from .imaging import Job
-from .model import Image, Site
+from .model import Image, Product, Site
 
 #: The widths made of every image (never wider than the source): a phone at 1x, a phone at
 #: 2x or a desktop grid column, and a large screen.
@@ -124,29 +127,34 @@ class PicturePlan:
         return self.pictures.get(image.path)
 
 
-def content_images(site: Site) -> list[Image]:
-    """Every image the theme shows as a content photo, each once, in a stable order."""
-    found: dict[str, Image] = {}
-    for product in site.products:
-        for image in product.images:
-            found.setdefault(image.path, image)
-        for variant in product.variants:
-            if variant.image is not None:
-                found.setdefault(variant.image.path, variant.image)
+def product_photos(product: Product) -> tuple[Image, ...]:
+    """A product's photos, then its variants' (a preview keeps them by product: Reuse.each)."""
+    return (*product.images, *(v.image for v in product.variants if v.image is not None))
+
+
+def content_images(site: Site, photos: Iterable[tuple[Image, ...]] | None = None) -> list[Image]:
+    """Every image the theme shows as a content photo, each once, in a stable order. `photos`
+    are the products' `product_photos` in the shop's order, when the caller kept them."""
+    if photos is None:
+        photos = map(product_photos, site.products)
+    shown = list(chain.from_iterable(photos))
     others = [c.image for c in site.collections] + [s.cover for s in site.stories] + [s.image for s in site.stores]
-    for other in others:
-        if other is not None:
-            found.setdefault(other.path, other)
+    shown += [other for other in others if other is not None]
+    shown.reverse()  # the first image of a path is the one kept: (in C, for ten thousand products)
+    found = dict(zip(map(attrgetter("path"), shown), shown, strict=True))
     return [found[key] for key in sorted(found)]
 
 
-def plan_pictures(site: Site, site_dir: Path, cache: ImageCache) -> PicturePlan:
-    """Plan the renditions of every content image (reads only the hash of each source)."""
+def plan_pictures(
+    site: Site, site_dir: Path, cache: ImageCache, photos: Iterable[tuple[Image, ...]] | None = None
+) -> PicturePlan:
+    """Plan the renditions of every content image (reads only the hash of each source);
+    `photos` as for `content_images`."""
     content = site_dir / "content"
     pictures: dict[str, Picture] = {}
     jobs: list[Job] = []
     stems: set[str] = set()
-    for image in content_images(site):
+    for image in content_images(site, photos):
         path = content / image.path
         source = SourceFile(str(path), cache.file_hash(path))
         widths = widths_for(image.width)
