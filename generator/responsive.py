@@ -140,7 +140,7 @@ def content_images(site: Site, photos: Iterable[tuple[Image, ...]] | None = None
     shown = list(chain.from_iterable(photos))
     others = [c.image for c in site.collections] + [s.cover for s in site.stories] + [s.image for s in site.stores]
     shown += [other for other in others if other is not None]
-    shown.reverse()  # the first image of a path is the one kept: (in C, for ten thousand products)
+    shown.reverse()  # so that the first image of each path is the one kept (in C: 10,000 products)
     found = dict(zip(map(attrgetter("path"), shown), shown, strict=True))
     return [found[key] for key in sorted(found)]
 
