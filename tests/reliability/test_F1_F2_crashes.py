@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -62,7 +63,8 @@ def test_F1_kill_9_during_load_sqlite(
             retried: list[Outcome] = run_together(len(unacked), 16, lambda j, todo=unacked: send(todo[j]))
             refused += sum(1 for i in unacked if "ConnectionRefused" in first[i].error)
             cut_off += sum(1 for i in unacked if "ConnectionRefused" not in first[i].error)
-            assert statuses(retried) == {201: len(unacked)}, statuses(retried)
+            # (a Counter: when the 2,000 were all answered before the kill, none is retried)
+            assert statuses(retried) == Counter({201: len(unacked)}), statuses(retried)
             server.stop()
             with sqlite3.connect(db) as conn:
                 assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
