@@ -119,15 +119,18 @@ class Sources:
         return bool(events)
 
     def _watch(self, folders: list[str]) -> bool:
-        """Watch the folders not yet watched; whether there were any. When the kernel refuses
-        (the user's limit of watches), the sources are looked at on a timer from then on."""
+        """Watch the folders not yet watched; whether any watch was added. When the kernel
+        refuses (the user's limit of watches), the sources are looked at on a timer from then on."""
         if self.notify is None or self.refused:
             return False
         known = set(self.watching.values())
-        new = [f for f in dict.fromkeys(folders) if f not in known]
-        for folder in new:
+        added = False
+        for folder in dict.fromkeys(folders):
+            if folder in known:
+                continue
             try:
                 self.watching[self.notify.add_watch(folder, _EVENTS)] = folder
+                added = True
             except FileNotFoundError:
                 continue  # removed since the walk: the next look sees it gone
             except OSError as exc:
@@ -135,7 +138,7 @@ class Sources:
                 click.echo(f"Looking for edits on a timer: {note}.", err=True)
                 self.refused = True  # (closed by its owner, who stops waiting on it first)
                 return False
-        return bool(new)
+        return added
 
 
 def _inotify() -> Any:
