@@ -53,6 +53,7 @@ from .render import (
 from .responsive import PicturePlan, plan_pictures, product_photos
 from .reuse import MISSING, Reuse
 from .share import plan_share
+from .sharememo import FOLDER as SHARE_PLANS
 from .themes import Theme, ThemeError, load_theme
 from .truth import Offers, check_truth, from_page, read_data_offers
 
@@ -327,7 +328,8 @@ def _build(
     compiled = cache.folder / "templates"
     compiled.mkdir(parents=True, exist_ok=True)
     env = make_environment(site, theme, site_dir, static_hashes, translations, TrackingEnvironment, compiled, pictures)
-    share = plan_share(site, theme, static, site_dir, cache, text, drawn_base_url, reuse)
+    plans = (cache.folder / SHARE_PLANS, stable_hash((inputs, _sale_phase(site)))) if reuse is None else None
+    share = plan_share(site, theme, static, site_dir, cache, text, drawn_base_url, reuse, plans)
     pages = plan_pages(site, share.image_for, text, reuse) + plan_kit_pages(site, share.kits, share.image_for, text)
     qr_files = maker.make(share.qr_jobs, "qr")  # drawn before the pages: a template may print a code inline
 
@@ -427,6 +429,8 @@ def _build(
         prune(cache, maker.keys, tag_for(drawn + (" preview" if drawn != site.config.base_url else "")))
         minifier.prune()
     cache.save_hashes()
+    if share.memo is not None:
+        share.memo.save()
     phase("write")
     return BuildResult(site, out_dir, len(pages), len(staging.names), stats, share.warnings, {},
                        images_drawn=maker.drawn, images_cached=maker.cached, rendered=len(todo),

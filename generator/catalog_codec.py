@@ -333,6 +333,7 @@ class _Reader:
             "related": [],
             "stories": [],
             "_share": [],
+            "_print": [],
         }
         _need(None not in fields["images"], "an image that could not be used")
         return _make(Product, fields), id_at, refs

@@ -74,6 +74,15 @@ def stable_hash(value: Any) -> int:
     return int.from_bytes(hashlib.blake2b(repr(value).encode("utf-8"), digest_size=8).digest(), "big")
 
 
+def content_print(product: Product) -> int:
+    """A hash of a product's own fields (its repr, which leaves out the links to other items),
+    taken once per parse: a load's copies of one parsed product share the list it is kept in."""
+    kept = product._print
+    if not kept:
+        kept.append(int.from_bytes(hashlib.blake2b(repr(product).encode("utf-8"), digest_size=8).digest(), "big"))
+    return kept[0]
+
+
 def fingerprints(site_context: SiteContext, reuse: Reuse | None = None) -> dict[str, int]:
     """A fingerprint of everything a page can depend on, by dependency key: stable hashes of
     reprs, compared with those of the last build (in the preview server, or saved in the cache).
@@ -92,7 +101,7 @@ def fingerprints(site_context: SiteContext, reuse: Reuse | None = None) -> dict[
         if kept is not MISSING:
             return kept  # type: ignore[no-any-return]
         shown = (share.url, share.text, share.card, share.poster_square, share.poster_story) if share else None
-        made = stable_hash((repr(p), *ids, repr(shown), p.sold_out, p.price))
+        made = stable_hash((content_print(p), *ids, repr(shown), p.sold_out, p.price))
         return table.put(p, made, links) if table is not None else made
 
     if reuse is not None:

@@ -61,22 +61,41 @@ def photo_need(spec: Drawing) -> Need | None:
     return need if isinstance(need, tuple) else None
 
 
+class Later:
+    """A drawing known by its key only, from a plan an earlier build kept (sharememo.py): `plan`
+    plans it, when it has to be drawn after all (its files are gone from the cache)."""
+
+    __slots__ = ("plan",)
+
+    def __init__(self, plan: Callable[[], Drawing]) -> None:
+        self.plan = plan
+
+
 @dataclass(frozen=True)
 class Job:
     """One drawing and the output paths of the files it makes, in the order it makes them."""
 
     outputs: tuple[str, ...]
-    spec: Drawing
+    spec: Drawing | Later
     key: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         if not self.key:
-            object.__setattr__(self, "key", key_of(self.spec))
+            object.__setattr__(self, "key", key_of(self.drawing))
+
+    @property
+    def drawing(self) -> Drawing:
+        """The drawing, planned now if it was kept by its key only (drawn under that key)."""
+        spec = self.spec
+        if isinstance(spec, Later):
+            spec = spec.plan()
+            object.__setattr__(self, "spec", spec)
+        return spec
 
     @property
     def group(self) -> str:
         """The photo the drawing shows ("" for none): drawings of one photo are made together."""
-        need = photo_need(self.spec)
+        need = photo_need(self.drawing)
         return "" if need is None else need[0].path
 
 
@@ -237,7 +256,9 @@ class ImageMaker:
         if named.files is None:  # (a whole list is the maker's own pool's work)
             return lambda: self._make_named(jobs, name, named)
         todo = {job.key: job for job in named.new}
-        missing = [(key, job.spec) for key, job in todo.items() if not cached_files(self.cache, key, len(job.outputs))]
+        missing = [
+            (key, job.drawing) for key, job in todo.items() if not cached_files(self.cache, key, len(job.outputs))
+        ]
         drawing = worker.submit(self.cache.folder, missing) if missing else None
 
         def finish() -> dict[str, Path]:
@@ -311,7 +332,7 @@ class ImageMaker:
         for batch, made in self._draw(list(missing.values())):
             for job, parts in zip(batch, made, strict=True):
                 if len(parts) != len(job.outputs):
-                    name = type(job.spec).__name__
+                    name = type(job.drawing).__name__
                     raise RuntimeError(f"{name} made {len(parts)} files, expected {len(job.outputs)}")
                 drawn[job.key] = parts
             if self.progress is not None:
@@ -331,11 +352,11 @@ class ImageMaker:
         work = batches(jobs, max(1, min(16, len(jobs) // (self.workers * 8))))
         if self.workers < 2 or (context is not None and len(jobs) < MIN_PARALLEL[context.get_start_method()]):
             for batch in work:
-                yield batch, _make(self.cache.folder, [(job.key, job.spec) for job in batch])
+                yield batch, _make(self.cache.folder, [(job.key, job.drawing) for job in batch])
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=gc.enable)
-        tasks = [[(job.key, job.spec) for job in batch] for batch in work]
+        tasks = [[(job.key, job.drawing) for job in batch] for batch in work]
         yield from zip(work, self._pool.map(_make, [self.cache.folder] * len(tasks), tasks), strict=True)
 
     def close(self) -> None:

@@ -153,6 +153,9 @@ class Product:
     related: list[Product] = field(default_factory=list, repr=False)
     stories: list[Story] = field(default_factory=list, repr=False)
     _share: list[ProductShare] = field(default_factory=list, repr=False)  # filled by the build
+    #: The hash of its repr, once taken (depends.content_print): the same for every copy that
+    #: a load makes of one parse, which shares the fields that the repr shows, and this list.
+    _print: list[int] = field(default_factory=list, init=False, repr=False)
 
     @property
     def url(self) -> str:

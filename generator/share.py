@@ -21,8 +21,9 @@ code is drawn once, and cached together (a price change redraws them all; a new 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain
 from operator import attrgetter
 from pathlib import Path
@@ -32,6 +33,7 @@ from babel.dates import format_interval, format_skeleton
 
 from . import cards, posters
 from .cache import ImageCache
+from .depends import content_print, stable_hash
 from .draw import DEFAULT_ACCENT, DEFAULT_BACKGROUND, Fonts, Palette, SourceFile, parse_colour
 from .errors import Problem, Severity
 from .fonts import (
@@ -44,13 +46,15 @@ from .fonts import (
     theme_family,
 )
 from .i18n import Text, english
-from .imaging import Job
+from .imagekeys import key_of
+from .imaging import Drawing, Job, Later
 from .markup import plain_text
 from .model import Image, KitItem, Product, ProductShare, PromoterKit, ShareImage, Site
 from .money import Money, babel_locale, format_money
 from .promotions import Promotion, best_sale
 from .qr import QrSpec
 from .reuse import MISSING, Reuse
+from .sharememo import Entry, ShareMemo
 from .themes import Theme
 
 LAYOUTS: tuple[posters.Layout, ...] = ("square", "story")
@@ -101,6 +105,7 @@ class SharePlan:
     image_jobs: list[Job]  # cards and posters
     warnings: list[Problem]
     kits: list[PromoterKit] = field(default_factory=list)  # one per promoter, for the kit pages
+    memo: ShareMemo | None = None  # the plans to keep for the next build (saved once it succeeds)
 
     def image_for(self, page_url: str) -> ShareImage:
         return self.page_images.get(page_url, self.default)
@@ -292,6 +297,18 @@ class _Planner:
         return "\n".join(lines)
 
 
+def _later(plan: Callable[[], tuple[tuple[Drawing, ...], str, str]]) -> tuple[Later, ...]:
+    """A product's drawings kept by their keys: planned (all at once) when one is drawn."""
+    planned: list[tuple[Drawing, ...]] = []
+
+    def drawing(n: int) -> Drawing:
+        if not planned:
+            planned.append(plan()[0])
+        return planned[0][n]
+
+    return tuple(Later(partial(drawing, n)) for n in range(1 + len(LAYOUTS)))
+
+
 def _image(url: str, key: str, size: tuple[int, int], alt: str) -> ShareImage:
     return ShareImage(f"{url}?v={key[:10]}", size[0], size[1], alt)
 
@@ -305,6 +322,7 @@ def plan_share(
     text: Text | None = None,
     drawn_base_url: str | None = None,
     reuse: Reuse | None = None,
+    kept: tuple[Path, object] | None = None,
 ) -> SharePlan:
     """Plan every card, poster and QR code of the shop; `text` gives the words in its language.
 
@@ -313,7 +331,9 @@ def plan_share(
     published one (site.yml's base_url), so that its pictures are the very ones a build
     publishes, found in the cache whatever port the preview listens on, and a poster printed
     from the preview never leads to a local address. `reuse` (the preview's) gives each product
-    that did not change the plan of the build before."""
+    that did not change the plan of the build before. `kept` is the folder of the plans kept
+    between builds (sharememo.py) and a print of what the build knows the plans to depend on
+    besides what the planner reads here (the code, the words' translations, the sale windows)."""
     p = _Planner(site, theme, static, site_dir, cache, text if text is not None else english())
     cfg = site.config
     link_base = drawn_base_url if drawn_base_url is not None else cfg.base_url  # what pictures lead to
@@ -324,14 +344,21 @@ def plan_share(
     image_jobs: list[Job] = []
     promoters = [pr for pr in site.promoters if pr.kit_url]  # a kit needs its secret (else: a load error)
     kit_posters: dict[tuple[str, str, str], ShareImage] = {}  # (code, product id, layout) -> poster
+    memo = None
+    if kept is not None:
+        shown = (kept[1], repr(cfg), link_base, repr(p.chain.families), repr(p.palette), repr(p.logo),
+                 sorted(w.items()), repr(promoters))  # fmt: skip
+        memo = ShareMemo(kept[0], stable_hash(shown))
+
+    def card_spec(owner: tuple[str, str], photo: Image | None, **texts: str) -> cards.CardSpec:
+        shown_shop = "" if texts.get("title") == shop_title else shop_title
+        fonts, drawn = p.texts(owner, shop=shown_shop, **texts)
+        return cards.CardSpec(fonts=fonts, photo=p.source(photo), logo=p.logo, palette=p.palette, **drawn)
 
     def card(
         output: str, owner: tuple[str, str], alt: str, photo: Image | None, **texts: str
     ) -> tuple[Job, ShareImage]:
-        shown_shop = "" if texts.get("title") == shop_title else shop_title
-        fonts, drawn = p.texts(owner, shop=shown_shop, **texts)
-        spec = cards.CardSpec(fonts=fonts, photo=p.source(photo), logo=p.logo, palette=p.palette, **drawn)
-        job = Job((output,), spec)
+        job = Job((output,), card_spec(owner, photo, **texts))
         return job, _image(output, job.key, (cards.WIDTH, cards.HEIGHT), alt)
 
     def page_card(output: str, page_url: str, owner: tuple[str, str], alt: str, photo: Image | None,
@@ -339,13 +366,16 @@ def plan_share(
         job, page_images[page_url] = card(output, owner, alt, photo, **texts)
         image_jobs.append(job)
 
-    def poster(output: str, owner: tuple[str, str], layout: posters.Layout, url: str, cta: str,
-               photo: Image | None, more: tuple[tuple[str, str], ...] = (), **texts: str) -> Job:  # fmt: skip
-        """A poster job; `more` adds (output, url) pairs: the same poster with another code."""
+    def poster_spec(owner: tuple[str, str], layout: posters.Layout, url: str, cta: str, photo: Image | None,
+                    also_for: tuple[str, ...], texts: Mapping[str, str]) -> posters.PosterSpec:  # fmt: skip
+        """A poster; `also_for` are more URLs: the same poster with another code."""
         fonts, drawn = p.texts(owner, cta=cta, shop=shop_title, **texts)
-        spec = posters.PosterSpec(layout=layout, fonts=fonts, url=url, photo=p.source(photo), logo=p.logo,
-                                  palette=p.palette, also_for=tuple(u for _, u in more), **drawn)  # fmt: skip
-        return Job((output, *(o for o, _ in more)), spec)
+        return posters.PosterSpec(layout=layout, fonts=fonts, url=url, photo=p.source(photo), logo=p.logo,
+                                  palette=p.palette, also_for=also_for, **drawn)  # fmt: skip
+
+    def poster(output: str, owner: tuple[str, str], layout: posters.Layout, url: str, cta: str,
+               photo: Image | None, **texts: str) -> Job:  # fmt: skip
+        return Job((output,), poster_spec(owner, layout, url, cta, photo, (), texts))
 
     # the shop: home page card and poster, stores page card, one poster per store
     shop_owner = ("site.yml", f"the shop's title or tagline '{shop_title}'")
@@ -364,38 +394,63 @@ def plan_share(
         image_jobs.append(poster(f"posters/stores/{store.id}.jpg", where, "story", url, w["scan_to_visit"],
                                  store.image, title=store.name, summary=lines))  # fmt: skip
 
-    def plan_product(product: Product, owner: tuple[str, str]) -> _ProductPlan:
+    def product_specs(product: Product, owner: tuple[str, str]) -> tuple[tuple[Drawing, ...], str, str]:
+        """A product's card and posters (in LAYOUTS' order), their alt text and its share text."""
         price, was = p.price_text(product)
         window = p.sale_window_text(product)
         poster_price = {"price": price, "compare_at": was}
         if window is not None:  # the posters show the window's price and dates (the card, today's price)
             poster_price = {"price": window[0], "compare_at": window[1], "sale_note": window[2]}
-        url = cfg.base_url + product.url  # the link the page shares
         code_url = link_base + product.url  # the link its pictures lead to
-        alt = f"{product.title}, {price} – {shop_title}"
         badge = w["sale"] if product.on_sale else ""
-        card_job, card_image = card(f"share/products/{product.id}.jpg", owner, alt, product.image,
-                                    title=product.title, subtitle=product.summary, price=price, compare_at=was,
-                                    badge=badge)  # fmt: skip
-        jobs, made, kit = [card_job], {}, []
+        card = card_spec(owner, product.image, title=product.title, subtitle=product.summary, price=price,
+                         compare_at=was, badge=badge)  # fmt: skip
         # each promoter's posters of this product: the same pictures with the code's ?ref=
-        ref_urls = [(pr, f"{code_url}?{urlencode({'ref': pr.code})}") for pr in promoters]
-        for layout in LAYOUTS:
-            more = tuple((f"{pr.kit_url}posters/{product.id}-{layout}.jpg", ref_url) for pr, ref_url in ref_urls)
-            job = poster(f"posters/{product.id}-{layout}.jpg", owner, layout, code_url, w["scan_to_buy"],
-                         product.image, more, title=product.title, summary=product.summary, **poster_price)  # fmt: skip
-            jobs.append(job)
-            made[layout] = _image(job.outputs[0], job.key, posters.SIZES[layout], alt)
-            for (pr, _ref_url), output in zip(ref_urls, job.outputs[1:], strict=True):
-                kit.append(((pr.code, product.id, layout), _image(output, job.key, posters.SIZES[layout], alt)))
+        ref_urls = tuple(f"{code_url}?{urlencode({'ref': pr.code})}" for pr in promoters)
+        texts = {"title": product.title, "summary": product.summary, **poster_price}
+        made = tuple(poster_spec(owner, layout, code_url, w["scan_to_buy"], product.image, ref_urls, texts)
+                     for layout in LAYOUTS)  # fmt: skip
+        alt = f"{product.title}, {price} – {shop_title}"
+        return (card, *made), alt, p.share_text(product, cfg.base_url + product.url)
+
+    def plan_product(product: Product, owner: tuple[str, str], kept: Entry | None = None) -> _ProductPlan:
+        """The plan of a product's pictures and share; with `kept` (sharememo.py), made from
+        what an earlier build planned: its drawings are planned only if one is drawn."""
+        code_url = link_base + product.url
+        specs: tuple[Drawing | Later, ...]
+        keys: tuple[str, ...]
+        if kept is None:
+            specs, alt, text = product_specs(product, owner)
+            keys = (*map(key_of, specs), key_of(QrSpec(code_url)))
+            missing = "".join(p.missing_for(owner))
+        else:
+            keys, (alt, text, missing) = kept[:4], kept[4:]
+            specs = _later(partial(product_specs, product, owner))
+        card_output = f"share/products/{product.id}.jpg"
+        card_job = Job((card_output,), specs[0], keys[0])
+        card_image = _image(card_output, card_job.key, (cards.WIDTH, cards.HEIGHT), alt)
+        jobs, made, kit = [card_job], {}, []
+        for n, layout in enumerate(LAYOUTS, 1):
+            key = keys[n]
+            outputs = (f"posters/{product.id}-{layout}.jpg",
+                       *(f"{pr.kit_url}posters/{product.id}-{layout}.jpg" for pr in promoters))  # fmt: skip
+            jobs.append(Job(outputs, specs[n], key))
+            made[layout] = _image(outputs[0], key, posters.SIZES[layout], alt)
+            for pr, output in zip(promoters, outputs[1:], strict=True):
+                kit.append(((pr.code, product.id, layout), _image(output, key, posters.SIZES[layout], alt)))
         qr_svg, qr_png = f"qr/{product.id}.svg", f"qr/{product.id}.png"
-        qr = Job((qr_svg, qr_png), QrSpec(code_url))
+        qr = Job((qr_svg, qr_png), QrSpec(code_url), keys[-1])
         drawn_svg = QrSvg(cache.images / f"{qr.key}.0")  # where the maker puts the job's first file
-        share = ProductShare(url=url, text=p.share_text(product, url), card=card_image,
+        share = ProductShare(url=cfg.base_url + product.url, text=text, card=card_image,
                              poster_square=made["square"], poster_story=made["story"],
                              qr_svg_url=qr_svg, qr_png_url=qr_png, qr_svg=drawn_svg)  # fmt: skip
-        return _ProductPlan(product.url, owner, tuple(jobs), card_image, tuple(kit), qr, share,
-                            tuple(p.missing_for(owner)))  # fmt: skip
+        if kept is None and memo is not None:
+            memo.put(memo_key(product), (*keys, alt, text, missing))  # type: ignore[arg-type]
+        return _ProductPlan(product.url, owner, tuple(jobs), card_image, tuple(kit), qr, share, tuple(missing))
+
+    def memo_key(product: Product) -> str:
+        # (its photo by its bytes: a photo replaced under the same name is planned and drawn again)
+        return f"{content_print(product):016x}{stable_hash(p.source(product.image)):016x}"
 
     table = reuse.table(SHARE) if reuse is not None else None
 
@@ -404,7 +459,8 @@ def plan_share(
         drawn = (p.source(product.image), p.logo)
         planned = table.get(product, drawn) if table is not None else MISSING
         if planned is MISSING:
-            planned = plan_product(product, (product.source, f"product '{product.id}'"))
+            owner = (product.source, f"product '{product.id}'")
+            planned = plan_product(product, owner, memo.get(memo_key(product)) if memo is not None else None)
             if table is not None:
                 table.put(product, planned, drawn)
         if not product._share or product._share[0] is not planned.share:  # (a kept product has it already)
@@ -447,7 +503,7 @@ def plan_share(
                                  qr_png_url=qr_png, qr_svg_url=qr_svg))  # fmt: skip
         kits.append(PromoterKit(promoter, tuple(items)))
 
-    plan = SharePlan(page_images, page_images[""], qr_jobs, image_jobs, p.warnings + p.font_warnings(), kits)
+    plan = SharePlan(page_images, page_images[""], qr_jobs, image_jobs, p.warnings + p.font_warnings(), kits, memo)
     return plan
 
 
