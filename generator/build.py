@@ -311,7 +311,7 @@ def _build(
 ) -> BuildResult:
     static = collect_static(theme, site_dir)
     minifier = Minifier(cache.folder)
-    published: dict[str, Source] = {
+    published: dict[str, bytes | Path] = {
         rel: minifier(rel, path.read_bytes()) if minifiable(rel) else path for rel, path in static.items()
     }  # scripts and style sheets minified; their ?v= is the hash of what is published
     static_hashes = {

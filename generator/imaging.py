@@ -99,7 +99,7 @@ class Job:
         return "" if need is None else need[0].path
 
 
-def _make(folder: Path, batch: Sequence[tuple[str, Drawing]]) -> list[tuple[Path, ...]]:
+def _make(folder: Path, batch: Sequence[tuple[str, Drawing]]) -> list[tuple[str, ...]]:
     """Draw a batch of (key, drawing) into the cache; their files. Each photo is decoded once,
     at the largest size that the batch's drawings of it need."""
     cache = ImageCache(folder)
@@ -114,7 +114,7 @@ def _make(folder: Path, batch: Sequence[tuple[str, Drawing]]) -> list[tuple[Path
         need = photo_need(spec)
         if need is not None and need[0] in largest:
             prime(need[0], largest.pop(need[0]))
-        made.append(cache.put(key, spec.render()))
+        made.append(tuple(map(str, cache.put(key, spec.render()))))
     return made
 
 
@@ -154,23 +154,23 @@ def worker_count() -> int:
         return os.cpu_count() or 1
 
 
-def cached_files(cache: ImageCache, key: str, count: int, present: set[str] | None = None) -> tuple[Path, ...] | None:
-    """`cache.get`, from `present` (the names in the cache's images folder, listed once) or with a
-    stat of each name as a string rather than Path joins and is_file: a warm build of 10,000
-    products looks up 50,000 files."""
+def cached_files(cache: ImageCache, key: str, count: int, present: set[str] | None = None) -> tuple[str, ...] | None:
+    """`cache.get` as names, from `present` (the names in the cache's images folder, listed
+    once) or with a stat of each name as a string rather than Path joins and is_file: a warm
+    build of 10,000 products looks up 50,000 files."""
     base = f"{cache.images}{os.sep}{key}."
     names = [base + str(n) for n in range(count)]
     if present is not None:
         if not all(f"{key}.{n}" in present for n in range(count)):
             return None
-        return tuple(map(Path, names))
+        return tuple(names)
     for name in names:
         try:
             if not stat.S_ISREG(os.stat(name).st_mode):
                 return None
         except OSError:
             return None
-    return tuple(map(Path, names))
+    return tuple(names)
 
 
 #: From this many jobs in one call, the maker lists the cache's images folder once instead of
@@ -204,7 +204,7 @@ class _Named:
     """A list of jobs made under a name (ImageMaker.make), as the preview keeps it."""
 
     jobs: Sequence[Job]  # the jobs, alive while kept (their ids stay theirs)
-    files: dict[str, Path] | None  # their files by output (None: to be made)
+    files: dict[str, str] | None  # their files by output (None: to be made)
     new: list[Job]  # the jobs the list kept before did not have
 
 
@@ -233,9 +233,10 @@ class ImageMaker:
         which does not prune, never asks)."""
         return {job.key for jobs in self._made for job in jobs}
 
-    def make(self, jobs: Sequence[Job], name: str | None = None) -> dict[str, Path]:
-        """The files of `jobs` by output path: cached files in the cache folder (drawn first
-        when missing), so that memory holds no image bytes.
+    def make(self, jobs: Sequence[Job], name: str | None = None) -> dict[str, str]:
+        """The files of `jobs` by output path: the names of cached files in the cache folder
+        (drawn first when missing), so that memory holds no image bytes. (Names as strings, not
+        Path objects: a warm build of 10,000 products gives 50,000, each copied by name.)
 
         `name` names this list of jobs in the preview's memory (reuse.py): the list the build
         before made under that name is kept with its files, and only the jobs that are not in
@@ -248,7 +249,7 @@ class ImageMaker:
             return self._make(jobs, table)
         return self._make_named(jobs, name, self._named(jobs, name))
 
-    def begin(self, jobs: Sequence[Job], name: str, worker: DrawingWorker) -> Callable[[], dict[str, Path]]:
+    def begin(self, jobs: Sequence[Job], name: str, worker: DrawingWorker) -> Callable[[], dict[str, str]]:
         """`make(jobs, name)` in two halves: the drawings it needs start now in `worker` (the
         preview's, which draws while this process renders the pages); the call returned waits
         for them and gives the files. What the worker did not draw is drawn here, as `make` would."""
@@ -261,7 +262,7 @@ class ImageMaker:
         ]
         drawing = worker.submit(self.cache.folder, missing) if missing else None
 
-        def finish() -> dict[str, Path]:
+        def finish() -> dict[str, str]:
             if drawing is not None and drawing():
                 self._drawn_elsewhere.update(key for key, _ in missing)
             return self._make_named(jobs, name, named)
@@ -291,7 +292,7 @@ class ImageMaker:
             self.renewed.update(output for job in (*gone, *new) for output in job.outputs)
         return _Named(jobs, files, new)
 
-    def _make_named(self, jobs: Sequence[Job], name: str, named: _Named) -> dict[str, Path]:
+    def _make_named(self, jobs: Sequence[Job], name: str, named: _Named) -> dict[str, str]:
         assert self.reuse is not None
         self._made.append(jobs)
         if named.files is None:
@@ -302,8 +303,8 @@ class ImageMaker:
         self.reuse.table(MADE).keep(name, named)
         return named.files
 
-    def _make(self, jobs: Sequence[Job], table: Table | None) -> dict[str, Path]:
-        files: dict[str, Path] = {}
+    def _make(self, jobs: Sequence[Job], table: Table | None) -> dict[str, str]:
+        files: dict[str, str] = {}
         missing: dict[str, Job] = {}  # by key: two jobs with the same inputs are drawn once
         look: Sequence[Job] = jobs
         if table is not None:  # the jobs made by the build before: their (output, file) pairs
@@ -328,7 +329,7 @@ class ImageMaker:
                     self.cached += len(job.outputs)
                 if table is not None:
                     table.put(job, tuple(zip(job.outputs, cached, strict=True)))
-        drawn: dict[str, tuple[Path, ...]] = {}
+        drawn: dict[str, tuple[str, ...]] = {}
         for batch, made in self._draw(list(missing.values())):
             for job, parts in zip(batch, made, strict=True):
                 if len(parts) != len(job.outputs):
@@ -346,7 +347,7 @@ class ImageMaker:
                         table.put(job, tuple(zip(job.outputs, drawn[job.key], strict=True)))
         return files
 
-    def _draw(self, jobs: list[Job]) -> Iterator[tuple[list[Job], list[tuple[Path, ...]]]]:
+    def _draw(self, jobs: list[Job]) -> Iterator[tuple[list[Job], list[tuple[str, ...]]]]:
         """Each batch of `jobs` and its files in the cache, as they are drawn."""
         context = _context() if self._pool is None else None
         work = batches(jobs, max(1, min(16, len(jobs) // (self.workers * 8))))

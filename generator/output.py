@@ -29,7 +29,7 @@ TRASH = ".micromall-replaced"
 #: From this size, replacing a file frees its blocks for long enough to be worth a trash link.
 TRASH_FROM = 1 << 20
 
-Source = bytes | Path  # rendered bytes, or a file to copy
+Source = bytes | Path | str  # rendered bytes, or a file to copy (a Path, or its name: the image cache's files)
 
 
 @dataclass
@@ -65,7 +65,7 @@ def _same(target: Path, data: bytes) -> bool:
 Stamp = list[object]  # a copied file's source path, size and time, and the copy's size and time
 
 
-def _stamp(source: Path, target: Path | str) -> Stamp | None:
+def _stamp(source: Path | str, target: Path | str) -> Stamp | None:
     try:
         src, dst = os.stat(source), os.stat(target)
     except OSError:
@@ -97,7 +97,7 @@ def read_manifest(out_dir: Path) -> dict[str, Stamp | None]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def _copy_unchanged(source: Path, target: str, stamp: Stamp, fixed: bool) -> bool:
+def _copy_unchanged(source: Path | str, target: str, stamp: Stamp, fixed: bool) -> bool:
     """Whether the copy at `target` is as the last build made it from `source`. A `fixed`
     source (a file of the image cache, named by the hash of what it is made from, never
     rewritten with other bytes) needs only the copy's own size and time checked."""
@@ -120,15 +120,15 @@ def stage_file(
     stamp (from the last manifest) still matches both files is unchanged without reading it.
     Safe to call from worker processes: each call touches only its own file. (`differs`: the
     caller knows the bytes differ from the output's, which is then not read.)"""
-    if isinstance(source, Path):
+    if isinstance(source, bytes):
+        data = source
+    else:
         if stamp is not None and _copy_unchanged(source, f"{out_dir}{os.sep}{rel}", stamp, fixed):
             return False, stamp
-        data = source.read_bytes()
-    else:
-        data = source
+        data = Path(source).read_bytes()
     target = out_dir / rel
     if not differs and _same(target, data):
-        return False, _stamp(source, target) if isinstance(source, Path) else None
+        return False, None if isinstance(source, bytes) else _stamp(source, target)
     staged = out_dir / STAGING / rel
     staged.parent.mkdir(parents=True, exist_ok=True)
     staged.write_bytes(data)
@@ -165,7 +165,7 @@ class Staging:
         self.trash: list[Path] = []  # replaced files kept by commit(trash=True), for `tidy`
 
     def add(self, rel: str, source: Source, differs: bool = False) -> None:
-        fixed = self.fixed is not None and isinstance(source, Path) and str(source).startswith(self.fixed)
+        fixed = self.fixed is not None and not isinstance(source, bytes) and str(source).startswith(self.fixed)
         self.record(rel, *stage_file(self.out_dir, rel, source, self.previous.get(rel), fixed, differs))
 
     def record(self, rel: str, staged: bool, stamp: Stamp | None) -> None:
@@ -210,7 +210,7 @@ class Staging:
                     self._keep_replaced(target)
                 os.replace(staging / rel, target)
                 source = (sources or {}).get(rel)
-                if isinstance(source, Path):
+                if source is not None and not isinstance(source, bytes):
                     self.names[rel] = _stamp(source, target)
         except BaseException:
             self.abort()
