@@ -7,6 +7,7 @@ and keeps its traceback.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -91,6 +92,11 @@ def build(site_dir: str, out_dir: str | None, clean: bool, profile: bool, jobs: 
     progress = terminal_progress(stderr) if wants_progress(stderr) else None
 
     def action() -> None:
+        if _HARD_EXIT:
+            # the command builds once and leaves (_leave): the collector, paused during the build,
+            # need not walk the shop when it ends (a tenth of a second at 10,000 products) to free
+            # what the process's end frees anyway
+            gc.disable()
         result = run_build(
             site, Path(out_dir) if out_dir else None, clean=clean, log=log, workers=jobs, progress=progress
         )
