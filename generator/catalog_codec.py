@@ -19,7 +19,10 @@ what a parse guarantees and later steps rely on:
 
 An entry made by hand under the right key can still say other titles, prices or problems than
 the file: no more than whoever made the shop could have written in the file itself, and gone as
-soon as the file is edited (the key holds the file's bytes).
+soon as the file is edited (the key holds the file's bytes). The same holds for each product's
+print (model.content_print, the hash of its repr as the parse made it), kept so that a build
+need not take 10,000 reprs again: a wrong one can only make a build keep this product's page,
+or its share plan, as the last build made it.
 
 A file's problems are kept with it, so a warning is reported on every build as if the file had
 been read again.
@@ -40,12 +43,12 @@ from .catalog import CatalogFile, Ref
 from .errors import Problem, Severity
 from .fields import SLUG, SourceFile
 from .markup import could_be_rendered
-from .model import Collection, GroupBuy, Image, Option, Product, Variant
+from .model import Collection, GroupBuy, Image, Option, Product, Variant, content_print
 from .money import Money
 from .yamlsafe import Document, Path
 
 #: Raise when what `encode` writes changes shape (older entries are then parsed again).
-FORMAT = 1
+FORMAT = 2
 
 #: What looking an image path up gave: the Image, or the problem's message.
 Outcome = Image | str
@@ -135,7 +138,7 @@ def encode(parsed: Parsed) -> dict[str, Any]:
             str(p.description_html), [image(i) for i in p.images], list(p.tags), p.base_stock,
             [[o.name, list(o.values)] for o in p.options], [variant(v) for v in p.variants], p.published,
             p.featured, None if gb is None else [gb.min_orders, gb.ends.isoformat()], at(cat.id_paths[p.id]),
-            [[r.id, *at(r.path)] for r in cat.collection_refs[p.id]],
+            [[r.id, *at(r.path)] for r in cat.collection_refs[p.id]], content_print(p),
         ]  # fmt: skip
 
     coll = cat.collection
@@ -305,7 +308,7 @@ class _Reader:
 
     def product(self, row: object) -> tuple[Product, object, object]:
         (pid, title, price, compare_at, sku, summary, html, images, tags, stock, options, variants,
-         published, featured, group_buy, id_at, refs) = _rows(row)  # fmt: skip
+         published, featured, group_buy, id_at, refs, printed) = _rows(row)  # fmt: skip
         _need(type(pid) is str and SLUG.match(pid), "a product id that is not an id")
         _need(type(title) is type(sku) is type(summary) is str, "product texts that are not text")
         _need(type(published) is type(featured) is bool, "not true or false")
@@ -333,8 +336,9 @@ class _Reader:
             "related": [],
             "stories": [],
             "_share": [],
-            "_print": [],
+            "_print": [_number(printed)],  # (a hash of 64 bits: checked for its type and range)
         }
+        _need(printed < 1 << 64, "not a print")
         _need(None not in fields["images"], "an image that could not be used")
         return _make(Product, fields), id_at, refs
 

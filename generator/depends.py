@@ -15,7 +15,7 @@ from typing import Any
 
 import jinja2
 
-from .model import Collection, Doc, Product, Store, Story, Variant
+from .model import Collection, Doc, Product, Store, Story, Variant, content_print
 from .render import SiteContext
 from .reuse import MISSING, Reuse
 
@@ -72,15 +72,6 @@ def stable_hash(value: Any) -> int:
     string changes from one run to the next), so that a build can compare its fingerprints
     with those the last build saved in the cache folder."""
     return int.from_bytes(hashlib.blake2b(repr(value).encode("utf-8"), digest_size=8).digest(), "big")
-
-
-def content_print(product: Product) -> int:
-    """A hash of a product's own fields (its repr, which leaves out the links to other items),
-    taken once per parse: a load's copies of one parsed product share the list it is kept in."""
-    kept = product._print
-    if not kept:
-        kept.append(int.from_bytes(hashlib.blake2b(repr(product).encode("utf-8"), digest_size=8).digest(), "big"))
-    return kept[0]
 
 
 def fingerprints(site_context: SiteContext, reuse: Reuse | None = None) -> dict[str, int]:

@@ -33,7 +33,7 @@ from babel.dates import format_interval, format_skeleton
 
 from . import cards, posters
 from .cache import ImageCache
-from .depends import content_print, stable_hash
+from .depends import stable_hash
 from .draw import DEFAULT_ACCENT, DEFAULT_BACKGROUND, Fonts, Palette, SourceFile, parse_colour
 from .errors import Problem, Severity
 from .fonts import (
@@ -49,7 +49,7 @@ from .i18n import Text, english
 from .imagekeys import key_of
 from .imaging import Drawing, Job, Later
 from .markup import plain_text
-from .model import Image, KitItem, Product, ProductShare, PromoterKit, ShareImage, Site
+from .model import Image, KitItem, Product, ProductShare, PromoterKit, ShareImage, Site, content_print
 from .money import Money, babel_locale, format_money
 from .promotions import Promotion, best_sale
 from .qr import QrSpec

@@ -5,6 +5,7 @@ never other output."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import pickle
@@ -21,7 +22,7 @@ import generator.load
 from generator import catalog_codec, parsecache
 from generator.load import load_site
 from generator.markup import could_be_rendered, render_markdown
-from generator.model import Site
+from generator.model import Site, content_print
 
 RICH = {
     "content/catalog/tea.yml": """\
@@ -158,6 +159,12 @@ def test_the_codec_round_trip_keeps_every_field(make_site: Callable[..., Path], 
         json.loads(json.dumps(catalog_codec.encode(tea))), tea.catalog.src.rel, "CNY", loader._outcome
     )
     assert [repr(p) for p in back.catalog.products] == [repr(p) for p in tea.catalog.products]
+    # each product's print is read back, and is the hash of its repr as it is read back
+    assert [p._print for p in back.catalog.products] == [[content_print(p)] for p in tea.catalog.products]
+    for product in back.catalog.products:
+        fresh = copy.copy(product)
+        object.__setattr__(fresh, "_print", [])
+        assert content_print(fresh) == product._print[0]
     assert [(repr(v), repr(v.image)) for p in back.catalog.products for v in p.variants] == [
         (repr(v), repr(v.image)) for p in tea.catalog.products for v in p.variants
     ]
@@ -227,6 +234,9 @@ def _mutations() -> list[tuple[str, Callable[[dict[str, Any]], object]]]:
         ("a product twice", lambda d: d["products"].append(d["products"][0])),
         ("a place that is no path", lambda d: setitem(product(d)[15], 0, [{"a": 1}])),
         ("a tag that is a number", lambda d: setitem(product(d), 8, [1])),
+        ("a print that is text", lambda d: setitem(product(d), 17, "12")),
+        ("a negative print", lambda d: setitem(product(d), 17, -1)),
+        ("a print of more than 64 bits", lambda d: setitem(product(d), 17, 1 << 64)),
     ]
 
 
