@@ -36,10 +36,11 @@ from .imaging import process_context as mp_context
 from .kits import plan_kit_pages
 from .load import collector_paused, load_site
 from .minify import Minifier, compact_html, minifiable
-from .model import Image, Product, Site
+from .model import Image, Product, Site, content_print
 from .output import Source, Staging, Stamp, WriteStats, check_out_dir, stage_file
 from .parsecache import code_print
 from .render import (
+    PageMeta,
     PageSpec,
     SiteContext,
     TemplateProblem,
@@ -556,10 +557,21 @@ def _meta_print(page: PageSpec, prints: dict[str, int], reuse: Reuse | None = No
         return repr(value)
 
     extra = sorted((k, shown(v)) for k, v in page.extra.items())
-    printed = stable_hash((repr(page.meta), page.template, extra))
+    product = page.extra.get("product") if page.meta.kind == "product" else None
+    meta = _product_meta(product, page.meta) if isinstance(product, Product) else repr(page.meta)
+    printed = stable_hash((meta, page.template, extra))
     if table is not None:
         table.put(page, (tuple(k for k, _ in used), tuple(v for _, v in used), printed))
     return printed
+
+
+def _product_meta(product: Product, meta: PageMeta) -> tuple[object, ...]:
+    """What a product page's metadata is made from (render.plan_pages): the product's own fields,
+    its first collection (the breadcrumb), its card, and the shop's settings, which the build's
+    inputs cover (a change renders every page). Printed instead of the metadata's repr, whose
+    structured data makes it 1.6 KB a page: 0.2 s of a warm build of 10,000 products."""
+    first = product.collections[0] if product.collections else None
+    return (content_print(product), (first.title, first.url) if first is not None else None, repr(meta.share_image))
 
 
 def _pages_to_render(

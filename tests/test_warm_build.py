@@ -154,3 +154,36 @@ def test_a_state_file_that_came_with_the_shop_cannot_run_code(
     again = build(site, out, cache_dir=cache, workers=1)
     assert not marker.exists()
     assert again.rendered == first.pages, "an unreadable state means a full render"
+
+
+def test_a_product_page_s_metadata_is_what_its_print_is_made_from(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    """A product page's metadata print is made from the product's own fields, its first
+    collection and its card (build._product_meta), not from the metadata itself: within one
+    set of settings, pages whose prints are made from the same things have the same metadata,
+    over edits of the product, of its collection, and of other products."""
+    from generator.build import _product_meta
+    from generator.render import plan_pages
+
+    site = make_site()
+    tea = site / "content/catalog/tea.yml"
+    edits = [
+        ("title: Green tea", "title: Green tea, spring"),
+        ("price: 128", "price: 118"),
+        ("summary: Fresh and sweet.", "summary: Fresh."),
+        ("title: Tea\n", "title: Teas\n"),
+        ("stock: 0", "stock: 3"),
+        ("tags: [green]", "tags: [green, black]"),
+        ("published: false", "published: true"),
+    ]
+    seen: dict[object, str] = {}
+    for old, new in [("", ""), *edits]:
+        if old:
+            edit(tea, old, new)
+        loaded, _ = load_site(site)
+        for page in plan_pages(loaded):
+            if page.meta.kind == "product":
+                made_from = _product_meta(page.extra["product"], page.meta)
+                assert seen.setdefault(made_from, repr(page.meta)) == repr(page.meta), (old, page.output)
+    assert len(seen) > len(edits), "each edit made pages of another metadata"
