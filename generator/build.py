@@ -711,8 +711,7 @@ def _stage_copies(
         staging.names.update(names)  # as staging.record(rel, False, kept[rel]) for each
         staging.unchanged += len(names)
         todo = sorted(rel for rel in renewed if rel in made)
-    for rel in todo if todo is not None else sorted(made):
-        staging.add(rel, made[rel])
+    staging.add_made((rel, str(made[rel])) for rel in (todo if todo is not None else sorted(made)))
     for rel in sorted(others):
         staging.add(rel, others[rel])
     return todo

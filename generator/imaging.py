@@ -220,6 +220,9 @@ class ImageMaker:
         self._made: list[Sequence[Job]] = []  # every list of jobs made, for `keys`
         self._pool: Executor | None = None
         self._drawn_elsewhere: set[str] = set()  # keys drawn by `begin`'s pool
+        #: The names in the cache's images folder, listed once for this maker's calls (what it
+        #: draws is added): a warm build makes its QR codes, then its pictures.
+        self._present: set[str] | None = None
         #: The outputs of named lists whose jobs are not those of the list kept under the name
         #: (new ones, and those gone), when every named list had one kept; else None.
         self.renewed: set[str] | None = set()
@@ -265,6 +268,8 @@ class ImageMaker:
         def finish() -> dict[str, str]:
             if drawing is not None and drawing():
                 self._drawn_elsewhere.update(key for key, _ in missing)
+                for key, _ in missing:
+                    self._listed(todo[key])
             return self._make_named(jobs, name, named)
 
         return finish
@@ -303,6 +308,11 @@ class ImageMaker:
         self.reuse.table(MADE).keep(name, named)
         return named.files
 
+    def _listed(self, job: Job) -> None:
+        """Note a job's files, now drawn into the cache, in the listing of its folder."""
+        if self._present is not None:
+            self._present.update(f"{job.key}.{n}" for n in range(len(job.outputs)))
+
     def _make(self, jobs: Sequence[Job], table: Table | None) -> dict[str, str]:
         files: dict[str, str] = {}
         missing: dict[str, Job] = {}  # by key: two jobs with the same inputs are drawn once
@@ -311,24 +321,28 @@ class ImageMaker:
             kept, look = table.take(jobs)
             files.update(itertools.chain.from_iterable(kept))
             self.cached += len(files)
-        present = None
-        if len(look) >= LIST_FROM:
+        present = self._present
+        if present is None and len(look) >= LIST_FROM:
             try:
-                present = set(os.listdir(self.cache.images))
+                present = self._present = set(os.listdir(self.cache.images))
             except OSError:  # no images folder yet: every lookup would miss
-                present = set()
+                present = self._present = set()
+        elsewhere = self._drawn_elsewhere
+        found = 0
         for job in look:
-            cached = cached_files(self.cache, job.key, len(job.outputs), present)
+            key, outputs = job.key, job.outputs
+            cached = cached_files(self.cache, key, len(outputs), present)
             if cached is None:
-                missing.setdefault(job.key, job)
+                missing.setdefault(key, job)
+                continue
+            files.update(zip(outputs, cached, strict=True))
+            if key in elsewhere:  # drawn by `begin`'s pool, for this maker
+                self.drawn += len(outputs)
             else:
-                files.update(zip(job.outputs, cached, strict=True))
-                if job.key in self._drawn_elsewhere:  # by `begin`'s pool, for this maker
-                    self.drawn += len(job.outputs)
-                else:
-                    self.cached += len(job.outputs)
-                if table is not None:
-                    table.put(job, tuple(zip(job.outputs, cached, strict=True)))
+                found += len(outputs)
+            if table is not None:
+                table.put(job, tuple(zip(outputs, cached, strict=True)))
+        self.cached += found
         drawn: dict[str, tuple[str, ...]] = {}
         for batch, made in self._draw(list(missing.values())):
             for job, parts in zip(batch, made, strict=True):
@@ -336,6 +350,7 @@ class ImageMaker:
                     name = type(job.drawing).__name__
                     raise RuntimeError(f"{name} made {len(parts)} files, expected {len(job.outputs)}")
                 drawn[job.key] = parts
+                self._listed(job)
             if self.progress is not None:
                 self.progress("images", len(drawn), len(missing))
         if drawn:

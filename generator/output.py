@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,6 +167,25 @@ class Staging:
     def add(self, rel: str, source: Source, differs: bool = False) -> None:
         fixed = self.fixed is not None and not isinstance(source, bytes) and str(source).startswith(self.fixed)
         self.record(rel, *stage_file(self.out_dir, rel, source, self.previous.get(rel), fixed, differs))
+
+    def add_made(self, made: Iterable[tuple[str, str]]) -> None:
+        """`add` for each (rel, name of a file in the `fixed` folder): a copy whose stamp says it
+        is of that file, at the size and time the stamp has, is taken as it is in one short
+        loop (a warm build of 10,000 products has 50,000); any other goes through `add`."""
+        fixed, previous, names = self.fixed, self.previous, self.names
+        out = f"{self.out_dir}{os.sep}"
+        for rel, name in made:
+            stamp = previous.get(rel)
+            if type(stamp) is list and len(stamp) == 5 and stamp[0] == name and fixed and name.startswith(fixed):
+                try:
+                    dst = os.stat(out + rel)
+                except OSError:
+                    dst = None
+                if dst is not None and dst.st_size == stamp[3] and dst.st_mtime_ns == stamp[4]:
+                    names[rel] = stamp
+                    self.unchanged += 1
+                    continue
+            self.add(rel, name)
 
     def record(self, rel: str, staged: bool, stamp: Stamp | None) -> None:
         """Note a file staged, possibly by a worker process, with `stage_file`."""
