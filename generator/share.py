@@ -21,6 +21,7 @@ code is drawn once, and cached together (a price change redraws them all; a new 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -71,11 +72,11 @@ class QrSvg:
 
     __slots__ = ("file",)
 
-    def __init__(self, file: Path) -> None:
-        self.file = file
+    def __init__(self, file: str) -> None:
+        self.file = file  # (a name, not a Path: a build makes 10,000)
 
     def __html__(self) -> str:
-        return self.file.read_bytes().decode("ascii")  # SVG our qr.py drew: markup to print as it is
+        return Path(self.file).read_bytes().decode("ascii")  # SVG our qr.py drew: markup to print as it is
 
     def __str__(self) -> str:
         return self.__html__()
@@ -440,7 +441,7 @@ def plan_share(
                 kit.append(((pr.code, product.id, layout), _image(output, key, posters.SIZES[layout], alt)))
         qr_svg, qr_png = f"qr/{product.id}.svg", f"qr/{product.id}.png"
         qr = Job((qr_svg, qr_png), QrSpec(code_url), keys[-1])
-        drawn_svg = QrSvg(cache.images / f"{qr.key}.0")  # where the maker puts the job's first file
+        drawn_svg = QrSvg(f"{images}{qr.key}.0")  # where the maker puts the job's first file
         share = ProductShare(url=cfg.base_url + product.url, text=text, card=card_image,
                              poster_square=made["square"], poster_story=made["story"],
                              qr_svg_url=qr_svg, qr_png_url=qr_png, qr_svg=drawn_svg)  # fmt: skip
@@ -448,15 +449,22 @@ def plan_share(
             memo.put(memo_key(product), (*keys, alt, text, missing))  # type: ignore[arg-type]
         return _ProductPlan(product.url, owner, tuple(jobs), card_image, tuple(kit), qr, share, tuple(missing))
 
+    images = f"{cache.images}{os.sep}"
+    photo_prints: dict[SourceFile | None, int] = {}
+
     def memo_key(product: Product) -> str:
         # (its photo by its bytes: a photo replaced under the same name is planned and drawn again)
-        return f"{content_print(product):016x}{stable_hash(p.source(product.image)):016x}"
+        photo = p.source(product.image)
+        printed = photo_prints.get(photo)
+        if printed is None:
+            printed = photo_prints[photo] = stable_hash(photo)
+        return f"{content_print(product):016x}{printed:016x}"
 
     table = reuse.table(SHARE) if reuse is not None else None
 
     def planned_for(product: Product) -> _ProductPlan:
         # by the bytes of its photo and the logo: a photo replaced under the same name is drawn again
-        drawn = (p.source(product.image), p.logo)
+        drawn = (p.source(product.image), p.logo) if table is not None else None
         planned = table.get(product, drawn) if table is not None else MISSING
         if planned is MISSING:
             owner = (product.source, f"product '{product.id}'")

@@ -64,7 +64,7 @@ def _shown(planned: tuple[SharePlan, Site]) -> dict[str, Any]:
     """Everything a plan gives the rest of the build, but the drawings' inputs (as reprs: the
     model's objects compare by identity)."""
     plan, site = planned
-    shares = {p.id: {**vars(p.share), "qr_svg": p.share.qr_svg.file.name} for p in site.products if p.share}  # type: ignore
+    shares = {p.id: {**vars(p.share), "qr_svg": Path(p.share.qr_svg.file).name} for p in site.products if p.share}  # type: ignore
     return {
         "jobs": [(job.outputs, job.key) for job in plan.image_jobs],
         "qr": [(job.outputs, job.key, job.spec) for job in plan.qr_jobs],
