@@ -10,9 +10,12 @@ from __future__ import annotations
 import functools
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import segno
 from PIL import Image
+
+if TYPE_CHECKING:
+    import segno
 
 ERROR = "h"
 BORDER = 4
@@ -22,7 +25,10 @@ PNG_SCALE = 10  # pixels per module of the downloadable PNG
 @functools.lru_cache(maxsize=1024)
 def make(data: str) -> segno.QRCode:
     """The code of `data`, kept: a product's QR files and its two posters encode the same URL,
-    and choosing the mask (segno scores all eight in Python) is most of the cost of a code."""
+    and choosing the mask (segno scores all eight in Python) is most of the cost of a code.
+    (segno is imported here: a build that draws nothing never needs it.)"""
+    import segno
+
     return segno.make_qr(data, error=ERROR, boost_error=False)
 
 
