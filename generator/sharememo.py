@@ -73,7 +73,7 @@ class ShareMemo:
 
     def get(self, key: str) -> Entry | None:
         """The plan kept for the product with this key, if it is one."""
-        found = _entry(self._known.get(key))
+        found = _entry(self._known.pop(key, None))  # (taken out: at 100,000 products, held once)
         if found is not None:
             self._now[key] = found
         return found
@@ -89,7 +89,7 @@ class ShareMemo:
         if self.folder is None or self.file is None:
             return
         with contextlib.suppress(OSError):
-            if self._changed or len(self._now) != len(self._known):
+            if self._changed or self._known:  # a plan made, or one of a product gone
                 data = {"version": VERSION, "plans": self._now}
                 raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
                 self.folder.mkdir(parents=True, exist_ok=True)

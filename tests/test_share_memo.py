@@ -192,3 +192,18 @@ def test_a_kept_drawing_gone_from_the_cache_is_drawn_again(
     scratch = tmp_path / "scratch"
     build(shop, scratch, cache_dir=tmp_path / "other-cache", workers=1)
     assert tree(out) == tree(scratch)
+
+
+def test_the_kept_plans_are_those_of_the_products_of_the_last_build(shop: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _plan(shop, cache)
+    (file,) = (cache / FOLDER).glob("*.json")
+    kept = json.loads(file.read_bytes())["plans"]
+    assert len(kept) == 2, "one plan per product (the unpublished one has no pictures)"
+    before = file.stat().st_ino
+    _plan(shop, cache)
+    assert file.stat().st_ino == before, "nothing changed: not written again"
+    edit(shop / "content/catalog/tea.yml", "price: 128", "price: 118")
+    _plan(shop, cache)
+    again = json.loads(file.read_bytes())["plans"]
+    assert len(again) == 2 and len(again.keys() & kept.keys()) == 1, "the edited product's plan replaces its old one"
