@@ -71,7 +71,7 @@ def stable_hash(value: Any) -> int:
     """A hash of `value`'s repr that is the same in every process (Python's own `hash` of a
     string changes from one run to the next), so that a build can compare its fingerprints
     with those the last build saved in the cache folder."""
-    return int.from_bytes(hashlib.blake2b(repr(value).encode("utf-8"), digest_size=8).digest(), "big")
+    return _digest(repr(value))
 
 
 def _digest(text: str) -> int:

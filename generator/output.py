@@ -103,7 +103,7 @@ def _copy_unchanged(source: Path | str, target: str, stamp: Stamp, fixed: bool) 
     rewritten with other bytes) needs only the copy's own size and time checked."""
     if not fixed:
         return _stamp(source, target) == stamp
-    if stamp[0] != str(source):
+    if type(stamp) is not list or len(stamp) != 5 or stamp[0] != str(source):  # (the manifest is JSON)
         return False
     try:
         dst = os.stat(target)
@@ -176,16 +176,11 @@ class Staging:
         out = f"{self.out_dir}{os.sep}"
         for rel, name in made:
             stamp = previous.get(rel)
-            if type(stamp) is list and len(stamp) == 5 and stamp[0] == name and fixed and name.startswith(fixed):
-                try:
-                    dst = os.stat(out + rel)
-                except OSError:
-                    dst = None
-                if dst is not None and dst.st_size == stamp[3] and dst.st_mtime_ns == stamp[4]:
-                    names[rel] = stamp
-                    self.unchanged += 1
-                    continue
-            self.add(rel, name)
+            if stamp is not None and fixed and name.startswith(fixed) and _copy_unchanged(name, out + rel, stamp, True):
+                names[rel] = stamp
+                self.unchanged += 1
+            else:
+                self.add(rel, name)
 
     def record(self, rel: str, staged: bool, stamp: Stamp | None) -> None:
         """Note a file staged, possibly by a worker process, with `stage_file`."""
